@@ -1,0 +1,72 @@
+package execution
+
+import (
+	"fmt"
+	"sync/atomic"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/quiverdb/quiver/qerr"
+)
+
+// QueryAllocator accounts all Arrow buffers of one query against a limit.
+// memory.Allocator cannot return an error, so exceeding the limit panics
+// with a *qerr.Error of kind ResourceExhausted; the instrumented stream
+// wrapper (Instrument) recovers it and fails only that query.
+type QueryAllocator struct {
+	base  memory.Allocator
+	limit int64 // <= 0: unlimited
+	used  atomic.Int64
+	peak  atomic.Int64
+}
+
+// NewQueryAllocator wraps base with a byte limit (<= 0 for none).
+func NewQueryAllocator(base memory.Allocator, limit int64) *QueryAllocator {
+	if base == nil {
+		base = memory.NewGoAllocator()
+	}
+	return &QueryAllocator{base: base, limit: limit}
+}
+
+func (a *QueryAllocator) reserve(n int64) {
+	used := a.used.Add(n)
+	if a.limit > 0 && n > 0 && used > a.limit {
+		a.used.Add(-n)
+		panic(&qerr.Error{Kind: qerr.ResourceExhausted, Msg: fmt.Sprintf(
+			"query memory limit exceeded: %d bytes in use, %d more requested, limit %d (raise --query-memory-limit)",
+			used-n, n, a.limit)})
+	}
+	for {
+		p := a.peak.Load()
+		if used <= p || a.peak.CompareAndSwap(p, used) {
+			break
+		}
+	}
+}
+
+// Reserve accounts n bytes held outside Arrow buffers (hash tables, Go
+// slices); call Release(n) when freed. Panics like Allocate over the limit.
+func (a *QueryAllocator) Reserve(n int64) { a.reserve(n) }
+
+// Unreserve returns bytes taken with Reserve.
+func (a *QueryAllocator) Unreserve(n int64) { a.used.Add(-n) }
+
+func (a *QueryAllocator) Allocate(size int) []byte {
+	a.reserve(int64(size))
+	return a.base.Allocate(size)
+}
+
+func (a *QueryAllocator) Reallocate(size int, b []byte) []byte {
+	a.reserve(int64(size - len(b)))
+	return a.base.Reallocate(size, b)
+}
+
+func (a *QueryAllocator) Free(b []byte) {
+	a.used.Add(-int64(len(b)))
+	a.base.Free(b)
+}
+
+// Used returns the bytes currently accounted.
+func (a *QueryAllocator) Used() int64 { return a.used.Load() }
+
+// Peak returns the highest accounted usage.
+func (a *QueryAllocator) Peak() int64 { return a.peak.Load() }

@@ -1,0 +1,55 @@
+package execution
+
+import (
+	"sync"
+	"time"
+)
+
+// OperatorMetrics are the EXPLAIN ANALYZE figures of one operator summed
+// over its partitions.
+type OperatorMetrics struct {
+	Rows, Batches, Bytes int64
+	Elapsed              time.Duration
+	PeakMemory           int64
+}
+
+// MetricsSet collects metrics per operator, keyed by the physical plan node
+// (its pointer), so every partition of one operator adds to one entry.
+type MetricsSet struct {
+	mu  sync.Mutex
+	ops map[any]*OperatorMetrics
+}
+
+func NewMetricsSet() *MetricsSet { return &MetricsSet{ops: map[any]*OperatorMetrics{}} }
+
+// Add merges m into the metrics of operator id.
+func (s *MetricsSet) Add(id any, m OperatorMetrics) {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cur := s.ops[id]
+	if cur == nil {
+		cur = &OperatorMetrics{}
+		s.ops[id] = cur
+	}
+	cur.Rows += m.Rows
+	cur.Batches += m.Batches
+	cur.Bytes += m.Bytes
+	cur.Elapsed += m.Elapsed
+	if m.PeakMemory > cur.PeakMemory {
+		cur.PeakMemory = m.PeakMemory
+	}
+}
+
+// Get returns the metrics of operator id.
+func (s *MetricsSet) Get(id any) (OperatorMetrics, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m, ok := s.ops[id]
+	if !ok {
+		return OperatorMetrics{}, false
+	}
+	return *m, true
+}

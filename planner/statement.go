@@ -1,0 +1,99 @@
+// Package planner turns SQL text into bound statements (parse → bind) and
+// queries into optimized, staged physical plans (see subpackages).
+package planner
+
+import (
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/quiverdb/quiver/planner/logical"
+)
+
+// Statement is a bound SQL statement. The engine executes each kind.
+type Statement interface{ statement() }
+
+// Query is a SELECT (or SHOW/DESCRIBE rewritten to one): Plan's schema is the
+// result schema (column names as the client sees them). Params are the `?`
+// placeholders in order, with the types inferred from context.
+type Query struct {
+	Plan   logical.Node
+	Params []*logical.Param
+}
+
+// Explain is EXPLAIN [ANALYZE] <query>.
+type Explain struct {
+	Analyze bool
+	Query   *Query
+}
+
+// SelectInto is SELECT ... INTO OUTFILE 'path' (CSV, or Parquet when the path
+// ends in .parquet). Path is as written; the engine checks it.
+type SelectInto struct {
+	Query      *Query
+	Path       string
+	FieldsTerm string // default ","
+	Enclosed   string // default "" (optional quote char)
+	LinesTerm  string // default "\n"
+}
+
+type CreateTable struct {
+	Schema, Name string
+	Columns      *arrow.Schema // nil when AsSelect gives them
+	IfNotExists  bool
+	AsSelect     *Query // CREATE TABLE ... AS SELECT (nil otherwise)
+}
+
+// Insert appends Source's rows; Source's schema already matches the table's
+// columns in order and type (the binder reorders, casts and fills NULLs).
+type Insert struct {
+	Schema, Table string
+	Source        *Query
+}
+
+type DropTable struct {
+	Tables   [][2]string // schema, name
+	IfExists bool
+}
+
+type CreateView struct {
+	Schema, Name string
+	SQL          string // the SELECT text as written
+	Columns      *arrow.Schema
+	OrReplace    bool
+}
+
+type DropView struct {
+	Views    [][2]string
+	IfExists bool
+}
+
+type CreateDatabase struct {
+	Name        string
+	IfNotExists bool
+}
+
+type DropDatabase struct {
+	Name     string
+	IfExists bool
+}
+
+// Use sets the session's current schema.
+type Use struct{ Schema string }
+
+// Set is SET [SESSION] name = value; the engine keeps known variables in the
+// session and accepts (and ignores) the rest that MySQL clients send.
+type Set struct {
+	Name  string
+	Value string
+}
+
+func (*Query) statement()          {}
+func (*Explain) statement()        {}
+func (*SelectInto) statement()     {}
+func (*CreateTable) statement()    {}
+func (*Insert) statement()         {}
+func (*DropTable) statement()      {}
+func (*CreateView) statement()     {}
+func (*DropView) statement()       {}
+func (*CreateDatabase) statement() {}
+func (*DropDatabase) statement()   {}
+func (*Use) statement()            {}
+func (*Set) statement()            {}

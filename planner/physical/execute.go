@@ -9,12 +9,6 @@ import (
 
 // Execute methods: each builds the operator stream for one partition.
 // (Stubs until the operators land.)
-func (n *Scan) Execute(ctx context.Context, partition int, tc *execution.TaskContext) (execution.Stream, error) {
-	return nil, qerr.New(qerr.Unimplemented, "Scan not implemented")
-}
-func (n *MemoryScan) Execute(ctx context.Context, partition int, tc *execution.TaskContext) (execution.Stream, error) {
-	return nil, qerr.New(qerr.Unimplemented, "MemoryScan not implemented")
-}
 func (n *Values) Execute(ctx context.Context, partition int, tc *execution.TaskContext) (execution.Stream, error) {
 	return nil, qerr.New(qerr.Unimplemented, "Values not implemented")
 }

@@ -9,6 +9,7 @@ import (
 	"context"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/scalar"
 	"github.com/quiverdb/quiver/execution"
 	"go.uber.org/zap"
 )
@@ -73,9 +74,9 @@ func (e *Engine) Prepare(ctx context.Context, s *Session, sql string) (*Prepared
 }
 
 // Execute runs one statement. params holds one value per `?` placeholder
-// (each a length-1 array, or a column of a parameter batch row); nil when
-// there are none. For queries, the first batch is returned as soon as it is
+// (nil when there are none; a parameter batch of several rows is executed
+// once per row by the caller). For queries, the first batch is returned as soon as it is
 // computed; ctx cancellation (or Stream.Close) stops all of the query's work.
-func (e *Engine) Execute(ctx context.Context, s *Session, sql string, params []arrow.Array) (*Result, error) {
+func (e *Engine) Execute(ctx context.Context, s *Session, sql string, params []scalar.Scalar) (*Result, error) {
 	panic("engine.Execute: not implemented yet")
 }

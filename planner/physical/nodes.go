@@ -137,6 +137,8 @@ type ShuffleRead struct {
 	Stage      int
 	Partitions int
 	Out        *arrow.Schema
+	// Broadcast: every partition reads all rows the producers wrote.
+	Broadcast bool
 	// Part is the partitioning the producer's ShuffleWrite established.
 	Part Partitioning
 }

@@ -1,0 +1,170 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"runtime/debug"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/flight"
+	"github.com/apache/arrow-go/v18/arrow/flight/flightsql"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/arrow/scalar"
+	"github.com/quiverdb/quiver/catalog"
+	"github.com/quiverdb/quiver/engine"
+	"go.uber.org/zap"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// DefaultListen is the default Flight SQL address.
+const DefaultListen = "127.0.0.1:32010"
+
+// Engine is what the server needs from the SQL engine; *engine.Engine
+// satisfies it.
+type Engine interface {
+	NewSession() *engine.Session
+	Prepare(ctx context.Context, s *engine.Session, sql string) (*engine.Prepared, error)
+	Execute(ctx context.Context, s *engine.Session, sql string, params []scalar.Scalar) (*engine.Result, error)
+}
+
+// Catalog is what the metadata RPCs (GetDbSchemas, GetTables) read;
+// *catalog.Catalog satisfies it.
+type Catalog interface {
+	Schemas() []string
+	Tables(ctx context.Context, schema string) ([]*catalog.Table, error)
+}
+
+// Config wires a server.
+type Config struct {
+	Engine  Engine
+	Catalog Catalog // nil: metadata RPCs answer Unimplemented
+	Log     *zap.Logger
+	// Alloc is used for metadata results and incoming parameter batches.
+	Alloc memory.Allocator
+	// MaxBatchBytes bounds the size of one DoGet message; larger batches are
+	// split by rows. Default 3 MiB, under gRPC's 4 MiB default client limit.
+	MaxBatchBytes int64
+	// Version is reported in SqlInfo.
+	Version string
+}
+
+// Server is the Flight SQL service of one node.
+type Server struct {
+	flightsql.BaseServer
+	eng      Engine
+	cat      Catalog
+	log      *zap.Logger
+	maxBytes int64
+	sessions sessions
+	prepared preparedStore
+}
+
+const defaultMaxBatchBytes = 3 << 20
+
+// New builds a server from cfg.
+func New(cfg Config) (*Server, error) {
+	if cfg.Engine == nil {
+		return nil, fmt.Errorf("server: no engine")
+	}
+	s := &Server{eng: cfg.Engine, cat: cfg.Catalog, log: cfg.Log, maxBytes: cfg.MaxBatchBytes}
+	if s.log == nil {
+		s.log = zap.NewNop()
+	}
+	if s.maxBytes <= 0 {
+		s.maxBytes = defaultMaxBatchBytes
+	}
+	s.Alloc = cfg.Alloc
+	if s.Alloc == nil {
+		s.Alloc = memory.DefaultAllocator
+	}
+	if err := s.registerSqlInfo(cfg.Version); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// maxRecvBytes lets clients send large parameter and ingest batches.
+const maxRecvBytes = 64 << 20
+
+// NewGRPCServer returns a gRPC server serving s as a Flight SQL service,
+// with panic recovery so that a bug fails only the call that hit it.
+func (s *Server) NewGRPCServer(opts ...grpc.ServerOption) *grpc.Server {
+	opts = append([]grpc.ServerOption{
+		grpc.ChainUnaryInterceptor(s.recoverUnary),
+		grpc.ChainStreamInterceptor(s.recoverStream),
+		grpc.MaxRecvMsgSize(maxRecvBytes),
+	}, opts...)
+	gs := grpc.NewServer(opts...)
+	flight.RegisterFlightServiceServer(gs, flightsql.NewFlightServer(s))
+	return gs
+}
+
+// Serve serves on lis until ctx ends, then stops gracefully, waiting up to
+// grace for running calls before cutting them off.
+func (s *Server) Serve(ctx context.Context, lis net.Listener, grace time.Duration) error {
+	gs := s.NewGRPCServer()
+	done, stopped := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(stopped)
+		select {
+		case <-ctx.Done():
+			t := time.AfterFunc(grace, func() {
+				s.log.Warn("shutdown grace period over, closing open calls")
+				gs.Stop()
+			})
+			gs.GracefulStop()
+			t.Stop()
+		case <-done:
+		}
+	}()
+	err := gs.Serve(lis)
+	close(done)
+	<-stopped
+	return err
+}
+
+func (s *Server) recovered(method string, r any) error {
+	s.log.Error("panic in handler", zap.String("method", method), zap.Any("panic", r),
+		zap.ByteString("stack", debug.Stack()))
+	return status.Errorf(codes.Internal, "internal error in %s: %v", method, r)
+}
+
+func (s *Server) recoverUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (resp any, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = s.recovered(info.FullMethod, r)
+		}
+	}()
+	return h(ctx, req)
+}
+
+func (s *Server) recoverStream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = s.recovered(info.FullMethod, r)
+		}
+	}()
+	return h(srv, ss)
+}
+
+// session returns the session of the calling client (see SessionHeader).
+func (s *Server) session(ctx context.Context) (string, *engine.Session) {
+	id := sessionID(ctx)
+	return id, s.sessions.get(id, s.eng.NewSession)
+}
+
+// rowsAffectedSchema is the result of a DDL/DML statement run through a
+// query command (CommandStatementQuery or a DML prepared statement fetched
+// with DoGet): one row with the count.
+var rowsAffectedSchema = arrow.NewSchema([]arrow.Field{{Name: "rows_affected", Type: arrow.PrimitiveTypes.Int64}}, nil)
+
+func resultSchema(p *engine.Prepared) *arrow.Schema {
+	if p.Schema == nil {
+		return rowsAffectedSchema
+	}
+	return p.Schema
+}

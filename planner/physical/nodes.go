@@ -72,6 +72,9 @@ type HashJoin struct {
 	NullAware           bool
 	Broadcast           bool
 	Out                 *arrow.Schema
+	// NullEqual[i] makes key i match NULL to NULL (<=>, INTERSECT/EXCEPT);
+	// nil = plain equality for every key.
+	NullEqual []bool
 }
 
 // NestedLoopJoin buffers Right whole (single/broadcast) and evaluates
@@ -137,7 +140,8 @@ type ShuffleRead struct {
 	Stage      int
 	Partitions int
 	Out        *arrow.Schema
-	// Broadcast: every partition reads all rows the producers wrote.
+	// Broadcast: every partition reads all rows the producers wrote (the
+	// producer writes output partition 0 only; Partitions is then 1).
 	Broadcast bool
 	// Part is the partitioning the producer's ShuffleWrite established.
 	Part Partitioning

@@ -1,0 +1,424 @@
+package catalog
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	"github.com/quiverdb/quiver/qerr"
+)
+
+// RowGroupRows is the number of rows per Parquet row group the catalog
+// writes (and so the granularity of scan splits and pruning).
+const RowGroupRows = 128 * 1024
+
+// validName rejects names that cannot be a plain folder/file name under the
+// data dir, or that the loader would treat as hidden.
+func validName(kind, name string) error {
+	if name == "" || name == "." || name == ".." || hidden(name) || strings.ContainsAny(name, "/\\\x00") ||
+		strings.HasSuffix(name, viewSuffix) || formatOf(name) != "" {
+		return qerr.New(qerr.InvalidArgument, "Incorrect %s name '%s'", kind, name)
+	}
+	return nil
+}
+
+func denyInformationSchema(schema string) error {
+	if strings.EqualFold(schema, InformationSchema) {
+		return qerr.New(qerr.PermissionDenied, "Access denied to database '%s'", InformationSchema)
+	}
+	return nil
+}
+
+func randomSuffix() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// removeInside renames p to a hidden name in its folder (so readers see it
+// disappear at once) and then deletes it. p is always a direct entry of a
+// folder under the data dir; a symlinked entry removes only the link.
+func removeInside(p string) error {
+	tmp := filepath.Join(filepath.Dir(p), ".dropped-"+randomSuffix())
+	if err := os.Rename(p, tmp); err != nil {
+		return err
+	}
+	return os.RemoveAll(tmp)
+}
+
+func (c *Catalog) CreateSchema(ctx context.Context, name string, ifNotExists bool) error {
+	name = strings.ToLower(name)
+	if name == InformationSchema {
+		if ifNotExists {
+			return nil
+		}
+		return qerr.New(qerr.AlreadyExists, "Can't create database '%s'; database exists", name)
+	}
+	if err := validName("database", name); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.syncRootLocked(); err != nil {
+		return err
+	}
+	if c.schemas[name] != nil {
+		if ifNotExists {
+			return nil
+		}
+		return qerr.New(qerr.AlreadyExists, "Can't create database '%s'; database exists", name)
+	}
+	if err := os.Mkdir(filepath.Join(c.dataDir, name), 0o755); err != nil {
+		if errors.Is(err, os.ErrExist) && ifNotExists {
+			return nil
+		}
+		return fmt.Errorf("create database %s: %w", name, err)
+	}
+	return c.syncRootLocked()
+}
+
+// DropSchema removes a schema folder with all its tables and views (MySQL
+// semantics); only folders inside the data dir are ever removed.
+func (c *Catalog) DropSchema(ctx context.Context, name string, ifExists bool) error {
+	name = strings.ToLower(name)
+	if err := denyInformationSchema(name); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.syncRootLocked(); err != nil {
+		return err
+	}
+	s := c.schemas[name]
+	if s == nil {
+		if ifExists {
+			return nil
+		}
+		return qerr.New(qerr.NotFound, "Can't drop database '%s'; database doesn't exist", name)
+	}
+	if err := removeInside(s.dir); err != nil {
+		return fmt.Errorf("drop database %s: %w", name, err)
+	}
+	for p := range c.fileCache {
+		if strings.HasPrefix(p, s.dir+string(filepath.Separator)) {
+			delete(c.fileCache, p)
+		}
+	}
+	return c.syncRootLocked()
+}
+
+// lookupLocked finds a table or view, refreshed from disk.
+func (c *Catalog) lookupLocked(schema, name string) (*schemaState, *tableState, error) {
+	s, err := c.schemaLocked(schema)
+	if err != nil {
+		return nil, nil, err
+	}
+	s.synced = false
+	c.syncSchemaLocked(s)
+	return s, s.tables[name], nil
+}
+
+// CreateTable creates an empty base table stored as Parquet: a folder
+// holding the column schema, to which Append adds Parquet files.
+func (c *Catalog) CreateTable(ctx context.Context, schema, name string, cols *arrow.Schema, ifNotExists bool) error {
+	schema, name = strings.ToLower(schema), strings.ToLower(name)
+	if err := denyInformationSchema(schema); err != nil {
+		return err
+	}
+	if err := validName("table", name); err != nil {
+		return err
+	}
+	if cols == nil || cols.NumFields() == 0 {
+		return qerr.New(qerr.InvalidArgument, "A table must have at least 1 column")
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, ts, err := c.lookupLocked(schema, name)
+	if err != nil {
+		return err
+	}
+	if ts != nil {
+		if ifNotExists {
+			return nil
+		}
+		return qerr.New(qerr.AlreadyExists, "Table '%s' already exists", name)
+	}
+	b, err := encodeSchema(arrow.NewSchema(cols.Fields(), nil))
+	if err != nil {
+		return fmt.Errorf("create table %s.%s: %w", schema, name, err)
+	}
+	// Build the folder under a hidden name, then rename: other nodes never
+	// see a table without its schema.
+	tmp := filepath.Join(s.dir, ".tmp-"+name+"-"+randomSuffix())
+	if err := os.Mkdir(tmp, 0o755); err != nil {
+		return fmt.Errorf("create table %s.%s: %w", schema, name, err)
+	}
+	if err := os.WriteFile(filepath.Join(tmp, schemaFileName), b, 0o644); err != nil {
+		os.RemoveAll(tmp)
+		return fmt.Errorf("create table %s.%s: %w", schema, name, err)
+	}
+	if err := os.Rename(tmp, filepath.Join(s.dir, name)); err != nil {
+		os.RemoveAll(tmp)
+		if ifNotExists && errors.Is(err, os.ErrExist) {
+			return nil
+		}
+		return fmt.Errorf("create table %s.%s: %w", schema, name, err)
+	}
+	s.synced = false
+	c.syncSchemaLocked(s)
+	return nil
+}
+
+func (c *Catalog) DropTable(ctx context.Context, schema, name string, ifExists bool) error {
+	schema, name = strings.ToLower(schema), strings.ToLower(name)
+	if err := denyInformationSchema(schema); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, ts, err := c.lookupLocked(schema, name)
+	if err != nil && qerr.KindOf(err) != qerr.NotFound {
+		return err
+	}
+	if ts == nil || ts.table == nil || ts.table.Kind != BaseTable {
+		if ifExists {
+			return nil
+		}
+		return qerr.New(qerr.NotFound, "Unknown table '%s.%s'", schema, name)
+	}
+	if err := removeInside(ts.path); err != nil {
+		return fmt.Errorf("drop table %s.%s: %w", schema, name, err)
+	}
+	for _, f := range ts.table.Files {
+		delete(c.fileCache, f.Path)
+	}
+	s.synced = false
+	c.syncSchemaLocked(s)
+	return nil
+}
+
+// Append writes all batches of r (schema equal to the table's) as a new
+// Parquet file of the table, atomically, and returns the rows written.
+func (c *Catalog) Append(ctx context.Context, schema, name string, r array.RecordReader) (int64, error) {
+	schema, name = strings.ToLower(schema), strings.ToLower(name)
+	if err := denyInformationSchema(schema); err != nil {
+		return 0, err
+	}
+	dir, cols, err := c.appendTarget(schema, name)
+	if err != nil {
+		return 0, err
+	}
+	n, err := writeParquetPart(ctx, dir, cols, r)
+	if err != nil || n == 0 {
+		return n, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s := c.schemas[schema]; s != nil {
+		if ts := s.tables[name]; ts != nil {
+			c.refreshTableLocked(s, name, ts)
+		}
+	}
+	return n, nil
+}
+
+// appendTarget returns the folder new files of a table go to, turning a
+// single-file Parquet table into a folder table first.
+func (c *Catalog) appendTarget(schema, name string) (string, *arrow.Schema, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, ts, err := c.lookupLocked(schema, name)
+	if err != nil {
+		return "", nil, err
+	}
+	if ts == nil || ts.table == nil {
+		return "", nil, qerr.New(qerr.NotFound, "Table '%s.%s' doesn't exist", schema, name)
+	}
+	t := ts.table
+	if t.Kind != BaseTable {
+		return "", nil, qerr.New(qerr.InvalidArgument, "The target table %s of the INSERT is not insertable-into", name)
+	}
+	if t.Format != Parquet {
+		return "", nil, qerr.New(qerr.Unimplemented, "INSERT into the CSV table '%s.%s' is not supported", schema, name)
+	}
+	if isDirPath(ts.path) {
+		return ts.path, t.Columns, nil
+	}
+	dir := filepath.Join(s.dir, name)
+	if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
+		return "", nil, fmt.Errorf("insert into %s.%s: %w", schema, name, err)
+	}
+	if err := os.Rename(ts.path, filepath.Join(dir, filepath.Base(ts.path))); err != nil {
+		return "", nil, fmt.Errorf("insert into %s.%s: %w", schema, name, err)
+	}
+	s.synced = false
+	c.syncSchemaLocked(s)
+	return dir, t.Columns, nil
+}
+
+// ParquetWriterProperties are the properties of every Parquet file Quiver
+// writes: snappy, RowGroupRows-row groups, statistics on.
+func ParquetWriterProperties() *parquet.WriterProperties {
+	return parquet.NewWriterProperties(
+		parquet.WithCompression(compress.Codecs.Snappy),
+		parquet.WithMaxRowGroupLength(RowGroupRows),
+		parquet.WithStats(true),
+	)
+}
+
+// writeParquetPart writes r as dir/part-<time>-<rand>.parquet through a
+// hidden temporary name; nothing is left behind on error.
+func writeParquetPart(ctx context.Context, dir string, cols *arrow.Schema, r array.RecordReader) (int64, error) {
+	fields := make([]arrow.Field, cols.NumFields())
+	for i, f := range cols.Fields() {
+		fields[i] = arrow.Field{Name: f.Name, Type: f.Type, Nullable: true}
+	}
+	ws := arrow.NewSchema(fields, nil)
+	base := "part-" + time.Now().UTC().Format("20060102T150405.000000000") + "-" + randomSuffix() + ".parquet"
+	tmp := filepath.Join(dir, ".tmp-"+base)
+	f, err := os.Create(tmp)
+	if err != nil {
+		return 0, fmt.Errorf("insert: %w", err)
+	}
+	fail := func(err error) (int64, error) {
+		f.Close()
+		os.Remove(tmp)
+		return 0, err
+	}
+	// The writer must not close f: it is synced before the rename.
+	fw, err := pqarrow.NewFileWriter(ws, struct{ io.Writer }{f}, ParquetWriterProperties(), pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
+	if err != nil {
+		return fail(fmt.Errorf("insert: %w", err))
+	}
+	var rows int64
+	for r.Next() {
+		if err := ctx.Err(); err != nil {
+			fw.Close()
+			return fail(err)
+		}
+		b := r.RecordBatch()
+		if err := checkColumns(ws, b); err != nil {
+			fw.Close()
+			return fail(err)
+		}
+		rb := array.NewRecordBatch(ws, b.Columns(), b.NumRows())
+		err := fw.WriteBuffered(rb)
+		rb.Release()
+		if err != nil {
+			fw.Close()
+			return fail(fmt.Errorf("insert: write parquet: %w", err))
+		}
+		rows += b.NumRows()
+	}
+	if err := r.Err(); err != nil {
+		fw.Close()
+		return fail(err)
+	}
+	if rows == 0 {
+		fw.Close()
+		return fail(nil)
+	}
+	if err := fw.Close(); err != nil {
+		return fail(fmt.Errorf("insert: write parquet: %w", err))
+	}
+	if err := f.Sync(); err != nil {
+		return fail(fmt.Errorf("insert: %w", err))
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return 0, fmt.Errorf("insert: %w", err)
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, base)); err != nil {
+		os.Remove(tmp)
+		return 0, fmt.Errorf("insert: %w", err)
+	}
+	return rows, nil
+}
+
+func checkColumns(want *arrow.Schema, b arrow.RecordBatch) error {
+	if int(b.NumCols()) != want.NumFields() {
+		return qerr.New(qerr.InvalidArgument, "Column count doesn't match value count: table has %d columns, got %d", want.NumFields(), b.NumCols())
+	}
+	for i, col := range b.Columns() {
+		if !arrow.TypeEqual(col.DataType(), want.Field(i).Type) {
+			return qerr.New(qerr.Internal, "insert: column %q has type %s, the table's is %s", want.Field(i).Name, col.DataType(), want.Field(i).Type)
+		}
+	}
+	return nil
+}
+
+func (c *Catalog) CreateView(ctx context.Context, schema, name, sql string, cols *arrow.Schema, orReplace bool) error {
+	schema, name = strings.ToLower(schema), strings.ToLower(name)
+	if err := denyInformationSchema(schema); err != nil {
+		return err
+	}
+	if err := validName("table", name); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, ts, err := c.lookupLocked(schema, name)
+	if err != nil {
+		return err
+	}
+	if ts != nil && (!orReplace || ts.table == nil || ts.table.Kind != View) {
+		return qerr.New(qerr.AlreadyExists, "Table '%s' already exists", name)
+	}
+	v := viewFile{SQL: sql}
+	if cols != nil {
+		if v.Schema, err = encodeSchema(arrow.NewSchema(cols.Fields(), nil)); err != nil {
+			return fmt.Errorf("create view %s.%s: %w", schema, name, err)
+		}
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("create view %s.%s: %w", schema, name, err)
+	}
+	tmp := filepath.Join(s.dir, ".tmp-"+name+"-"+randomSuffix())
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("create view %s.%s: %w", schema, name, err)
+	}
+	if err := os.Rename(tmp, filepath.Join(s.dir, name+viewSuffix)); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("create view %s.%s: %w", schema, name, err)
+	}
+	s.synced = false
+	c.syncSchemaLocked(s)
+	return nil
+}
+
+func (c *Catalog) DropView(ctx context.Context, schema, name string, ifExists bool) error {
+	schema, name = strings.ToLower(schema), strings.ToLower(name)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, ts, err := c.lookupLocked(schema, name)
+	if err != nil && qerr.KindOf(err) != qerr.NotFound {
+		return err
+	}
+	if ts == nil || ts.table == nil || ts.table.Kind != View {
+		if ifExists {
+			return nil
+		}
+		return qerr.New(qerr.NotFound, "Unknown table '%s.%s'", schema, name)
+	}
+	if err := os.Remove(ts.path); err != nil {
+		return fmt.Errorf("drop view %s.%s: %w", schema, name, err)
+	}
+	s.synced = false
+	c.syncSchemaLocked(s)
+	return nil
+}

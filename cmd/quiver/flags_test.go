@@ -1,0 +1,64 @@
+package main
+
+import (
+	"flag"
+	"testing"
+)
+
+func TestParseSize(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want int64
+		err  bool
+	}{
+		{"1024", 1024, false},
+		{"512MB", 512e6, false},
+		{"2GiB", 2 << 30, false},
+		{"2G", 2 << 30, false},
+		{"1.5GiB", 3 << 29, false},
+		{"64 KiB", 64 << 10, false},
+		{"0", 0, false},
+		{"", 0, true},
+		{"12XB", 0, true},
+		{"-1GB", 0, true},
+		{"GB", 0, true},
+	} {
+		got, err := parseSize(tc.in)
+		if (err != nil) != tc.err || got != tc.want {
+			t.Errorf("parseSize(%q) = %d, %v", tc.in, got, err)
+		}
+	}
+}
+
+func TestApplyEnv(t *testing.T) {
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	listen := fs.String("listen", "default", "")
+	data := fs.String("data", "", "")
+	var dirs stringList
+	fs.Var(&dirs, "allow-dir", "")
+	var mem byteSize
+	fs.Var(&mem, "query-memory-limit", "")
+	t.Setenv("QUIVER_LISTEN", "from-env")
+	t.Setenv("QUIVER_DATA", "/env/data")
+	t.Setenv("QUIVER_ALLOW_DIR", "/a:/b")
+	t.Setenv("QUIVER_QUERY_MEMORY_LIMIT", "1GiB")
+	if err := fs.Parse([]string{"--data", "/flag/data"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := applyEnv(fs); err != nil {
+		t.Fatal(err)
+	}
+	if *listen != "from-env" || *data != "/flag/data" {
+		t.Fatalf("listen=%q data=%q: flags must win over env", *listen, *data)
+	}
+	if len(dirs) != 2 || dirs[1] != "/b" || mem != 1<<30 {
+		t.Fatalf("dirs=%v mem=%d", dirs, mem)
+	}
+	t.Setenv("QUIVER_QUERY_MEMORY_LIMIT", "lots")
+	fs2 := flag.NewFlagSet("t", flag.ContinueOnError)
+	fs2.Var(&mem, "query-memory-limit", "")
+	_ = fs2.Parse(nil)
+	if err := applyEnv(fs2); err == nil {
+		t.Fatal("bad env size must fail")
+	}
+}

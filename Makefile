@@ -1,0 +1,42 @@
+# Quiver build and test entry points. Needs only Go (modules download on
+# first use); `make bench` and `make tpch-sf1` also need python3.
+GO          ?= go
+BIN         ?= bin/quiver
+VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS     := -X main.version=$(VERSION)
+TEST_TIMEOUT ?= 20m
+LISTEN      ?= 127.0.0.1:32010
+TPCH_CACHE  ?= $(HOME)/.cache/quiver-tpch
+SF1_DIR     ?= $(TPCH_CACHE)/sf1
+
+.PHONY: build run test vet bench tpch-sf1 clean
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/quiver
+
+run: build
+	$(BIN) serve --data testdata/tpch-sf0.01 --default-schema tpch --listen $(LISTEN)
+
+vet:
+	$(GO) vet ./...
+
+# Unit tests of every package, then the integration tests (sqllogictest
+# corpus in-process and over Flight SQL, TPC-H SF 0.01, the real binary).
+test: vet
+	$(GO) test -timeout $(TEST_TIMEOUT) ./...
+
+# Quiver (over Flight SQL) against DuckDB and DataFusion on the same Parquet
+# files; writes docs/benchmarks.md. BENCH_DATA defaults to SF 1 (generated).
+BENCH_DATA ?= $(SF1_DIR)
+bench: build
+	@test -d $(BENCH_DATA)/tpch || integration/tpch/gen.sh 1 $(BENCH_DATA)
+	$(GO) run ./integration/bench --quiver $(BIN) --data $(BENCH_DATA) --out docs/benchmarks.md
+
+# Generate SF 1 into the cache (once) and check all 22 answers (not in CI).
+tpch-sf1:
+	@test -d $(SF1_DIR)/tpch || integration/tpch/gen.sh 1 $(SF1_DIR)
+	QUIVER_TPCH_DIR=$(SF1_DIR) QUIVER_TPCH_ANSWERS=$(CURDIR)/integration/tpch/answers/sf1 \
+		$(GO) test -timeout 60m -count=1 -run 'TestTPCH$$' -v ./integration/
+
+clean:
+	rm -rf bin

@@ -1,0 +1,313 @@
+package ops
+
+import (
+	"context"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/quiverdb/quiver/execution"
+	"github.com/quiverdb/quiver/execution/agg/accum"
+	"github.com/quiverdb/quiver/execution/expr"
+	"github.com/quiverdb/quiver/qerr"
+)
+
+// AccumSpec converts an AggSpec to the accumulator description (shared with
+// the window operator and the agg typing rules).
+func AccumSpec(s AggSpec) accum.Spec {
+	as := accum.Spec{Func: s.Func, Distinct: s.Distinct, Separator: s.Separator, Result: s.Type}
+	for _, a := range s.Args {
+		as.ArgTypes = append(as.ArgTypes, a.DataType())
+	}
+	for _, k := range s.OrderBy {
+		as.ArgTypes = append(as.ArgTypes, k.Expr.DataType())
+		as.OrderDesc = append(as.OrderDesc, k.Desc)
+		as.OrderNullsFirst = append(as.OrderNullsFirst, k.NullsFirst)
+	}
+	return as
+}
+
+type hashAgg struct {
+	tc      *execution.TaskContext
+	input   execution.Stream
+	mode    AggMode
+	groupBy []expr.Expr
+	aggs    []AggSpec
+	out     *arrow.Schema
+	accs    []accum.Accumulator
+	stateAt []int // Final: first input column of each aggregate's state
+	table   *groupTable
+	keys    [][]arrow.Array // per key column: the key values of new groups, per batch
+	groups  int
+	res     reservation
+	pending []arrow.RecordBatch
+	done    bool
+	closed  bool
+	ids     []uint32
+	newRows []int32
+}
+
+// NewHashAggregate groups input by groupBy and computes aggs. Single and
+// Partial read raw rows; Final reads a Partial output (keys first, then each
+// aggregate's state columns). Output: key columns, then one column per
+// aggregate (Partial: its state columns).
+func NewHashAggregate(tc *execution.TaskContext, input execution.Stream, mode AggMode, groupBy []expr.Expr, aggs []AggSpec, out *arrow.Schema) (execution.Stream, error) {
+	h := &hashAgg{tc: tc, input: input, mode: mode, groupBy: groupBy, aggs: aggs, out: out,
+		keys: make([][]arrow.Array, len(groupBy))}
+	h.res.alloc = tc.Alloc
+	col := len(groupBy)
+	for _, s := range aggs {
+		as := AccumSpec(s)
+		as.Mem = tc.Mem()
+		if mode != AggSingle && !accum.Splittable(as) {
+			return nil, qerr.New(qerr.Internal, "aggregate %s cannot run in %s mode", s.Func, mode)
+		}
+		a, err := accum.New(as)
+		if err != nil {
+			h.releaseAccs()
+			return nil, err
+		}
+		h.accs = append(h.accs, a)
+		h.stateAt = append(h.stateAt, col)
+		col += len(accum.StateTypes(as))
+	}
+	if len(groupBy) == 1 {
+		h.table = newGroupTable(intLike(groupBy[0].DataType()))
+	} else if len(groupBy) > 1 {
+		h.table = newGroupTable(false)
+	} else {
+		// Without GROUP BY there is exactly one group, even over no rows.
+		h.groups = 1
+		for _, a := range h.accs {
+			a.Resize(1)
+		}
+	}
+	return h, nil
+}
+
+func (h *hashAgg) Schema() *arrow.Schema { return h.out }
+
+func (h *hashAgg) Next(ctx context.Context) (arrow.RecordBatch, error) {
+	if !h.done {
+		if err := h.consume(ctx); err != nil {
+			return nil, err
+		}
+		h.done = true
+		if err := h.emit(); err != nil {
+			return nil, err
+		}
+	}
+	if len(h.pending) == 0 {
+		return nil, execution.EOF
+	}
+	b := h.pending[0]
+	h.pending = h.pending[1:]
+	return b, nil
+}
+
+func (h *hashAgg) consume(ctx context.Context) error {
+	for {
+		b, err := h.input.Next(ctx)
+		if err == execution.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		err = h.add(b)
+		b.Release()
+		if err != nil {
+			return err
+		}
+	}
+}
+
+func (h *hashAgg) add(b arrow.RecordBatch) error {
+	n := int(b.NumRows())
+	if n == 0 {
+		return nil
+	}
+	mem := h.tc.Mem()
+	if cap(h.ids) < n {
+		h.ids = make([]uint32, n)
+	}
+	ids := h.ids[:n]
+	if h.table != nil {
+		keys, err := evalAll(mem, h.groupBy, b)
+		if err != nil {
+			return err
+		}
+		h.newRows = h.table.insert(keys, n, ids, h.newRows[:0])
+		if len(h.newRows) > 0 {
+			for k, key := range keys {
+				nk, err := gather(mem, key, h.newRows)
+				if err != nil {
+					releaseAll(keys)
+					return err
+				}
+				h.keys[k] = append(h.keys[k], nk)
+			}
+		}
+		releaseAll(keys)
+		h.groups = h.table.n
+		for _, a := range h.accs {
+			a.Resize(h.groups)
+		}
+	} else {
+		for i := range ids {
+			ids[i] = 0
+		}
+	}
+	for i, a := range h.accs {
+		if err := h.update(i, a, b, ids); err != nil {
+			return err
+		}
+	}
+	h.account()
+	return nil
+}
+
+func (h *hashAgg) account() {
+	n := int64(cap(h.ids))*4 + int64(cap(h.newRows))*4
+	if h.table != nil {
+		n += h.table.bytes()
+	}
+	for _, a := range h.accs {
+		n += a.Bytes()
+	}
+	h.res.resize(n)
+}
+
+func (h *hashAgg) update(i int, a accum.Accumulator, b arrow.RecordBatch, ids []uint32) error {
+	mem := h.tc.Mem()
+	if h.mode == AggFinal {
+		nst := len(accum.StateTypes(AccumSpec(h.aggs[i])))
+		st := b.Columns()[h.stateAt[i] : h.stateAt[i]+nst]
+		return a.Merge(ids, st)
+	}
+	s := h.aggs[i]
+	exprs := s.Args
+	if len(s.OrderBy) > 0 {
+		exprs = append(append([]expr.Expr(nil), s.Args...), sortKeyExprs(s.OrderBy)...)
+	}
+	args, err := evalAll(mem, exprs, b)
+	if err != nil {
+		return err
+	}
+	defer releaseAll(args)
+	if s.Filter == nil {
+		return a.Update(ids, args)
+	}
+	// FILTER (WHERE ...): only rows where the condition is true.
+	cond, err := s.Filter.Eval(mem, b)
+	if err != nil {
+		return err
+	}
+	defer cond.Release()
+	bc, ok := cond.(*array.Boolean)
+	if !ok {
+		return qerr.New(qerr.Internal, "aggregate filter is %s, not boolean", cond.DataType())
+	}
+	var sel []int32
+	var gs []uint32
+	for r := 0; r < bc.Len(); r++ {
+		if bc.IsValid(r) && bc.Value(r) {
+			sel = append(sel, int32(r))
+			gs = append(gs, ids[r])
+		}
+	}
+	if len(sel) == 0 {
+		return nil
+	}
+	taken, err := gatherAll(mem, args, sel)
+	if err != nil {
+		return err
+	}
+	defer releaseAll(taken)
+	return a.Update(gs, taken)
+}
+
+func sortKeyExprs(keys []expr.SortKey) []expr.Expr {
+	out := make([]expr.Expr, len(keys))
+	for i, k := range keys {
+		out[i] = k.Expr
+	}
+	return out
+}
+
+// emit builds the output batches: keys, then results (or states).
+func (h *hashAgg) emit() error {
+	mem := h.tc.Mem()
+	var cols []arrow.Array
+	for k, chunks := range h.keys {
+		var col arrow.Array
+		switch len(chunks) {
+		case 0:
+			col = nullColumn(mem, h.groupBy[k].DataType(), 0)
+		case 1:
+			col = chunks[0]
+			col.Retain()
+		default:
+			c, err := array.Concatenate(chunks, mem)
+			if err != nil {
+				releaseAll(cols)
+				return err
+			}
+			col = c
+		}
+		cols = append(cols, col)
+	}
+	for _, a := range h.accs {
+		if h.mode == AggPartial {
+			st, err := a.State(mem)
+			if err != nil {
+				releaseAll(cols)
+				return err
+			}
+			cols = append(cols, st...)
+			continue
+		}
+		f, err := a.Final(mem)
+		if err != nil {
+			releaseAll(cols)
+			return err
+		}
+		cols = append(cols, f)
+	}
+	all, err := makeBatch(mem, h.out, cols, h.groups)
+	if err != nil {
+		return err
+	}
+	defer all.Release()
+	h.pending = sliceBatches(h.out, all.Columns(), h.groups)
+	h.freeState()
+	return nil
+}
+
+func (h *hashAgg) freeState() {
+	for _, chunks := range h.keys {
+		releaseAll(chunks)
+	}
+	h.keys = nil
+	h.releaseAccs()
+	h.table = nil
+	h.res.free()
+}
+
+func (h *hashAgg) releaseAccs() {
+	for _, a := range h.accs {
+		a.Release()
+	}
+	h.accs = nil
+}
+
+func (h *hashAgg) Close() error {
+	if h.closed {
+		return nil
+	}
+	h.closed = true
+	h.freeState()
+	releaseBatches(h.pending)
+	h.pending = nil
+	return h.input.Close()
+}
+

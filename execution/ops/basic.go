@@ -1,0 +1,157 @@
+package ops
+
+import (
+	"context"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/compute"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/quiverdb/quiver/execution"
+	"github.com/quiverdb/quiver/execution/expr"
+	"github.com/quiverdb/quiver/qerr"
+)
+
+type filterStream struct {
+	tc    *execution.TaskContext
+	input execution.Stream
+	pred  expr.Expr
+}
+
+// NewFilter keeps the rows where pred is true (NULL counts as false) and
+// drops batches that end up empty.
+func NewFilter(tc *execution.TaskContext, input execution.Stream, pred expr.Expr) execution.Stream {
+	return &filterStream{tc: tc, input: input, pred: pred}
+}
+
+func (f *filterStream) Schema() *arrow.Schema { return f.input.Schema() }
+func (f *filterStream) Close() error          { return f.input.Close() }
+
+func (f *filterStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
+	mem := f.tc.Mem()
+	for {
+		b, err := f.input.Next(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out, err := filterBatch(mem, b, f.pred)
+		b.Release()
+		if err != nil {
+			return nil, err
+		}
+		if out.NumRows() > 0 {
+			return out, nil
+		}
+		out.Release()
+	}
+}
+
+// filterBatch evaluates pred over b and keeps the true rows (b stays owned
+// by the caller).
+func filterBatch(m memory.Allocator, b arrow.RecordBatch, pred expr.Expr) (arrow.RecordBatch, error) {
+	c, err := pred.Eval(m, b)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Release()
+	bc, ok := c.(*array.Boolean)
+	if !ok {
+		return nil, qerr.New(qerr.Internal, "filter predicate %s is %s, not boolean", pred, c.DataType())
+	}
+	trues := bc.NullN() == 0 && bc.Len() > 0
+	if trues {
+		for i := 0; i < bc.Len(); i++ {
+			if !bc.Value(i) {
+				trues = false
+				break
+			}
+		}
+	}
+	if trues {
+		b.Retain()
+		return b, nil
+	}
+	// compute.Filter drops NULL selections by default (NULL = false).
+	return compute.FilterRecordBatch(computeCtx(m), b, bc, compute.DefaultFilterOptions())
+}
+
+type projectStream struct {
+	tc    *execution.TaskContext
+	input execution.Stream
+	exprs []expr.Expr
+	out   *arrow.Schema
+}
+
+// NewProject evaluates exprs over every input batch.
+func NewProject(tc *execution.TaskContext, input execution.Stream, exprs []expr.Expr, out *arrow.Schema) execution.Stream {
+	return &projectStream{tc: tc, input: input, exprs: exprs, out: out}
+}
+
+func (p *projectStream) Schema() *arrow.Schema { return p.out }
+func (p *projectStream) Close() error          { return p.input.Close() }
+
+func (p *projectStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
+	b, err := p.input.Next(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer b.Release()
+	mem := p.tc.Mem()
+	cols, err := evalAll(mem, p.exprs, b)
+	if err != nil {
+		return nil, err
+	}
+	return makeBatch(mem, p.out, cols, int(b.NumRows()))
+}
+
+type limitStream struct {
+	input         execution.Stream
+	offset, count int64 // count < 0: no limit
+	done          bool
+}
+
+// NewLimit skips offset rows then passes count rows (count < 0: all).
+func NewLimit(input execution.Stream, offset, count int64) execution.Stream {
+	return &limitStream{input: input, offset: offset, count: count}
+}
+
+func (l *limitStream) Schema() *arrow.Schema { return l.input.Schema() }
+func (l *limitStream) Close() error          { return l.input.Close() }
+
+func (l *limitStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
+	for {
+		if l.done || l.count == 0 {
+			// Stop pulling (and release the input early) once the limit is met.
+			if !l.done {
+				l.done = true
+				l.input.Close()
+			}
+			return nil, execution.EOF
+		}
+		b, err := l.input.Next(ctx)
+		if err != nil {
+			return nil, err
+		}
+		n := b.NumRows()
+		if l.offset >= n {
+			l.offset -= n
+			b.Release()
+			continue
+		}
+		start := l.offset
+		l.offset = 0
+		end := n
+		if l.count >= 0 && end-start > l.count {
+			end = start + l.count
+		}
+		if l.count >= 0 {
+			l.count -= end - start
+		}
+		if start == 0 && end == n {
+			return b, nil
+		}
+		out := b.NewSlice(start, end)
+		b.Release()
+		return out, nil
+	}
+}

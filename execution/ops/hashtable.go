@@ -1,0 +1,218 @@
+package ops
+
+import (
+	"bytes"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/quiverdb/quiver/execution"
+)
+
+// groupTable maps key rows to dense group ids with a batch API: a whole key
+// vector is hashed into a []uint64, then probed in one tight loop (open
+// addressing, linear probing). Keys are compared by value, never by hash
+// alone. A single integer-like key is kept as int64s; any other key is
+// serialized into a byte slab. Everything is pointer-free for the GC.
+type groupTable struct {
+	intKey    bool
+	slots     []uint32 // group id + 1; 0 = empty
+	mask      uint64
+	hashes    []uint64 // per group
+	ints      []int64  // intKey: per-group key
+	nullGroup int32    // intKey: group of the NULL key, -1 = none
+	slab      []byte   // serialized keys: group g is slab[offs[g]:offs[g+1]]
+	offs      []int
+	n         int
+	// per-batch scratch
+	hbuf  []uint64
+	ibuf  []int64
+	kbuf  []byte
+	koffs []int
+}
+
+// intLike reports whether a key of type t takes the int64 fast path.
+func intLike(t arrow.DataType) bool {
+	switch t.ID() {
+	case arrow.INT8, arrow.INT16, arrow.INT32, arrow.INT64, arrow.UINT8, arrow.UINT16, arrow.UINT32,
+		arrow.UINT64, arrow.DATE32, arrow.DATE64, arrow.TIMESTAMP, arrow.TIME32, arrow.TIME64,
+		arrow.DURATION, arrow.DECIMAL32, arrow.DECIMAL64:
+		return true
+	}
+	return false
+}
+
+func newGroupTable(intKey bool) *groupTable {
+	t := &groupTable{intKey: intKey, nullGroup: -1, offs: []int{0}}
+	t.slots = make([]uint32, 1024)
+	t.mask = 1023
+	return t
+}
+
+// bytes is the memory the table holds.
+func (t *groupTable) bytes() int64 {
+	return int64(cap(t.slots))*4 + int64(cap(t.hashes))*8 + int64(cap(t.ints))*8 +
+		int64(cap(t.slab)) + int64(cap(t.offs))*8 + int64(cap(t.hbuf))*8 + int64(cap(t.ibuf))*8 +
+		int64(cap(t.kbuf)) + int64(cap(t.koffs))*8
+}
+
+func (t *groupTable) prepare(keys []arrow.Array, n int) {
+	if cap(t.hbuf) < n {
+		t.hbuf = make([]uint64, n)
+	}
+	t.hbuf = t.hbuf[:n]
+	if t.intKey {
+		if cap(t.ibuf) < n {
+			t.ibuf = make([]int64, n)
+		}
+		t.ibuf = t.ibuf[:n]
+		execution.IntKeyValues(keys[0], t.ibuf)
+		for i, v := range t.ibuf {
+			t.hbuf[i] = execution.HashInt(uint64(v))
+		}
+		return
+	}
+	execution.HashColumns(keys, 0, t.hbuf)
+	t.kbuf, t.koffs = execution.EncodeKeys(keys, n, t.kbuf, t.koffs)
+}
+
+func (t *groupTable) grow() {
+	size := len(t.slots) * 2
+	t.slots = make([]uint32, size)
+	t.mask = uint64(size - 1)
+	for g, h := range t.hashes {
+		pos := h & t.mask
+		for t.slots[pos] != 0 {
+			pos = (pos + 1) & t.mask
+		}
+		t.slots[pos] = uint32(g) + 1
+	}
+}
+
+// insert writes the group id of every key row into ids (len n), creating
+// groups as needed; rows that created a group are appended to newRows. NULL
+// keys form one group.
+func (t *groupTable) insert(keys []arrow.Array, n int, ids []uint32, newRows []int32) []int32 {
+	t.prepare(keys, n)
+	if t.intKey {
+		col := keys[0]
+		nulls := col.NullN() > 0
+		for i := 0; i < n; i++ {
+			if nulls && col.IsNull(i) {
+				if t.nullGroup < 0 {
+					t.nullGroup = int32(t.n)
+					t.hashes = append(t.hashes, execution.NullHash)
+					t.ints = append(t.ints, 0)
+					t.offs = append(t.offs, 0)
+					t.n++
+					newRows = append(newRows, int32(i))
+					if 2*t.n > len(t.slots) {
+						// NULL is not in the slots, but keep sizing uniform.
+						t.grow()
+					}
+				}
+				ids[i] = uint32(t.nullGroup)
+				continue
+			}
+			v, h := t.ibuf[i], t.hbuf[i]
+			pos := h & t.mask
+			for {
+				s := t.slots[pos]
+				if s == 0 {
+					g := uint32(t.n)
+					t.slots[pos] = g + 1
+					t.hashes = append(t.hashes, h)
+					t.ints = append(t.ints, v)
+					t.offs = append(t.offs, 0)
+					t.n++
+					newRows = append(newRows, int32(i))
+					ids[i] = g
+					if 2*t.n > len(t.slots) {
+						t.grow()
+					}
+					break
+				}
+				if g := s - 1; int32(g) != t.nullGroup && t.ints[g] == v {
+					ids[i] = g
+					break
+				}
+				pos = (pos + 1) & t.mask
+			}
+		}
+		return newRows
+	}
+	for i := 0; i < n; i++ {
+		h := t.hbuf[i]
+		key := t.kbuf[t.koffs[i]:t.koffs[i+1]]
+		pos := h & t.mask
+		for {
+			s := t.slots[pos]
+			if s == 0 {
+				g := uint32(t.n)
+				t.slots[pos] = g + 1
+				t.hashes = append(t.hashes, h)
+				t.slab = append(t.slab, key...)
+				t.offs = append(t.offs, len(t.slab))
+				t.n++
+				newRows = append(newRows, int32(i))
+				ids[i] = g
+				if 2*t.n > len(t.slots) {
+					t.grow()
+				}
+				break
+			}
+			g := s - 1
+			if t.hashes[g] == h && bytes.Equal(t.slab[t.offs[g]:t.offs[g+1]], key) {
+				ids[i] = g
+				break
+			}
+			pos = (pos + 1) & t.mask
+		}
+	}
+	return newRows
+}
+
+// find writes group id + 1 of every key row into ids, 0 when the key is
+// absent or any key column is NULL (NULL never equals anything in a join).
+func (t *groupTable) find(keys []arrow.Array, n int, ids []uint32) {
+	t.prepare(keys, n)
+	nulls := false
+	for _, k := range keys {
+		nulls = nulls || k.NullN() > 0
+	}
+	for i := 0; i < n; i++ {
+		ids[i] = 0
+		if nulls && anyNull(keys, i) {
+			continue
+		}
+		h := t.hbuf[i]
+		pos := h & t.mask
+		if t.intKey {
+			v := t.ibuf[i]
+			for s := t.slots[pos]; s != 0; s = t.slots[pos] {
+				if g := s - 1; int32(g) != t.nullGroup && t.ints[g] == v {
+					ids[i] = s
+					break
+				}
+				pos = (pos + 1) & t.mask
+			}
+			continue
+		}
+		key := t.kbuf[t.koffs[i]:t.koffs[i+1]]
+		for s := t.slots[pos]; s != 0; s = t.slots[pos] {
+			g := s - 1
+			if t.hashes[g] == h && bytes.Equal(t.slab[t.offs[g]:t.offs[g+1]], key) {
+				ids[i] = s
+				break
+			}
+			pos = (pos + 1) & t.mask
+		}
+	}
+}
+
+func anyNull(cols []arrow.Array, i int) bool {
+	for _, c := range cols {
+		if c.IsNull(i) {
+			return true
+		}
+	}
+	return false
+}

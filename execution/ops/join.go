@@ -1,0 +1,514 @@
+package ops
+
+import (
+	"context"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/compute"
+	"github.com/quiverdb/quiver/execution"
+	"github.com/quiverdb/quiver/execution/expr"
+	"github.com/quiverdb/quiver/qerr"
+)
+
+// joinStream is the hash join (hash = true) and the nested-loop join. The
+// right input is read whole first (build side); left batches are probed one
+// at a time. Candidate (left row, build row) pairs are produced in chunks of
+// BatchSize, checked by the residual filter, and gathered with typed takes.
+type joinStream struct {
+	tc                  *execution.TaskContext
+	left, right         execution.Stream
+	typ                 JoinType
+	leftKeys, rightKeys []expr.Expr
+	filter              expr.Expr
+	nullAware           bool
+	out                 *arrow.Schema
+	pairSchema          *arrow.Schema
+	hash                bool
+
+	built        bool
+	build        []arrow.Array
+	buildRows    int
+	table        *groupTable
+	head, next   []int32
+	buildHasNull bool
+	buildMatched []bool
+	res          reservation
+
+	lb        arrow.RecordBatch
+	gids      []uint32
+	keyNull   []bool // probe rows with a NULL key (null-aware anti/mark)
+	matched   []int32
+	row       int
+	cur       int32
+	leftDone  bool
+	rightDone bool
+	finished  bool
+	pending   []arrow.RecordBatch
+	closed    bool
+	pi, bi    []int32
+}
+
+const chainStart = -2
+
+// NewHashJoin joins left and right on leftKeys = rightKeys (NULL keys never
+// match), with an optional residual filter over left++right columns.
+func NewHashJoin(tc *execution.TaskContext, left, right execution.Stream, typ JoinType, leftKeys, rightKeys []expr.Expr, filter expr.Expr, nullAware bool, out *arrow.Schema) (execution.Stream, error) {
+	if len(leftKeys) != len(rightKeys) || len(leftKeys) == 0 {
+		return nil, qerr.New(qerr.Internal, "hash join needs matching key lists, got %d and %d", len(leftKeys), len(rightKeys))
+	}
+	j := newJoin(tc, left, right, typ, filter, out)
+	j.hash, j.leftKeys, j.rightKeys, j.nullAware = true, leftKeys, rightKeys, nullAware
+	return j, nil
+}
+
+// NewNestedLoopJoin joins every left row with every right row for which cond
+// (over left++right columns; nil = true) holds.
+func NewNestedLoopJoin(tc *execution.TaskContext, left, right execution.Stream, typ JoinType, cond expr.Expr, out *arrow.Schema) (execution.Stream, error) {
+	if typ == CrossJoin {
+		typ = InnerJoin
+	}
+	return newJoin(tc, left, right, typ, cond, out), nil
+}
+
+func newJoin(tc *execution.TaskContext, left, right execution.Stream, typ JoinType, filter expr.Expr, out *arrow.Schema) *joinStream {
+	if typ == CrossJoin {
+		typ = InnerJoin
+	}
+	fields := append(append([]arrow.Field(nil), left.Schema().Fields()...), right.Schema().Fields()...)
+	j := &joinStream{tc: tc, left: left, right: right, typ: typ, filter: filter, out: out,
+		pairSchema: arrow.NewSchema(fields, nil), cur: chainStart}
+	j.res.alloc = tc.Alloc
+	return j
+}
+
+func (j *joinStream) Schema() *arrow.Schema { return j.out }
+
+func (j *joinStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
+	if !j.built {
+		if err := j.buildSide(ctx); err != nil {
+			return nil, err
+		}
+		j.built = true
+	}
+	for {
+		if len(j.pending) > 0 {
+			b := j.pending[0]
+			j.pending = j.pending[1:]
+			return b, nil
+		}
+		if j.finished {
+			return nil, execution.EOF
+		}
+		if j.lb == nil {
+			if j.leftDone {
+				if (j.typ == RightJoin || j.typ == FullJoin) && !j.rightDone {
+					j.rightDone = true
+					if err := j.emitUnmatchedBuild(); err != nil {
+						return nil, err
+					}
+					continue
+				}
+				j.finished = true
+				continue
+			}
+			b, err := j.left.Next(ctx)
+			if err == execution.EOF {
+				j.leftDone = true
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			if b.NumRows() == 0 {
+				b.Release()
+				continue
+			}
+			if err := j.startLeft(b); err != nil {
+				return nil, err
+			}
+		}
+		done := j.fillPairs()
+		if len(j.pi) > 0 {
+			if err := j.processPairs(); err != nil {
+				return nil, err
+			}
+		}
+		if done {
+			err := j.finishLeft()
+			j.lb.Release()
+			j.lb = nil
+			if err != nil {
+				return nil, err
+			}
+		}
+	}
+}
+
+func (j *joinStream) buildSide(ctx context.Context) error {
+	batches, err := drain(ctx, j.right)
+	if err != nil {
+		return err
+	}
+	defer releaseBatches(batches)
+	mem := j.tc.Mem()
+	for _, b := range batches {
+		j.buildRows += int(b.NumRows())
+	}
+	if j.build, err = concatColumns(mem, j.right.Schema(), batches); err != nil {
+		return err
+	}
+	if j.typ == RightJoin || j.typ == FullJoin {
+		j.buildMatched = make([]bool, j.buildRows)
+	}
+	if !j.hash || j.buildRows == 0 {
+		j.res.resize(int64(len(j.buildMatched)))
+		return nil
+	}
+	one := arrowBatch(j.right.Schema(), j.build, int64(j.buildRows))
+	defer one.Release()
+	keys, err := evalAll(mem, j.rightKeys, one)
+	if err != nil {
+		return err
+	}
+	defer releaseAll(keys)
+	intKey := len(keys) == 1 && intLike(keys[0].DataType()) && intLike(j.leftKeys[0].DataType())
+	j.table = newGroupTable(intKey)
+	ids := make([]uint32, j.buildRows)
+	j.table.insert(keys, j.buildRows, ids, nil)
+	j.head = make([]int32, j.table.n)
+	for i := range j.head {
+		j.head[i] = -1
+	}
+	j.next = make([]int32, j.buildRows)
+	nulls := false
+	for _, k := range keys {
+		nulls = nulls || k.NullN() > 0
+	}
+	// Chains are built backwards so each lists its rows in input order.
+	for r := j.buildRows - 1; r >= 0; r-- {
+		if nulls && anyNull(keys, r) {
+			j.buildHasNull = true
+			continue
+		}
+		g := ids[r]
+		j.next[r] = j.head[g]
+		j.head[g] = int32(r)
+	}
+	j.res.resize(j.table.bytes() + int64(len(j.head))*4 + int64(len(j.next))*4 + int64(len(j.buildMatched)))
+	return nil
+}
+
+func (j *joinStream) startLeft(b arrow.RecordBatch) error {
+	j.lb = b
+	n := int(b.NumRows())
+	j.row, j.cur = 0, chainStart
+	j.matched = resize(j.matched, n)
+	for i := range j.matched {
+		j.matched[i] = 0
+	}
+	if !j.hash {
+		return nil
+	}
+	j.gids = resize(j.gids, n)
+	keys, err := evalAll(j.tc.Mem(), j.leftKeys, b)
+	if err != nil {
+		return err
+	}
+	defer releaseAll(keys)
+	if j.nullAware {
+		j.keyNull = resize(j.keyNull, n)
+		for i := range j.keyNull {
+			j.keyNull[i] = anyNull(keys, i)
+		}
+	}
+	if j.table == nil {
+		for i := range j.gids {
+			j.gids[i] = 0
+		}
+		return nil
+	}
+	j.table.find(keys, n, j.gids)
+	if j.filter == nil && (j.typ == SemiJoin || j.typ == AntiJoin || j.typ == MarkJoin) {
+		// Existence is all that matters: no pairs needed.
+		for i, g := range j.gids {
+			if g != 0 {
+				j.matched[i] = 1
+			}
+		}
+		j.row = n
+	}
+	return nil
+}
+
+func resize[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
+}
+
+// existence joins stop looking once a left row has a match.
+func (j *joinStream) existence() bool {
+	return j.typ == SemiJoin || j.typ == AntiJoin || j.typ == MarkJoin
+}
+
+// fillPairs collects up to BatchSize candidate pairs into pi/bi; it reports
+// whether the current left batch is exhausted.
+func (j *joinStream) fillPairs() bool {
+	j.pi, j.bi = j.pi[:0], j.bi[:0]
+	n := int(j.lb.NumRows())
+	for j.row < n && len(j.pi) < execution.BatchSize {
+		if j.cur == chainStart {
+			if j.existence() && j.matched[j.row] > 0 {
+				j.row++
+				continue
+			}
+			if j.hash {
+				g := j.gids[j.row]
+				if g == 0 {
+					j.row++
+					continue
+				}
+				j.cur = j.head[g-1]
+			} else {
+				j.cur = 0
+				if j.buildRows == 0 {
+					j.cur = -1
+				}
+			}
+		}
+		for j.cur >= 0 && len(j.pi) < execution.BatchSize {
+			j.pi = append(j.pi, int32(j.row))
+			j.bi = append(j.bi, j.cur)
+			if j.hash {
+				j.cur = j.next[j.cur]
+			} else if j.cur++; int(j.cur) >= j.buildRows {
+				j.cur = -1
+			}
+		}
+		if j.cur < 0 {
+			j.row++
+			j.cur = chainStart
+		}
+	}
+	return j.row >= n
+}
+
+// processPairs applies the residual filter to the candidate pairs, records
+// matches and emits the joined rows of inner/outer joins.
+func (j *joinStream) processPairs() error {
+	mem := j.tc.Mem()
+	emits := j.typ == InnerJoin || j.typ == LeftJoin || j.typ == RightJoin || j.typ == FullJoin || j.typ == LeftSingleJoin
+	if j.filter == nil && !emits {
+		for _, p := range j.pi {
+			j.matched[p]++
+		}
+		return nil
+	}
+	cols, err := gatherAll(mem, j.lb.Columns(), j.pi)
+	if err != nil {
+		return err
+	}
+	rcols, err := gatherAll(mem, j.build, j.bi)
+	if err != nil {
+		releaseAll(cols)
+		return err
+	}
+	cols = append(cols, rcols...)
+	pairs := arrowBatch(j.pairSchema, cols, int64(len(j.pi)))
+	releaseAll(cols)
+	defer pairs.Release()
+	var mask *array.Boolean
+	if j.filter != nil {
+		c, err := j.filter.Eval(mem, pairs)
+		if err != nil {
+			return err
+		}
+		defer c.Release()
+		var ok bool
+		if mask, ok = c.(*array.Boolean); !ok {
+			return qerr.New(qerr.Internal, "join condition is %s, not boolean", c.DataType())
+		}
+	}
+	passed := 0
+	for k, p := range j.pi {
+		if mask != nil && !(mask.IsValid(k) && mask.Value(k)) {
+			continue
+		}
+		passed++
+		j.matched[p]++
+		if j.typ == LeftSingleJoin && j.matched[p] > 1 {
+			return qerr.New(qerr.InvalidArgument, "Subquery returns more than 1 row")
+		}
+		if j.buildMatched != nil {
+			j.buildMatched[j.bi[k]] = true
+		}
+	}
+	if !emits || passed == 0 {
+		return nil
+	}
+	out := pairs
+	if mask != nil && passed < len(j.pi) {
+		if out, err = compute.FilterRecordBatch(computeCtx(mem), pairs, mask, compute.DefaultFilterOptions()); err != nil {
+			return err
+		}
+		defer out.Release()
+	}
+	res, err := j.shape(out.Columns(), int(out.NumRows()))
+	if err != nil {
+		return err
+	}
+	j.pending = append(j.pending, res)
+	return nil
+}
+
+// shape wraps left++right columns (retained) as an output batch.
+func (j *joinStream) shape(cols []arrow.Array, n int) (arrow.RecordBatch, error) {
+	own := make([]arrow.Array, len(cols))
+	for i, c := range cols {
+		c.Retain()
+		own[i] = c
+	}
+	return makeBatch(j.tc.Mem(), j.out, own, n)
+}
+
+// finishLeft emits what depends on the whole match result of a left batch:
+// unmatched rows of outer joins, semi/anti rows, the mark column.
+func (j *joinStream) finishLeft() error {
+	mem := j.tc.Mem()
+	n := int(j.lb.NumRows())
+	var sel []int32
+	switch j.typ {
+	case InnerJoin, RightJoin:
+		return nil
+	case LeftJoin, FullJoin, LeftSingleJoin:
+		for i := 0; i < n; i++ {
+			if j.matched[i] == 0 {
+				sel = append(sel, int32(i))
+			}
+		}
+		if len(sel) == 0 {
+			return nil
+		}
+		cols, err := gatherAll(mem, j.lb.Columns(), sel)
+		if err != nil {
+			return err
+		}
+		for _, f := range j.right.Schema().Fields() {
+			cols = append(cols, nullColumn(mem, f.Type, len(sel)))
+		}
+		return j.push(cols, len(sel))
+	case SemiJoin:
+		for i := 0; i < n; i++ {
+			if j.matched[i] > 0 {
+				sel = append(sel, int32(i))
+			}
+		}
+	case AntiJoin:
+		if j.nullAware && j.buildHasNull {
+			// x NOT IN (... NULL ...) is never true.
+			return nil
+		}
+		for i := 0; i < n; i++ {
+			if j.matched[i] > 0 {
+				continue
+			}
+			if j.nullAware && j.keyNull[i] && j.buildRows > 0 {
+				continue
+			}
+			sel = append(sel, int32(i))
+		}
+	case MarkJoin:
+		mb := array.NewBooleanBuilder(mem)
+		defer mb.Release()
+		for i := 0; i < n; i++ {
+			switch {
+			case j.matched[i] > 0:
+				mb.Append(true)
+			case j.nullAware && j.buildRows > 0 && (j.buildHasNull || j.keyNull[i]):
+				mb.AppendNull()
+			default:
+				mb.Append(false)
+			}
+		}
+		cols := make([]arrow.Array, 0, len(j.lb.Columns())+1)
+		for _, c := range j.lb.Columns() {
+			c.Retain()
+			cols = append(cols, c)
+		}
+		cols = append(cols, mb.NewArray())
+		return j.push(cols, n)
+	}
+	if len(sel) == 0 {
+		return nil
+	}
+	if len(sel) == n {
+		j.lb.Retain()
+		j.pending = append(j.pending, j.lb)
+		return nil
+	}
+	cols, err := gatherAll(mem, j.lb.Columns(), sel)
+	if err != nil {
+		return err
+	}
+	return j.push(cols, len(sel))
+}
+
+func (j *joinStream) push(cols []arrow.Array, n int) error {
+	b, err := makeBatch(j.tc.Mem(), j.out, cols, n)
+	if err != nil {
+		return err
+	}
+	j.pending = append(j.pending, b)
+	return nil
+}
+
+// emitUnmatchedBuild emits the build rows no left row matched (right/full).
+func (j *joinStream) emitUnmatchedBuild() error {
+	mem := j.tc.Mem()
+	var sel []int32
+	for r, m := range j.buildMatched {
+		if !m {
+			sel = append(sel, int32(r))
+		}
+	}
+	for off := 0; off < len(sel); off += execution.BatchSize {
+		part := sel[off:min(off+execution.BatchSize, len(sel))]
+		var cols []arrow.Array
+		for _, f := range j.left.Schema().Fields() {
+			cols = append(cols, nullColumn(mem, f.Type, len(part)))
+		}
+		rcols, err := gatherAll(mem, j.build, part)
+		if err != nil {
+			releaseAll(cols)
+			return err
+		}
+		if err := j.push(append(cols, rcols...), len(part)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (j *joinStream) Close() error {
+	if j.closed {
+		return nil
+	}
+	j.closed = true
+	if j.lb != nil {
+		j.lb.Release()
+		j.lb = nil
+	}
+	releaseAll(j.build)
+	j.build = nil
+	releaseBatches(j.pending)
+	j.pending = nil
+	j.table = nil
+	j.res.free()
+	err := j.left.Close()
+	if err2 := j.right.Close(); err == nil {
+		err = err2
+	}
+	return err
+}

@@ -1,0 +1,395 @@
+package optimizer
+
+import (
+	"context"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/scalar"
+	"github.com/quiverdb/quiver/planner/logical"
+	"github.com/quiverdb/quiver/qerr"
+)
+
+// decorrelate turns every Subquery expression into a join: EXISTS/IN
+// conjuncts of a WHERE into semi joins (NOT: anti, NOT IN null-aware),
+// EXISTS/IN elsewhere into mark joins read through the mark column, scalar
+// subqueries into a left-single join (uncorrelated) or, when correlated
+// through equalities below one aggregate, into a left join with the
+// aggregate grouped by the correlation columns. Correlated predicates are
+// pulled out of the subquery into the join condition.
+type decorrelate struct{ ids *idGen }
+
+func (*decorrelate) Name() string { return "decorrelate_subqueries" }
+
+func (d *decorrelate) Apply(ctx context.Context, root logical.Node) (logical.Node, bool, error) {
+	changed := false
+	out, err := transformUp(root, func(n logical.Node) (logical.Node, error) {
+		var nn logical.Node
+		var err error
+		switch x := n.(type) {
+		case *logical.Filter:
+			if !hasSubquery(x.Predicate) {
+				return n, nil
+			}
+			nn, err = d.filter(x)
+		case *logical.Project:
+			found := false
+			for _, e := range x.Exprs {
+				found = found || hasSubquery(e)
+			}
+			if !found {
+				return n, nil
+			}
+			nn, err = d.project(x)
+		default:
+			found := false
+			forEachExpr(n, func(e logical.Expr) { found = found || hasSubquery(e) })
+			if found {
+				return nil, qerr.New(qerr.Unimplemented, "subquery in this position is not supported")
+			}
+			return n, nil
+		}
+		changed = true
+		return nn, err
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	return out, changed, nil
+}
+
+func (d *decorrelate) filter(f *logical.Filter) (logical.Node, error) {
+	input := f.Input
+	var keep []logical.Expr
+	for _, c := range splitAnd(f.Predicate) {
+		sq, neg := asSubqueryPred(c)
+		if sq != nil && sq.Kind != logical.ScalarSubquery {
+			typ := logical.SemiJoin
+			if neg {
+				typ = logical.AntiJoin
+			}
+			j, err := d.existsJoin(input, sq, typ, neg && sq.Kind == logical.InSubquery)
+			if err != nil {
+				return nil, err
+			}
+			input = j
+			continue
+		}
+		in, e, err := d.replace(input, c)
+		if err != nil {
+			return nil, err
+		}
+		input = in
+		keep = append(keep, e)
+	}
+	var out logical.Node = input
+	if len(keep) > 0 {
+		out = &logical.Filter{Input: input, Predicate: andOf(keep)}
+	}
+	return restoreSchema(out, f.Input.Schema()), nil
+}
+
+func (d *decorrelate) project(p *logical.Project) (logical.Node, error) {
+	input := p.Input
+	exprs := make([]logical.Expr, len(p.Exprs))
+	for i, e := range p.Exprs {
+		in, x, err := d.replace(input, e)
+		if err != nil {
+			return nil, err
+		}
+		input, exprs[i] = in, x
+	}
+	return &logical.Project{Input: input, Exprs: exprs, Fields: p.Fields}, nil
+}
+
+// asSubqueryPred matches `EXISTS/IN (...)` and `NOT EXISTS/IN (...)`.
+func asSubqueryPred(e logical.Expr) (*logical.Subquery, bool) {
+	if sq, ok := e.(*logical.Subquery); ok {
+		return sq, false
+	}
+	if c, ok := e.(*logical.Call); ok && c.Func == "not" && len(c.Args) == 1 {
+		if sq, ok := c.Args[0].(*logical.Subquery); ok {
+			return sq, true
+		}
+	}
+	return nil, false
+}
+
+// replace joins every subquery inside e onto input and returns e reading
+// the joined columns instead.
+func (d *decorrelate) replace(input logical.Node, e logical.Expr) (logical.Node, logical.Expr, error) {
+	out, err := rewriteExpr(e, func(x logical.Expr) (logical.Expr, error) {
+		sq, ok := x.(*logical.Subquery)
+		if !ok {
+			return x, nil
+		}
+		if sq.Kind == logical.ScalarSubquery {
+			j, v, err := d.scalarJoin(input, sq)
+			if err != nil {
+				return nil, err
+			}
+			input = j
+			return v, nil
+		}
+		mark := logical.Field{ID: d.ids.fresh(), Name: "mark", Type: boolType, Nullable: true}
+		j, err := d.existsJoin(input, sq, logical.MarkJoin, sq.Kind == logical.InSubquery)
+		if err != nil {
+			return nil, err
+		}
+		mj := j.(*logical.Join)
+		mj.MarkField = &mark
+		input = mj
+		return colRef(mark), nil
+	})
+	return input, out, err
+}
+
+// prepare decorrelates nested subqueries of sq's plan and pulls its
+// correlated predicates out.
+func (d *decorrelate) prepare(sq *logical.Subquery) (logical.Node, []logical.Expr, error) {
+	plan, _, err := d.Apply(context.Background(), sq.Plan)
+	if err != nil {
+		return nil, nil, err
+	}
+	return pull(plan, definedIDs(plan))
+}
+
+func (d *decorrelate) existsJoin(input logical.Node, sq *logical.Subquery, typ logical.JoinType, nullAware bool) (logical.Node, error) {
+	first := sq.Plan.Schema().Fields[0]
+	plan := sq.Plan
+	if l, ok := plan.(*logical.Limit); ok && sq.Kind == logical.ExistsSubquery && l.Offset == 0 && l.Count != 0 {
+		plan = l.Input // EXISTS (... LIMIT n) is EXISTS (...)
+	}
+	body, preds, err := d.prepare(&logical.Subquery{Kind: sq.Kind, Plan: plan})
+	if err != nil {
+		return nil, err
+	}
+	var cond []logical.Expr
+	if sq.Kind == logical.InSubquery {
+		cond = append(cond, eq(sq.Needle, colRef(first)))
+	}
+	cond = append(cond, preds...)
+	return &logical.Join{Left: input, Right: body, Type: typ, Condition: andOf(cond), NullAware: nullAware}, nil
+}
+
+func (d *decorrelate) scalarJoin(input logical.Node, sq *logical.Subquery) (logical.Node, logical.Expr, error) {
+	plan, _, err := d.Apply(context.Background(), sq.Plan)
+	if err != nil {
+		return nil, nil, err
+	}
+	defined := definedIDs(plan)
+	if !correlated(plan, defined) {
+		out := plan.Schema().Fields[0]
+		return &logical.Join{Left: input, Right: plan, Type: logical.LeftSingleJoin}, colRef(out), nil
+	}
+	// [Project] → Aggregate without GROUP BY → correlated input.
+	node := plan
+	var proj *logical.Project
+	if p, ok := node.(*logical.Project); ok {
+		proj, node = p, p.Input
+	}
+	agg, ok := node.(*logical.Aggregate)
+	if !ok || len(agg.GroupBy) > 0 || proj != nil && anyOuter(proj.Exprs, defined) {
+		return nil, nil, qerr.New(qerr.Unimplemented, "correlated scalar subquery without a single aggregate is not supported")
+	}
+	for _, a := range agg.Aggs {
+		if anyOuter(a.Args, defined) {
+			return nil, nil, qerr.New(qerr.Unimplemented, "aggregate over outer columns in a correlated subquery is not supported")
+		}
+	}
+	body, preds, err := pull(agg.Input, defined)
+	if err != nil {
+		return nil, nil, err
+	}
+	// Every pulled predicate must be inner-column = outer-expression: the
+	// inner columns become group keys, one group per outer row.
+	ng := *agg
+	ng.Input = body
+	ng.GroupBy, ng.GroupFields = nil, nil
+	seen := idSet{}
+	for _, p := range preds {
+		inner, ok := innerEqualityColumn(p, defined)
+		if !ok {
+			return nil, nil, qerr.New(qerr.Unimplemented, "correlated scalar subquery with non-equality correlation is not supported")
+		}
+		if seen[inner.ID] {
+			continue
+		}
+		seen[inner.ID] = true
+		f, ok := body.Schema().Field(inner.ID)
+		if !ok {
+			return nil, nil, qerr.New(qerr.Internal, "internal: correlation column %s not available", inner)
+		}
+		ng.GroupBy = append(ng.GroupBy, inner)
+		ng.GroupFields = append(ng.GroupFields, f)
+	}
+	var value logical.Expr = colRef(agg.AggFields[0])
+	if proj != nil {
+		value = proj.Exprs[0]
+	}
+	// COUNT over no rows is 0, but the left join yields NULL for a missing group.
+	fix := map[logical.ColumnID]logical.Expr{}
+	for i, a := range agg.Aggs {
+		f := agg.AggFields[i]
+		if (a.Func == "count" || a.Func == "count_star") && f.Type.ID() == arrow.INT64 {
+			fix[f.ID] = &logical.Call{Func: "coalesce", Args: []logical.Expr{colRef(f), &logical.Literal{Value: scalar.NewInt64Scalar(0)}}, Type: f.Type}
+		}
+	}
+	value = substitute(value, fix)
+	return &logical.Join{Left: input, Right: &ng, Type: logical.LeftJoin, Condition: andOf(preds)}, value, nil
+}
+
+// innerEqualityColumn matches `inner = outer` (either order) where inner is
+// a column defined in the subquery and outer uses none.
+func innerEqualityColumn(p logical.Expr, defined idSet) (*logical.ColumnRef, bool) {
+	c, ok := p.(*logical.Call)
+	if !ok || c.Func != "=" || len(c.Args) != 2 {
+		return nil, false
+	}
+	for i := 0; i < 2; i++ {
+		in, ok := c.Args[i].(*logical.ColumnRef)
+		other := refs(c.Args[1-i], nil)
+		if ok && defined[in.ID] && len(other) > 0 && !other.intersects(defined) {
+			return in, true
+		}
+	}
+	return nil, false
+}
+
+// definedIDs are the columns produced anywhere inside plan.
+func definedIDs(plan logical.Node) idSet {
+	out := idSet{}
+	var walk func(logical.Node)
+	walk = func(n logical.Node) {
+		for _, f := range n.Schema().Fields {
+			out[f.ID] = true
+		}
+		for _, c := range n.Children() {
+			walk(c)
+		}
+	}
+	walk(plan)
+	return out
+}
+
+func isOuter(e logical.Expr, defined idSet) bool {
+	for id := range refs(e, nil) {
+		if !defined[id] {
+			return true
+		}
+	}
+	return false
+}
+
+func anyOuter(es []logical.Expr, defined idSet) bool {
+	for _, e := range es {
+		if isOuter(e, defined) {
+			return true
+		}
+	}
+	return false
+}
+
+// correlated reports whether any expression of the tree references a
+// column not defined in it.
+func correlated(n logical.Node, defined idSet) bool {
+	found := false
+	forEachExpr(n, func(e logical.Expr) { found = found || isOuter(e, defined) })
+	if found {
+		return true
+	}
+	for _, c := range n.Children() {
+		if correlated(c, defined) {
+			return true
+		}
+	}
+	return false
+}
+
+var errCorrelation = qerr.New(qerr.Unimplemented, "correlated subquery pattern is not supported")
+
+// pull removes the correlated conjuncts from n and returns them; they read
+// only columns of the returned node's output (projections are widened to
+// pass them through) and of the outer query.
+func pull(n logical.Node, defined idSet) (logical.Node, []logical.Expr, error) {
+	if !correlated(n, defined) {
+		return n, nil, nil
+	}
+	split := func(es []logical.Expr) (keep, outer []logical.Expr) {
+		for _, e := range es {
+			if isOuter(e, defined) {
+				outer = append(outer, e)
+			} else {
+				keep = append(keep, e)
+			}
+		}
+		return keep, outer
+	}
+	switch x := n.(type) {
+	case *logical.Filter:
+		in, preds, err := pull(x.Input, defined)
+		if err != nil {
+			return nil, nil, err
+		}
+		keep, outer := split(splitAnd(x.Predicate))
+		preds = append(preds, outer...)
+		if len(keep) == 0 {
+			return in, preds, nil
+		}
+		return &logical.Filter{Input: in, Predicate: andOf(keep)}, preds, nil
+	case *logical.Scan:
+		keep, outer := split(x.Filters)
+		c := *x
+		c.Filters = keep
+		return &c, outer, nil
+	case *logical.Sort:
+		return pull(x.Input, defined) // order is irrelevant inside a subquery
+	case *logical.Project:
+		if anyOuter(x.Exprs, defined) {
+			return nil, nil, errCorrelation
+		}
+		in, preds, err := pull(x.Input, defined)
+		if err != nil {
+			return nil, nil, err
+		}
+		p := &logical.Project{Input: in, Exprs: x.Exprs, Fields: x.Fields}
+		have := schemaIDs(p.Schema())
+		for _, pr := range preds {
+			for id := range refs(pr, nil) {
+				if f, ok := in.Schema().Field(id); ok && !have[id] {
+					have[id] = true
+					p.Exprs = append(append([]logical.Expr{}, p.Exprs...), colRef(f))
+					p.Fields = append(append([]logical.Field{}, p.Fields...), f)
+				}
+			}
+		}
+		return p, preds, nil
+	case *logical.Join:
+		switch x.Type {
+		case logical.InnerJoin, logical.CrossJoin:
+			l, lp, err := pull(x.Left, defined)
+			if err != nil {
+				return nil, nil, err
+			}
+			r, rp, err := pull(x.Right, defined)
+			if err != nil {
+				return nil, nil, err
+			}
+			keep, outer := split(splitAnd(x.Condition))
+			nj := *x
+			nj.Left, nj.Right, nj.Condition = l, r, andOf(keep)
+			return &nj, append(append(lp, rp...), outer...), nil
+		case logical.LeftJoin, logical.SemiJoin, logical.AntiJoin, logical.MarkJoin, logical.LeftSingleJoin:
+			if correlated(x.Right, defined) || isOuter(x.Condition, defined) {
+				return nil, nil, errCorrelation
+			}
+			l, lp, err := pull(x.Left, defined)
+			if err != nil {
+				return nil, nil, err
+			}
+			nj := *x
+			nj.Left = l
+			return &nj, lp, nil
+		}
+	}
+	return nil, nil, errCorrelation
+}

@@ -47,19 +47,27 @@ func (b *Binder) NewID() ColumnID {
 	return b.nextID
 }
 
-// Params returns the `?` placeholders seen so far, in order.
+// Params numbers the `?` placeholders in text order (setting their Index)
+// and returns them. Call it once binding is complete.
 func (b *Binder) Params() []*Param {
-	ps := make([]*Param, 0, len(b.params))
-	for _, p := range b.params {
-		ps = append(ps, p)
+	offs := make([]int, 0, len(b.params))
+	for off := range b.params {
+		offs = append(offs, off)
 	}
-	sort.Slice(ps, func(i, j int) bool { return ps[i].Index < ps[j].Index })
+	sort.Ints(offs)
+	ps := make([]*Param, len(offs))
+	for i, off := range offs {
+		ps[i] = b.params[off]
+		ps[i].Index = i
+	}
 	return ps
 }
 
 // BindQuery binds a SELECT, set operation or parenthesized query.
 func (b *Binder) BindQuery(n ast.ResultSetNode) (Node, error) {
-	return b.bindQuery(n, nil, nil)
+	node, err := b.bindQuery(n, nil, nil)
+	b.Params()
+	return node, err
 }
 
 func (b *Binder) bindQuery(n ast.Node, parent *scope, outer *[]*ColumnRef) (Node, error) {

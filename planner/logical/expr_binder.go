@@ -156,10 +156,11 @@ func (b *Binder) bindExprs(es []ast.ExprNode, ctx *exprCtx) ([]Expr, error) {
 func (b *Binder) bindExpr(e ast.ExprNode, ctx *exprCtx) (Expr, error) {
 	switch x := e.(type) {
 	case *test_driver.ParamMarkerExpr:
-		p, ok := b.params[x.Order]
+		// Keyed by text offset: a CTE bound twice reuses its parameters.
+		p, ok := b.params[x.Offset]
 		if !ok {
-			p = &Param{Index: x.Order, Type: arrow.Null}
-			b.params[x.Order] = p
+			p = &Param{Type: arrow.Null}
+			b.params[x.Offset] = p
 		}
 		return p, nil
 	case *test_driver.ValueExpr:

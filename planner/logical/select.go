@@ -146,6 +146,7 @@ func (b *Binder) bindSelectBody(sel *ast.SelectStmt, parent *scope, outer *[]*Co
 	if grouping {
 		agg := &Aggregate{Input: node, GroupBy: ag.groups, Aggs: ag.calls, AggFields: ag.fields}
 		subst := map[string]*ColumnRef{}
+		groupIDs := map[ColumnID]bool{}
 		for _, g := range ag.groups {
 			f := Field{Type: Type(g), Nullable: nullable(g), Name: g.String()}
 			if r, ok := g.(*ColumnRef); ok {
@@ -154,11 +155,12 @@ func (b *Binder) bindSelectBody(sel *ast.SelectStmt, parent *scope, outer *[]*Co
 				f.ID = b.NewID()
 			}
 			agg.GroupFields = append(agg.GroupFields, f)
+			groupIDs[f.ID] = true
 			subst[g.String()] = &ColumnRef{ID: f.ID, Name: f.Name, Type: f.Type, Nullable: f.Nullable}
 		}
 		fix := func(e Expr, what string, n int) (Expr, error) {
 			e = substitute(e, subst)
-			if bad := b.ungrouped(e, sc); bad != "" {
+			if bad := b.ungrouped(e, sc, groupIDs); bad != "" {
 				if what == "having clause" {
 					return nil, qerr.New(qerr.InvalidArgument, "Unknown column '%s' in 'having clause'", bad)
 				}
@@ -280,12 +282,23 @@ func orderPos(keys []orderKey, item int) int {
 // fieldName is the user-visible name of an unaliased select field: a bare
 // column keeps its name, anything else the expression text as written.
 func fieldName(f *ast.SelectField) string {
+	if _, ok := f.Expr.(*ast.ColumnNameExpr); !ok && f.AsName.L == "" {
+		if t := strings.TrimSpace(f.Text()); t != "" {
+			return t
+		}
+	}
 	return exprName(f.Expr)
 }
 
 func exprName(e ast.ExprNode) string {
 	if c, ok := e.(*ast.ColumnNameExpr); ok {
 		return c.Name.Name.O
+	}
+	// MySQL names a string literal column by its value.
+	if v, ok := e.(ast.ValueExpr); ok {
+		if s, ok := v.GetValue().(string); ok {
+			return s
+		}
 	}
 	if t := strings.TrimSpace(e.Text()); t != "" {
 		return t
@@ -356,6 +369,9 @@ func (b *Binder) bindGroupItem(e ast.ExprNode, fields []*ast.SelectField, sc *sc
 
 // ordinal recognizes an integer literal position (GROUP BY 1 / ORDER BY 1).
 func ordinal(e ast.ExprNode) (int, bool) {
+	if p, ok := e.(*ast.PositionExpr); ok && p.P == nil {
+		return p.N, true
+	}
 	if v, ok := e.(ast.ValueExpr); ok {
 		switch x := v.GetValue().(type) {
 		case int64:
@@ -421,10 +437,10 @@ func substitute(e Expr, keys map[string]*ColumnRef) Expr {
 
 // ungrouped returns the name of a column of sc (the FROM scope) still
 // referenced by e after group-key substitution, or "".
-func (b *Binder) ungrouped(e Expr, sc *scope) string {
+func (b *Binder) ungrouped(e Expr, sc *scope, grouped map[ColumnID]bool) string {
 	bad := ""
 	walkExpr(e, func(x Expr) {
-		if r, ok := x.(*ColumnRef); ok && bad == "" && sc.has(r.ID) {
+		if r, ok := x.(*ColumnRef); ok && bad == "" && sc.has(r.ID) && !grouped[r.ID] {
 			bad = b.origin[r.ID]
 			if bad == "" {
 				bad = r.Name

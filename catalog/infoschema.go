@@ -195,7 +195,7 @@ func (c *Catalog) fillSchemata(ctx context.Context, r rowBuilder) error {
 		r.str(0, catalogName)
 		r.str(1, s)
 		r.str(2, "utf8mb4")
-		r.str(3, "utf8mb4_0900_ai_ci")
+		r.str(3, "utf8mb4_bin")
 		r.null(4)
 	}
 	return nil
@@ -228,7 +228,7 @@ func (c *Catalog) fillTables(ctx context.Context, r rowBuilder) error {
 			r.i64(8, 0)
 		}
 		r.i64OrNull(9, t.Stats.Bytes)
-		r.str(10, "utf8mb4_0900_ai_ci")
+		r.str(10, "utf8mb4_bin")
 		r.str(11, "")
 	})
 }
@@ -263,7 +263,7 @@ func (c *Catalog) fillColumns(ctx context.Context, r rowBuilder) error {
 			r.i64OrNull(12, ti.datetimePrecision)
 			if ti.dataType == "varchar" {
 				r.str(13, "utf8mb4")
-				r.str(14, "utf8mb4_0900_ai_ci")
+				r.str(14, "utf8mb4_bin")
 			} else {
 				r.null(13)
 				r.null(14)

@@ -91,25 +91,26 @@ func foldNode(e logical.Expr) logical.Expr {
 			return e
 		}
 	}
-	pe, err := physical.ToExpr(e, logical.NewSchema())
-	if err != nil {
-		return e
-	}
-	v, err := evalScalar(pe)
+	v, err := evalScalar(e)
 	if err != nil || v == nil {
 		return e // errors (e.g. overflow) surface at run time, per row
 	}
 	return &logical.Literal{Value: v}
 }
 
-// evalScalar guards the expression package against panics on unusual input.
-func evalScalar(e expr.Expr) (v scalarValue, err error) {
+// evalScalar evaluates a literal-only expression, guarding against panics
+// of the expression package on unusual input.
+func evalScalar(e logical.Expr) (v scalarValue, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			v, err = nil, errFold
 		}
 	}()
-	return expr.EvalScalar(e)
+	pe, err := physical.ToExpr(e, logical.NewSchema())
+	if err != nil {
+		return nil, err
+	}
+	return expr.EvalScalar(pe)
 }
 
 // simplifyAndOr drops neutral literals and short-circuits on the absorbing
@@ -139,9 +140,6 @@ func simplifyAndOr(c *logical.Call) logical.Expr {
 	case 0:
 		return boolLit(!absorbing)
 	case 1:
-		if sawNull {
-			return keep[0] // NULL alone: NULL
-		}
 		return keep[0]
 	}
 	if len(keep) == len(c.Args) {

@@ -113,12 +113,16 @@ func (h *hashAgg) consume(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		err = h.add(b)
-		b.Release()
-		if err != nil {
+		if err := h.addOwned(b); err != nil {
 			return err
 		}
 	}
+}
+
+// addOwned adds b and releases it, even when the memory limit panics.
+func (h *hashAgg) addOwned(b arrow.RecordBatch) error {
+	defer b.Release()
+	return h.add(b)
 }
 
 func (h *hashAgg) add(b arrow.RecordBatch) error {
@@ -136,18 +140,17 @@ func (h *hashAgg) add(b arrow.RecordBatch) error {
 		if err != nil {
 			return err
 		}
+		defer releaseAll(keys)
 		h.newRows = h.table.insert(keys, n, ids, h.newRows[:0])
 		if len(h.newRows) > 0 {
 			for k, key := range keys {
 				nk, err := gather(mem, key, h.newRows)
 				if err != nil {
-					releaseAll(keys)
 					return err
 				}
 				h.keys[k] = append(h.keys[k], nk)
 			}
 		}
-		releaseAll(keys)
 		h.groups = h.table.n
 		for _, a := range h.accs {
 			a.Resize(h.groups)

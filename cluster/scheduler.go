@@ -1,0 +1,241 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/quiverdb/quiver/execution"
+	"github.com/quiverdb/quiver/planner/stages"
+	"github.com/quiverdb/quiver/qerr"
+	"go.uber.org/zap"
+)
+
+// Scheduler runs the stages of queries as tasks (stage, partition) on this
+// node's cores. Producer stages run to completion in dependency order, their
+// output kept in the query's shuffle store; the final stage's partitions run
+// concurrently and stream their batches to the caller as they are produced.
+type Scheduler struct {
+	slots chan struct{} // one token per concurrently running task (node-wide)
+	log   *zap.Logger
+}
+
+// NewScheduler returns a scheduler running at most slots tasks at once
+// (0 = GOMAXPROCS).
+func NewScheduler(slots int, log *zap.Logger) *Scheduler {
+	if slots <= 0 {
+		slots = runtime.GOMAXPROCS(0)
+	}
+	return &Scheduler{slots: make(chan struct{}, slots), log: log}
+}
+
+// Job is one query to run.
+type Job struct {
+	QueryID string
+	Graph   *stages.Graph
+	Alloc   *execution.QueryAllocator
+	Metrics *execution.MetricsSet // nil unless EXPLAIN ANALYZE
+	Log     *zap.Logger
+}
+
+// Run starts the job and returns the stream of the final stage's rows. The
+// stream's Close (or ctx's end) stops every task of the query and frees its
+// shuffle data.
+func (s *Scheduler) Run(ctx context.Context, job *Job) (execution.Stream, error) {
+	if len(job.Graph.Stages) == 0 {
+		return nil, errors.New("internal: empty stage graph")
+	}
+	schemas := map[int]*arrow.Schema{}
+	for _, st := range job.Graph.Stages {
+		schemas[st.ID] = st.Root.Schema()
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	q := &runningQuery{
+		s:       s,
+		job:     job,
+		shuffle: NewLocalShuffle(schemas),
+		out:     make(chan arrow.RecordBatch, 4),
+		cancel:  cancel,
+		done:    make(chan struct{}),
+	}
+	final := job.Graph.Stages[len(job.Graph.Stages)-1]
+	go q.run(ctx)
+	return &resultStream{q: q, schema: final.Root.Schema()}, nil
+}
+
+type runningQuery struct {
+	s       *Scheduler
+	job     *Job
+	shuffle *LocalShuffle
+	out     chan arrow.RecordBatch
+	cancel  context.CancelFunc
+	done    chan struct{} // closed when every task has ended
+
+	errOnce sync.Once
+	err     error
+}
+
+func (q *runningQuery) fail(err error) {
+	q.errOnce.Do(func() {
+		q.err = err
+		q.cancel()
+	})
+}
+
+func (q *runningQuery) taskContext(stage, partition int) *execution.TaskContext {
+	return &execution.TaskContext{
+		QueryID:   q.job.QueryID,
+		Stage:     stage,
+		Partition: partition,
+		Alloc:     q.job.Alloc,
+		Log:       q.job.Log.With(zap.Int("stage", stage), zap.Int("task", partition)),
+		Metrics:   q.job.Metrics,
+		Shuffle:   q.shuffle,
+	}
+}
+
+func (q *runningQuery) run(ctx context.Context) {
+	defer close(q.done)
+	defer close(q.out)
+	defer q.shuffle.Release()
+	graph := q.job.Graph.Stages
+	// consumers counts, per producer stage, the stages still to read it.
+	consumers := map[int]int{}
+	for _, st := range graph {
+		for _, in := range st.Inputs {
+			consumers[in]++
+		}
+	}
+	for i, st := range graph {
+		final := i == len(graph)-1
+		if err := q.runStage(ctx, st, final); err != nil {
+			q.fail(err)
+			return
+		}
+		for _, in := range st.Inputs {
+			if consumers[in]--; consumers[in] == 0 {
+				q.shuffle.ReleaseStage(in)
+			}
+		}
+	}
+}
+
+// runStage runs every partition of st; for the final stage, batches go to
+// the output channel (backpressure: a slow client slows the query).
+func (q *runningQuery) runStage(ctx context.Context, st *stages.Stage, final bool) error {
+	var wg sync.WaitGroup
+	for p := 0; p < st.Partitions; p++ {
+		select {
+		case q.s.slots <- struct{}{}:
+		case <-ctx.Done():
+			wg.Wait()
+			return ctx.Err()
+		}
+		wg.Add(1)
+		go func(p int) {
+			defer wg.Done()
+			defer func() { <-q.s.slots }()
+			if err := q.runTask(ctx, st, p, final); err != nil {
+				q.fail(err)
+			}
+		}(p)
+	}
+	wg.Wait()
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return nil
+}
+
+func (q *runningQuery) runTask(ctx context.Context, st *stages.Stage, partition int, final bool) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = panicError(r)
+			q.job.Log.Error("task panicked", zap.Int("stage", st.ID), zap.Int("task", partition), zap.Any("panic", r), zap.Stack("stack"))
+		}
+	}()
+	stream, err := st.Root.Execute(ctx, partition, q.taskContext(st.ID, partition))
+	if err != nil {
+		return err
+	}
+	defer stream.Close()
+	for {
+		b, err := stream.Next(ctx)
+		if errors.Is(err, execution.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if !final {
+			// Producer stages write through ShuffleWrite and yield nothing.
+			b.Release()
+			return fmt.Errorf("internal: producer stage %d yielded rows", st.ID)
+		}
+		if b.NumRows() == 0 {
+			b.Release()
+			continue
+		}
+		select {
+		case q.out <- b:
+		case <-ctx.Done():
+			b.Release()
+			return ctx.Err()
+		}
+	}
+}
+
+// resultStream is the caller's view of a running query.
+type resultStream struct {
+	q      *runningQuery
+	schema *arrow.Schema
+	closed bool
+}
+
+func (r *resultStream) Schema() *arrow.Schema { return r.schema }
+
+func (r *resultStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
+	select {
+	case b, ok := <-r.q.out:
+		if !ok {
+			<-r.q.done
+			if r.q.err != nil {
+				return nil, r.q.err
+			}
+			return nil, execution.EOF
+		}
+		return b, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// Close stops the query's tasks, waits for them and frees what they held.
+func (r *resultStream) Close() error {
+	if r.closed {
+		return nil
+	}
+	r.closed = true
+	r.q.cancel()
+	for b := range r.q.out {
+		b.Release()
+	}
+	<-r.q.done
+	return nil
+}
+
+// panicError turns a recovered panic into the query's error: a *qerr.Error
+// (e.g. the memory limit) keeps its kind; anything else is an internal bug
+// that fails this query only.
+func panicError(r any) error {
+	if e, ok := r.(*qerr.Error); ok {
+		return e
+	}
+	if e, ok := r.(error); ok {
+		return qerr.Wrap(qerr.Internal, e, "internal error")
+	}
+	return qerr.New(qerr.Internal, "internal error: %v", r)
+}

@@ -90,6 +90,7 @@ func (c *Catalog) loadBaseTable(schema, name string, paths []string, declared *a
 }
 
 func (c *Catalog) loadParquetFiles(t *Table, paths []string) error {
+	declared := t.Columns // CREATE TABLE's schema keeps its NOT NULLs
 	for _, p := range paths {
 		info, err := os.Stat(p)
 		if err != nil {
@@ -112,7 +113,7 @@ func (c *Catalog) loadParquetFiles(t *Table, paths []string) error {
 		}
 		t.Files = append(t.Files, cf.file)
 	}
-	if t.Columns != nil {
+	if declared == nil && t.Columns != nil {
 		t.Columns = mergeNullability(t.Columns, paths, c.fileCache)
 	}
 	return nil

@@ -21,18 +21,12 @@ func (c *Catalog) ResolvePath(path string) (string, error) {
 	if err != nil {
 		return "", qerr.Wrap(qerr.InvalidArgument, err, "Incorrect file name '%s'", path)
 	}
-	parent, err := filepath.EvalSymlinks(filepath.Dir(abs))
+	real, err := resolveLinks(abs)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return "", qerr.New(qerr.NotFound, "Can't create/write to file '%s' (OS errno 2 - No such file or directory)", path)
 		}
 		return "", qerr.Wrap(qerr.InvalidArgument, err, "Incorrect file name '%s'", path)
-	}
-	real := filepath.Join(parent, filepath.Base(abs))
-	if info, err := os.Lstat(real); err == nil && info.Mode()&os.ModeSymlink != 0 {
-		if real, err = filepath.EvalSymlinks(real); err != nil {
-			return "", qerr.Wrap(qerr.InvalidArgument, err, "Incorrect file name '%s'", path)
-		}
 	}
 	for _, dir := range c.allowed {
 		if within(dir, real) {
@@ -51,4 +45,30 @@ func within(dir, p string) bool {
 		return false
 	}
 	return rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
+}
+
+// resolveLinks resolves every symlink of an absolute path, including a
+// final component that is a (possibly dangling) link: writing through a
+// dangling link would create its target.
+func resolveLinks(abs string) (string, error) {
+	for range 40 {
+		parent, err := filepath.EvalSymlinks(filepath.Dir(abs))
+		if err != nil {
+			return "", err
+		}
+		p := filepath.Join(parent, filepath.Base(abs))
+		info, err := os.Lstat(p)
+		if err != nil || info.Mode()&os.ModeSymlink == 0 {
+			return p, nil // a regular entry, or one to be created
+		}
+		target, err := os.Readlink(p)
+		if err != nil {
+			return "", err
+		}
+		if !filepath.IsAbs(target) {
+			target = filepath.Join(parent, target)
+		}
+		abs = filepath.Clean(target)
+	}
+	return "", errors.New("too many levels of symbolic links")
 }

@@ -282,6 +282,11 @@ func orderPos(keys []orderKey, item int) int {
 // fieldName is the user-visible name of an unaliased select field: a bare
 // column keeps its name, anything else the expression text as written.
 func fieldName(f *ast.SelectField) string {
+	if v, ok := f.Expr.(ast.ValueExpr); ok {
+		if s, ok := v.GetValue().(string); ok {
+			return s
+		}
+	}
 	if _, ok := f.Expr.(*ast.ColumnNameExpr); !ok && f.AsName.L == "" {
 		if t := strings.TrimSpace(f.Text()); t != "" {
 			return t

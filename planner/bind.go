@@ -1,0 +1,458 @@
+package planner
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/quiverdb/quiver/planner/logical"
+	"github.com/quiverdb/quiver/planner/parse"
+	"github.com/quiverdb/quiver/qerr"
+)
+
+// CatalogReader is the catalog API binding needs (*catalog.Catalog satisfies it).
+type CatalogReader = logical.CatalogReader
+
+// FunctionResolver types function calls (nil in BindEnv = the real registries).
+type FunctionResolver = logical.FunctionResolver
+
+// BindEnv is what binding one statement depends on.
+type BindEnv struct {
+	Catalog       CatalogReader
+	CurrentSchema string
+	Now           time.Time
+	SQL           string // original statement text (views, column names)
+	Funcs         FunctionResolver
+}
+
+// Bind binds one parsed statement.
+func Bind(ctx context.Context, stmt ast.StmtNode, env *BindEnv) (Statement, error) {
+	funcs := env.Funcs
+	if funcs == nil {
+		funcs = DefaultFunctions()
+	}
+	sql := env.SQL
+	if sql == "" {
+		sql = stmt.Text()
+	}
+	b := &binder{ctx: ctx, env: &logical.Env{Catalog: env.Catalog, CurrentSchema: env.CurrentSchema, Now: env.Now, SQL: sql, Funcs: funcs}}
+	return b.bind(stmt)
+}
+
+type binder struct {
+	ctx context.Context
+	env *logical.Env
+}
+
+func (b *binder) query(rs ast.ResultSetNode) (*Query, error) {
+	lb := logical.NewBinder(b.ctx, b.env)
+	n, err := lb.BindQuery(rs)
+	if err != nil {
+		return nil, err
+	}
+	return &Query{Plan: n, Params: lb.Params()}, nil
+}
+
+func (b *binder) schemaOf(s ast.CIStr) (string, error) {
+	if s.L != "" {
+		return s.L, nil
+	}
+	if b.env.CurrentSchema == "" {
+		return "", qerr.New(qerr.InvalidArgument, "No database selected")
+	}
+	return strings.ToLower(b.env.CurrentSchema), nil
+}
+
+func (b *binder) bind(stmt ast.StmtNode) (Statement, error) {
+	switch s := stmt.(type) {
+	case *ast.SelectStmt:
+		q, err := b.query(s)
+		if err != nil {
+			return nil, err
+		}
+		if s.SelectIntoOpt != nil {
+			return selectInto(q, s.SelectIntoOpt)
+		}
+		return q, nil
+	case *ast.SetOprStmt:
+		return b.query(s)
+	case *ast.ExplainStmt:
+		if sh, ok := s.Stmt.(*ast.ShowStmt); ok {
+			return b.show(sh)
+		}
+		rs, ok := s.Stmt.(ast.ResultSetNode)
+		if !ok {
+			return nil, qerr.New(qerr.Unimplemented, "EXPLAIN is supported for queries only")
+		}
+		q, err := b.query(rs)
+		if err != nil {
+			return nil, err
+		}
+		return &Explain{Analyze: s.Analyze, Query: q}, nil
+	case *ast.CreateTableStmt:
+		return b.createTable(s)
+	case *ast.InsertStmt:
+		return b.insert(s)
+	case *ast.DropTableStmt:
+		var names [][2]string
+		for _, t := range s.Tables {
+			db, err := b.schemaOf(t.Schema)
+			if err != nil {
+				return nil, err
+			}
+			names = append(names, [2]string{db, t.Name.L})
+		}
+		if s.IsView {
+			return &DropView{Views: names, IfExists: s.IfExists}, nil
+		}
+		return &DropTable{Tables: names, IfExists: s.IfExists}, nil
+	case *ast.CreateViewStmt:
+		return b.createView(s)
+	case *ast.CreateDatabaseStmt:
+		return &CreateDatabase{Name: s.Name.L, IfNotExists: s.IfNotExists}, nil
+	case *ast.DropDatabaseStmt:
+		return &DropDatabase{Name: s.Name.L, IfExists: s.IfExists}, nil
+	case *ast.UseStmt:
+		db := strings.ToLower(s.DBName)
+		if !b.env.Catalog.SchemaExists(db) {
+			return nil, qerr.New(qerr.NotFound, "Unknown database '%s'", s.DBName)
+		}
+		return &Use{Schema: db}, nil
+	case *ast.SetStmt:
+		return b.set(s)
+	case *ast.ShowStmt:
+		return b.show(s)
+	case *ast.UpdateStmt:
+		return nil, qerr.New(qerr.Unimplemented, "UPDATE is not supported")
+	case *ast.DeleteStmt:
+		return nil, qerr.New(qerr.Unimplemented, "DELETE is not supported")
+	}
+	return nil, qerr.New(qerr.Unimplemented, "statement %T is not supported", stmt)
+}
+
+func selectInto(q *Query, o *ast.SelectIntoOption) (Statement, error) {
+	if o.Tp != ast.SelectIntoOutfile {
+		return nil, qerr.New(qerr.Unimplemented, "only SELECT ... INTO OUTFILE is supported")
+	}
+	si := &SelectInto{Query: q, Path: o.FileName, FieldsTerm: ",", LinesTerm: "\n"}
+	if f := o.FieldsInfo; f != nil {
+		if f.Terminated != nil {
+			si.FieldsTerm = *f.Terminated
+		}
+		if f.Enclosed != nil {
+			si.Enclosed = *f.Enclosed
+		}
+	}
+	if l := o.LinesInfo; l != nil && l.Terminated != nil {
+		si.LinesTerm = *l.Terminated
+	}
+	return si, nil
+}
+
+func (b *binder) createTable(s *ast.CreateTableStmt) (Statement, error) {
+	db, err := b.schemaOf(s.Table.Schema)
+	if err != nil {
+		return nil, err
+	}
+	ct := &CreateTable{Schema: db, Name: s.Table.Name.L, IfNotExists: s.IfNotExists}
+	if s.ReferTable != nil {
+		return nil, qerr.New(qerr.Unimplemented, "CREATE TABLE ... LIKE is not supported")
+	}
+	pk := map[string]bool{}
+	for _, c := range s.Constraints {
+		if c.Tp == ast.ConstraintPrimaryKey {
+			for _, k := range c.Keys {
+				if k.Column != nil {
+					pk[k.Column.Name.L] = true
+				}
+			}
+		}
+	}
+	if len(s.Cols) > 0 {
+		var fs []arrow.Field
+		seen := map[string]bool{}
+		for _, c := range s.Cols {
+			if seen[c.Name.Name.L] {
+				return nil, qerr.New(qerr.InvalidArgument, "Duplicate column name '%s'", c.Name.Name.O)
+			}
+			seen[c.Name.Name.L] = true
+			t, err := logical.ArrowType(c.Tp)
+			if err != nil {
+				return nil, err
+			}
+			nullable := !pk[c.Name.Name.L]
+			for _, o := range c.Options {
+				switch o.Tp {
+				case ast.ColumnOptionNotNull, ast.ColumnOptionPrimaryKey:
+					nullable = false
+				}
+			}
+			fs = append(fs, arrow.Field{Name: c.Name.Name.O, Type: t, Nullable: nullable})
+		}
+		ct.Columns = arrow.NewSchema(fs, nil)
+	}
+	if s.Select != nil {
+		if len(s.Cols) > 0 {
+			return nil, qerr.New(qerr.Unimplemented, "CREATE TABLE with both a column list and a SELECT is not supported")
+		}
+		q, err := b.query(s.Select)
+		if err != nil {
+			return nil, err
+		}
+		ct.AsSelect = q
+	}
+	if ct.Columns == nil && ct.AsSelect == nil {
+		return nil, qerr.New(qerr.InvalidArgument, "A table must have at least 1 column")
+	}
+	return ct, nil
+}
+
+func (b *binder) insert(s *ast.InsertStmt) (Statement, error) {
+	if s.IsReplace || len(s.OnDuplicate) > 0 || s.Setlist {
+		return nil, qerr.New(qerr.Unimplemented, "only INSERT INTO t [(cols)] VALUES ... | SELECT ... is supported")
+	}
+	tn, ok := s.Table.TableRefs.Left.(*ast.TableSource)
+	var name *ast.TableName
+	if ok {
+		name, _ = tn.Source.(*ast.TableName)
+	}
+	if name == nil {
+		return nil, qerr.New(qerr.Unimplemented, "INSERT target must be a table")
+	}
+	db, err := b.schemaOf(name.Schema)
+	if err != nil {
+		return nil, err
+	}
+	t, err := b.env.Catalog.Table(b.ctx, db, name.Name.L)
+	if err != nil {
+		return nil, err
+	}
+	cols := t.Columns.Fields()
+	// target[i] = table column index of the i-th value.
+	var target []int
+	if len(s.Columns) == 0 {
+		for i := range cols {
+			target = append(target, i)
+		}
+	} else {
+		for _, c := range s.Columns {
+			idx := -1
+			for i, f := range cols {
+				if strings.EqualFold(f.Name, c.Name.O) {
+					idx = i
+				}
+			}
+			if idx < 0 {
+				return nil, qerr.New(qerr.NotFound, "Unknown column '%s' in 'field list'", c.Name.O)
+			}
+			target = append(target, idx)
+		}
+	}
+	given := map[int]int{}
+	for i, ti := range target {
+		given[ti] = i
+	}
+	for i, f := range cols {
+		if _, ok := given[i]; !ok && !f.Nullable {
+			return nil, qerr.New(qerr.InvalidArgument, "Field '%s' doesn't have a default value", f.Name)
+		}
+	}
+	lb := logical.NewBinder(b.ctx, b.env)
+	fields := make([]logical.Field, len(cols))
+	for i, f := range cols {
+		fields[i] = logical.Field{ID: lb.NewID(), Name: f.Name, Type: f.Type, Nullable: f.Nullable}
+	}
+	// row arranges values (in target order) into table order.
+	row := func(vals []logical.Expr) []logical.Expr {
+		out := make([]logical.Expr, len(cols))
+		for i, f := range cols {
+			if j, ok := given[i]; ok {
+				out[i] = logical.CastTo(vals[j], f.Type)
+			} else {
+				out[i] = logical.NullLiteral(f.Type)
+			}
+		}
+		return out
+	}
+	var src logical.Node
+	if s.Select != nil {
+		n, err := lb.BindQuery(s.Select)
+		if err != nil {
+			return nil, err
+		}
+		in := n.Schema().Fields
+		if len(in) != len(target) {
+			return nil, qerr.New(qerr.InvalidArgument, "Column count doesn't match value count at row 1")
+		}
+		vals := make([]logical.Expr, len(in))
+		for i, f := range in {
+			vals[i] = &logical.ColumnRef{ID: f.ID, Name: f.Name, Type: f.Type, Nullable: f.Nullable}
+		}
+		src = &logical.Project{Input: n, Exprs: row(vals), Fields: fields}
+	} else {
+		v := &logical.Values{Fields: fields}
+		for r, list := range s.Lists {
+			if len(list) != len(target) {
+				return nil, qerr.New(qerr.InvalidArgument, "Column count doesn't match value count at row %d", r+1)
+			}
+			vals, err := lb.BindConstants(list)
+			if err != nil {
+				return nil, err
+			}
+			v.Rows = append(v.Rows, row(vals))
+		}
+		src = v
+	}
+	return &Insert{Schema: t.Schema, Table: t.Name, Source: &Query{Plan: src, Params: lb.Params()}}, nil
+}
+
+func (b *binder) createView(s *ast.CreateViewStmt) (Statement, error) {
+	db, err := b.schemaOf(s.ViewName.Schema)
+	if err != nil {
+		return nil, err
+	}
+	rs, ok := s.Select.(ast.ResultSetNode)
+	if !ok {
+		return nil, qerr.New(qerr.InvalidArgument, "view definition must be a SELECT")
+	}
+	q, err := b.query(rs)
+	if err != nil {
+		return nil, err
+	}
+	fs := q.Plan.Schema().Fields
+	if len(s.Cols) > 0 && len(s.Cols) != len(fs) {
+		return nil, qerr.New(qerr.InvalidArgument, "In definition of view, derived table or common table expression, SELECT list and column names list have different column counts")
+	}
+	out := make([]arrow.Field, len(fs))
+	seen := map[string]bool{}
+	for i, f := range fs {
+		name := f.Name
+		if len(s.Cols) > 0 {
+			name = s.Cols[i].O
+		}
+		if seen[strings.ToLower(name)] {
+			return nil, qerr.New(qerr.InvalidArgument, "Duplicate column name '%s'", name)
+		}
+		seen[strings.ToLower(name)] = true
+		out[i] = arrow.Field{Name: name, Type: f.Type, Nullable: f.Nullable}
+	}
+	return &CreateView{Schema: db, Name: s.ViewName.Name.L, SQL: viewText(rs, b.env.SQL), Columns: arrow.NewSchema(out, nil), OrReplace: s.OrReplace}, nil
+}
+
+// viewText is the SELECT's text as written, or its restored form.
+func viewText(rs ast.ResultSetNode, sql string) string {
+	if t := strings.TrimSpace(rs.(ast.Node).Text()); t != "" {
+		return t
+	}
+	// Fall back to the text after the top-level AS of CREATE VIEW.
+	up := strings.ToUpper(sql)
+	for _, kw := range []string{" AS SELECT", " AS WITH", " AS (", "\nAS SELECT", " AS\n"} {
+		if i := strings.Index(up, kw); i >= 0 {
+			return strings.TrimSpace(sql[i+4:])
+		}
+	}
+	return sql
+}
+
+func (b *binder) set(s *ast.SetStmt) (Statement, error) {
+	if len(s.Variables) == 0 {
+		return nil, qerr.New(qerr.InvalidArgument, "empty SET")
+	}
+	// Several assignments: the engine gets the first; MySQL clients send one.
+	v := s.Variables[0]
+	name := strings.ToLower(v.Name)
+	if v.Name == ast.SetNames || v.Name == ast.SetCharset {
+		return &Set{Name: "names", Value: v.Value.(ast.ValueExpr).GetString()}, nil
+	}
+	val := ""
+	switch x := v.Value.(type) {
+	case nil:
+	case ast.ValueExpr:
+		val = fmt.Sprint(x.GetValue())
+	case *ast.ColumnNameExpr:
+		val = x.Name.Name.O
+	case *ast.DefaultExpr:
+		val = "DEFAULT"
+	default:
+		var sb strings.Builder
+		if err := x.Restore(newRestoreCtx(&sb)); err != nil {
+			return nil, qerr.New(qerr.InvalidArgument, "unsupported SET value")
+		}
+		val = sb.String()
+	}
+	return &Set{Name: name, Value: val}, nil
+}
+
+func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// show rewrites SHOW/DESCRIBE into a query over information_schema.
+func (b *binder) show(s *ast.ShowStmt) (Statement, error) {
+	like := ""
+	if s.Pattern != nil {
+		if v, ok := s.Pattern.Pattern.(ast.ValueExpr); ok {
+			like = fmt.Sprint(v.GetValue())
+		}
+	}
+	var sql string
+	switch s.Tp {
+	case ast.ShowDatabases:
+		sql = "SELECT schema_name AS `Database` FROM information_schema.schemata"
+		if like != "" {
+			sql += " WHERE schema_name LIKE " + quote(like)
+		}
+		sql += " ORDER BY schema_name"
+	case ast.ShowTables:
+		db := strings.ToLower(s.DBName)
+		if db == "" {
+			db = strings.ToLower(b.env.CurrentSchema)
+		}
+		if db == "" {
+			return nil, qerr.New(qerr.InvalidArgument, "No database selected")
+		}
+		if !b.env.Catalog.SchemaExists(db) {
+			return nil, qerr.New(qerr.NotFound, "Unknown database '%s'", db)
+		}
+		sql = "SELECT table_name AS `Tables_in_" + strings.ReplaceAll(db, "`", "``") + "`"
+		if s.Full {
+			sql += ", table_type AS `Table_type`"
+		}
+		sql += " FROM information_schema.tables WHERE table_schema = " + quote(db)
+		if like != "" {
+			sql += " AND table_name LIKE " + quote(like)
+		}
+		sql += " ORDER BY table_name"
+	case ast.ShowColumns:
+		db := s.DBName
+		if db == "" {
+			db = s.Table.Schema.L
+		}
+		if db == "" {
+			db = b.env.CurrentSchema
+		}
+		if db == "" {
+			return nil, qerr.New(qerr.InvalidArgument, "No database selected")
+		}
+		db = strings.ToLower(db)
+		if _, err := b.env.Catalog.Table(b.ctx, db, s.Table.Name.L); err != nil {
+			return nil, err
+		}
+		sql = "SELECT column_name AS `Field`, column_type AS `Type`, is_nullable AS `Null`, '' AS `Key`, column_default AS `Default`, '' AS `Extra` FROM information_schema.columns WHERE table_schema = " +
+			quote(db) + " AND table_name = " + quote(s.Table.Name.L)
+		if like != "" {
+			sql += " AND column_name LIKE " + quote(like)
+		}
+		sql += " ORDER BY ordinal_position"
+	case ast.ShowCreateTable:
+		return nil, qerr.New(qerr.Unimplemented, "SHOW CREATE TABLE is not supported")
+	default:
+		return nil, qerr.New(qerr.Unimplemented, "this SHOW statement is not supported")
+	}
+	stmt, err := parse.ParseOne(sql)
+	if err != nil {
+		return nil, qerr.Wrap(qerr.Internal, err, "SHOW rewrite")
+	}
+	return b.query(stmt.(ast.ResultSetNode))
+}

@@ -313,4 +313,3 @@ func (h *hashAgg) Close() error {
 	h.pending = nil
 	return h.input.Close()
 }
-

@@ -155,3 +155,35 @@ func (l *limitStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
 		return out, nil
 	}
 }
+
+type renameStream struct {
+	execution.Stream
+	tc  *execution.TaskContext
+	out *arrow.Schema
+}
+
+// NewRename relabels input's batches with schema out (same column types; a
+// column whose type differs is cast), e.g. UNION inputs under the union's
+// column names.
+func NewRename(tc *execution.TaskContext, input execution.Stream, out *arrow.Schema) execution.Stream {
+	if input.Schema().Equal(out) {
+		return input
+	}
+	return &renameStream{Stream: input, tc: tc, out: out}
+}
+
+func (r *renameStream) Schema() *arrow.Schema { return r.out }
+
+func (r *renameStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
+	b, err := r.Stream.Next(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer b.Release()
+	cols := make([]arrow.Array, b.NumCols())
+	for i, c := range b.Columns() {
+		c.Retain()
+		cols[i] = c
+	}
+	return makeBatch(r.tc.Mem(), r.out, cols, int(b.NumRows()))
+}

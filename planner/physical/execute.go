@@ -3,48 +3,184 @@ package physical
 import (
 	"context"
 
+	"github.com/apache/arrow-go/v18/arrow/scalar"
 	"github.com/quiverdb/quiver/execution"
+	"github.com/quiverdb/quiver/execution/expr"
+	"github.com/quiverdb/quiver/execution/ops"
 	"github.com/quiverdb/quiver/qerr"
 )
 
-// Execute methods: each builds the operator stream for one partition.
-// (Stubs until the operators land.)
+// Execute methods: each builds the operator stream for one partition,
+// executing its children for the same partition, and wraps it with
+// execution.Instrument (metrics keyed by the node, cancellation, panics).
+
+func instrument(n Plan, tc *execution.TaskContext, s execution.Stream) execution.Stream {
+	return execution.InstrumentLogged(s, n, tc.Metrics, tc.Alloc, tc.Log)
+}
+
+// built instruments s, or closes the already executed inputs when building
+// the operator failed.
+func built(n Plan, tc *execution.TaskContext, s execution.Stream, err error, inputs ...execution.Stream) (execution.Stream, error) {
+	if err != nil {
+		for _, in := range inputs {
+			in.Close()
+		}
+		return nil, err
+	}
+	return instrument(n, tc, s), nil
+}
+
 func (n *Values) Execute(ctx context.Context, partition int, tc *execution.TaskContext) (execution.Stream, error) {
-	return nil, qerr.New(qerr.Unimplemented, "Values not implemented")
+	if partition != 0 {
+		return instrument(n, tc, execution.NewEmptyStream(n.Out)), nil
+	}
+	rows := make([][]scalar.Scalar, len(n.Rows))
+	for r, row := range n.Rows {
+		rows[r] = make([]scalar.Scalar, len(row))
+		for c, e := range row {
+			v, err := expr.EvalScalar(e)
+			if err != nil {
+				return nil, err
+			}
+			rows[r][c] = v
+		}
+	}
+	s, err := ops.NewValues(tc, rows, n.Out)
+	return built(n, tc, s, err)
 }
+
 func (n *Filter) Execute(ctx context.Context, partition int, tc *execution.TaskContext) (execution.Stream, error) {
-	return nil, qerr.New(qerr.Unimplemented, "Filter not implemented")
+	in, err := n.Input.Execute(ctx, partition, tc)
+	if err != nil {
+		return nil, err
+	}
+	return instrument(n, tc, ops.NewFilter(tc, in, n.Predicate)), nil
 }
+
 func (n *Project) Execute(ctx context.Context, partition int, tc *execution.TaskContext) (execution.Stream, error) {
-	return nil, qerr.New(qerr.Unimplemented, "Project not implemented")
+	in, err := n.Input.Execute(ctx, partition, tc)
+	if err != nil {
+		return nil, err
+	}
+	return instrument(n, tc, ops.NewProject(tc, in, n.Exprs, n.Out)), nil
 }
+
 func (n *HashAggregate) Execute(ctx context.Context, partition int, tc *execution.TaskContext) (execution.Stream, error) {
-	return nil, qerr.New(qerr.Unimplemented, "HashAggregate not implemented")
+	in, err := n.Input.Execute(ctx, partition, tc)
+	if err != nil {
+		return nil, err
+	}
+	s, err := ops.NewHashAggregate(tc, in, n.Mode, n.GroupBy, n.Aggs, n.Out)
+	return built(n, tc, s, err, in)
 }
+
+// rightPartition is the build-side partition a join partition reads: a
+// broadcast or single-partition build side is read whole (partition 0).
+func rightPartition(right Plan, broadcast bool, partition int) int {
+	if broadcast || right.Partitioning().Kind == SinglePartition || right.Partitioning().Count <= 1 {
+		return 0
+	}
+	return partition
+}
+
 func (n *HashJoin) Execute(ctx context.Context, partition int, tc *execution.TaskContext) (execution.Stream, error) {
-	return nil, qerr.New(qerr.Unimplemented, "HashJoin not implemented")
+	l, err := n.Left.Execute(ctx, partition, tc)
+	if err != nil {
+		return nil, err
+	}
+	r, err := n.Right.Execute(ctx, rightPartition(n.Right, n.Broadcast, partition), tc)
+	if err != nil {
+		l.Close()
+		return nil, err
+	}
+	s, err := ops.NewHashJoin(tc, l, r, n.Type, n.LeftKeys, n.RightKeys, n.Filter, n.NullAware, n.Out)
+	return built(n, tc, s, err, l, r)
 }
+
 func (n *NestedLoopJoin) Execute(ctx context.Context, partition int, tc *execution.TaskContext) (execution.Stream, error) {
-	return nil, qerr.New(qerr.Unimplemented, "NestedLoopJoin not implemented")
+	l, err := n.Left.Execute(ctx, partition, tc)
+	if err != nil {
+		return nil, err
+	}
+	r, err := n.Right.Execute(ctx, rightPartition(n.Right, false, partition), tc)
+	if err != nil {
+		l.Close()
+		return nil, err
+	}
+	s, err := ops.NewNestedLoopJoin(tc, l, r, n.Type, n.Condition, n.Out)
+	return built(n, tc, s, err, l, r)
 }
+
 func (n *Sort) Execute(ctx context.Context, partition int, tc *execution.TaskContext) (execution.Stream, error) {
-	return nil, qerr.New(qerr.Unimplemented, "Sort not implemented")
+	in, err := n.Input.Execute(ctx, partition, tc)
+	if err != nil {
+		return nil, err
+	}
+	return instrument(n, tc, ops.NewSort(tc, in, n.Keys, n.Fetch)), nil
 }
+
 func (n *Limit) Execute(ctx context.Context, partition int, tc *execution.TaskContext) (execution.Stream, error) {
-	return nil, qerr.New(qerr.Unimplemented, "Limit not implemented")
+	in, err := n.Input.Execute(ctx, partition, tc)
+	if err != nil {
+		return nil, err
+	}
+	return instrument(n, tc, ops.NewLimit(in, n.Offset, n.Count)), nil
 }
+
+// Execute maps output partition p to partition j of input i (the inputs'
+// partitions are numbered one after the other).
 func (n *Union) Execute(ctx context.Context, partition int, tc *execution.TaskContext) (execution.Stream, error) {
-	return nil, qerr.New(qerr.Unimplemented, "Union not implemented")
+	p := partition
+	for _, in := range n.Inputs {
+		c := max(in.Partitioning().Count, 1)
+		if p < c {
+			s, err := in.Execute(ctx, p, tc)
+			if err != nil {
+				return nil, err
+			}
+			return instrument(n, tc, ops.NewRename(tc, s, n.Out)), nil
+		}
+		p -= c
+	}
+	return nil, qerr.New(qerr.Internal, "union has no partition %d", partition)
 }
+
 func (n *Window) Execute(ctx context.Context, partition int, tc *execution.TaskContext) (execution.Stream, error) {
-	return nil, qerr.New(qerr.Unimplemented, "Window not implemented")
+	in, err := n.Input.Execute(ctx, partition, tc)
+	if err != nil {
+		return nil, err
+	}
+	s, err := ops.NewWindow(tc, in, n.Funcs, n.Out)
+	return built(n, tc, s, err, in)
 }
+
 func (n *Exchange) Execute(ctx context.Context, partition int, tc *execution.TaskContext) (execution.Stream, error) {
-	return nil, qerr.New(qerr.Unimplemented, "Exchange not implemented")
+	return nil, qerr.New(qerr.Internal, "Exchange must be replaced by the stage cutter before execution")
 }
+
 func (n *ShuffleWrite) Execute(ctx context.Context, partition int, tc *execution.TaskContext) (execution.Stream, error) {
-	return nil, qerr.New(qerr.Unimplemented, "ShuffleWrite not implemented")
+	in, err := n.Input.Execute(ctx, partition, tc)
+	if err != nil {
+		return nil, err
+	}
+	var keys []expr.Expr
+	count := 1
+	if !n.Broadcast && n.Target.Kind == HashPartitioning {
+		keys, count = n.Target.Keys, n.Target.Count
+	}
+	return instrument(n, tc, ops.NewShuffleWrite(tc, in, n.Stage, partition, keys, count)), nil
 }
+
 func (n *ShuffleRead) Execute(ctx context.Context, partition int, tc *execution.TaskContext) (execution.Stream, error) {
-	return nil, qerr.New(qerr.Unimplemented, "ShuffleRead not implemented")
+	if tc.Shuffle == nil {
+		return nil, qerr.New(qerr.Internal, "shuffle read without a shuffle store")
+	}
+	if n.Broadcast {
+		partition = 0
+	}
+	s, err := tc.Shuffle.Read(ctx, n.Stage, partition)
+	if err != nil {
+		return nil, err
+	}
+	return instrument(n, tc, s), nil
 }

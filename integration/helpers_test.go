@@ -43,7 +43,7 @@ func logger(t testing.TB) *zap.Logger {
 // returns a client connected to it; both stop when the test ends.
 func serve(t testing.TB, eng *engine.Engine) *flightsql.Client {
 	t.Helper()
-	srv, err := server.New(server.Config{Engine: eng, Log: logger(t)})
+	srv, err := server.New(server.Config{Engine: eng, Catalog: eng.Catalog(), Log: logger(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/quiverdb/quiver/catalog"
 	"github.com/quiverdb/quiver/engine"
 	"github.com/quiverdb/quiver/server"
 	"go.uber.org/zap"
@@ -109,7 +108,7 @@ func serve(args []string) error {
 	}
 	defer eng.Close()
 
-	srv, err := server.New(server.Config{Engine: eng, Catalog: engineCatalog(eng), Log: log, Version: version})
+	srv, err := server.New(server.Config{Engine: eng, Catalog: eng.Catalog(), Log: log, Version: version})
 	if err != nil {
 		return err
 	}
@@ -130,15 +129,6 @@ Quiver %s is listening on %s. Connect with:
 		return fmt.Errorf("serve: %w", err)
 	}
 	log.Info("stopped")
-	return nil
-}
-
-// engineCatalog returns the engine's catalog for the metadata RPCs when the
-// engine exposes one.
-func engineCatalog(eng *engine.Engine) server.Catalog {
-	if c, ok := any(eng).(interface{ Catalog() *catalog.Catalog }); ok {
-		return c.Catalog()
-	}
 	return nil
 }
 

@@ -44,10 +44,18 @@ func FormatValue(a arrow.Array, i int) string {
 			return t.Format(time.DateTime)
 		}
 		return strings.TrimRight(t.Format("2006-01-02 15:04:05.000000"), "0")
+	case *array.Decimal32:
+		return c.Value(i).ToString(c.DataType().(arrow.DecimalType).GetScale())
+	case *array.Decimal64:
+		return c.Value(i).ToString(c.DataType().(arrow.DecimalType).GetScale())
+	case *array.Decimal128:
+		return c.Value(i).ToString(c.DataType().(arrow.DecimalType).GetScale())
+	case *array.Decimal256:
+		return c.Value(i).ToString(c.DataType().(arrow.DecimalType).GetScale())
 	case *array.Dictionary:
 		return FormatValue(c.Dictionary(), c.GetValueIndex(i))
 	}
-	// Integers and decimals: ValueStr is exact (decimals at their scale).
+	// Integers and the rest: ValueStr.
 	return a.ValueStr(i)
 }
 

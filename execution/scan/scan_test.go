@@ -111,7 +111,7 @@ func drain(t testing.TB, s execution.Stream) ([]string, int) {
 type orderKeyBetween struct{ lo, hi int64 }
 
 func (f orderKeyBetween) DataType() arrow.DataType { return arrow.FixedWidthTypes.Boolean }
-func (f orderKeyBetween) String() string            { return fmt.Sprintf("#0 BETWEEN %d AND %d", f.lo, f.hi) }
+func (f orderKeyBetween) String() string           { return fmt.Sprintf("#0 BETWEEN %d AND %d", f.lo, f.hi) }
 func (f orderKeyBetween) Eval(mem memory.Allocator, b arrow.RecordBatch) (arrow.Array, error) {
 	col := b.Column(0).(*array.Int64)
 	bb := array.NewBooleanBuilder(mem)

@@ -260,6 +260,11 @@ func TestDDLPersistence(t *testing.T) {
 	if empty.Stats.RowCount != 0 {
 		t.Error("snapshot changed by append")
 	}
+	// decimals are stored as INT64: their statistics still come back as decimals
+	if ps := tbl.Files[0].RowGroups[0].ColumnStats[1]; ps == nil || ps.Max == nil ||
+		ps.Max.(*scalar.Decimal128).Value != decimal128.FromI64(99900) {
+		t.Errorf("appended decimal stats = %+v", ps)
+	}
 	// no temp files remain
 	ents, _ := os.ReadDir(filepath.Join(dir, "sales", "items"))
 	for _, e := range ents {

@@ -276,6 +276,9 @@ func ParquetWriterProperties() *parquet.WriterProperties {
 		parquet.WithCompression(compress.Codecs.Snappy),
 		parquet.WithMaxRowGroupLength(RowGroupRows),
 		parquet.WithStats(true),
+		// DECIMAL(p<=18) as INT32/INT64: read back far cheaper than
+		// big-endian fixed-size bytes.
+		parquet.WithStoreDecimalAsInteger(true),
 	)
 }
 

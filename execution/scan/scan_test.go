@@ -463,6 +463,14 @@ func TestWriteParquetRoundTrip(t *testing.T) {
 	if out.Stats.RowCount != 1000 {
 		t.Errorf("rows = %d", out.Stats.RowCount)
 	}
+	s, err = NewParquetScan(ctx, taskCtx(memory.DefaultAllocator), splitsOf(out), []int{0, 1, 2, 3}, out.Columns, nil, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := drain(t, s)
+	if len(rows) != 1 || rows[0] != "1|17|1996-03-13|egular courts above the" {
+		t.Errorf("round trip first row = %q", rows)
+	}
 }
 
 // BenchmarkScanLineitem4Cols scans 4 lineitem columns (SF1 from

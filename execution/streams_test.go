@@ -14,9 +14,9 @@ import (
 
 type panicStream struct{ v any }
 
-func (p panicStream) Schema() *arrow.Schema                            { return arrow.NewSchema(nil, nil) }
+func (p panicStream) Schema() *arrow.Schema                           { return arrow.NewSchema(nil, nil) }
 func (p panicStream) Next(context.Context) (arrow.RecordBatch, error) { panic(p.v) }
-func (p panicStream) Close() error                                     { return nil }
+func (p panicStream) Close() error                                    { return nil }
 
 func TestInstrumentRecoversPanics(t *testing.T) {
 	for _, c := range []struct {

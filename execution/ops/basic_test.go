@@ -89,12 +89,14 @@ func TestEarlyCloseReleases(t *testing.T) {
 }
 
 type memShuffle struct {
-	parts map[int][]arrow.RecordBatch
+	parts  map[int][]arrow.RecordBatch
 	closed bool
 }
 
-func (m *memShuffle) Writer(context.Context, int, int) (execution.ShuffleWriter, error) { return m, nil }
-func (m *memShuffle) Read(context.Context, int, int) (execution.Stream, error)         { return nil, nil }
+func (m *memShuffle) Writer(context.Context, int, int) (execution.ShuffleWriter, error) {
+	return m, nil
+}
+func (m *memShuffle) Read(context.Context, int, int) (execution.Stream, error) { return nil, nil }
 func (m *memShuffle) Put(p int, b arrow.RecordBatch) error {
 	b.Retain()
 	m.parts[p] = append(m.parts[p], b)

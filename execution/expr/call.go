@@ -1,8 +1,10 @@
 package expr
 
 // kernels binds each canonical function name to its kernel; keys match the
-// registry (typing) table.
-var kernels = map[string]binder{
+// registry (typing) table (TestRegistryComplete checks it).
+var kernels = mergeKernels(coreKernels, strKernels, dateKernels, mathKernels)
+
+var coreKernels = map[string]binder{
 	"+": bindArith, "-": bindArith, "*": bindArith, "/": bindArith, "div": bindArith, "%": bindArith,
 	"neg": bindNeg,
 
@@ -15,4 +17,26 @@ var kernels = map[string]binder{
 	"like": bindLike, "regexp": bindRegexp, "in": bindIn,
 
 	"coalesce": bindCoalesce, "greatest": bindExtreme, "least": bindExtreme, "nullif": bindNullif,
+
+	"&": bindBitwise, "|": bindBitwise, "^": bindBitwise, "<<": bindBitwise, ">>": bindBitwise, "~": bindBitwise,
+}
+
+var mathKernels = map[string]binder{
+	"power": bindFloatFn, "sqrt": bindFloatFn, "exp": bindFloatFn, "ln": bindFloatFn, "log": bindFloatFn,
+	"log2": bindFloatFn, "log10": bindFloatFn, "pi": bindFloatFn, "sin": bindFloatFn, "cos": bindFloatFn,
+	"tan": bindFloatFn, "asin": bindFloatFn, "acos": bindFloatFn, "atan": bindFloatFn, "atan2": bindFloatFn,
+	"degrees": bindFloatFn, "radians": bindFloatFn,
+	"abs": bindNumeric(absImpl, false), "sign": bindNumeric(signImpl, true),
+	"ceil": bindNumeric(ceilFloorImpl(true), false), "floor": bindNumeric(ceilFloorImpl(false), false),
+	"round": bindRound, "truncate": bindRound,
+}
+
+func mergeKernels(ms ...map[string]binder) map[string]binder {
+	out := map[string]binder{}
+	for _, m := range ms {
+		for k, v := range m {
+			out[k] = v
+		}
+	}
+	return out
 }

@@ -11,7 +11,7 @@
 //   - Strings compare as bytes: our only collation is utf8mb4_bin (case
 //     sensitive), for =, <, LIKE, REGEXP, LOCATE, REPLACE, ...
 //   - Division and modulo by zero give NULL; BIGINT and DECIMAL overflow in
-//     + - * are errors ("BIGINT value is out of range in '(a + b)'").
+//   - - * are errors ("BIGINT value is out of range in '(a + b)'").
 //   - CAST of a string to a number reads its longest numeric prefix
 //     (CAST('12abc' AS SIGNED) = 12, CAST('abc' AS SIGNED) = 0) without a
 //     warning; CAST of an invalid string to DATE/DATETIME/TIME gives NULL.

@@ -42,6 +42,10 @@ func render(a arrow.Array) string {
 			parts[i] = "NULL"
 			continue
 		}
+		if bin, ok := a.(*array.Binary); ok { // GetScalar would keep the buffer alive
+			parts[i] = bin.ValueString(i)
+			continue
+		}
 		s, _ := scalar.GetScalar(a, i)
 		switch v := s.(type) {
 		case *scalar.Decimal128:

@@ -151,12 +151,12 @@ func errArgType(name string, t arrow.DataType) error {
 }
 
 // fixed types a function with fixed parameter types (ret, then one per
-// parameter position; trailing optional parameters take the last types).
+// parameter position; extra arguments take the last parameter's type).
 func fixed(ret arrow.DataType, params ...arrow.DataType) resolver {
 	return func(name string, args []arrow.DataType, _ []scalar.Scalar) (Signature, error) {
 		sig := Signature{Args: make([]arrow.DataType, len(args)), Return: ret}
 		for i := range args {
-			sig.Args[i] = params[i]
+			sig.Args[i] = params[min(i, len(params)-1)]
 		}
 		return sig, nil
 	}

@@ -88,7 +88,7 @@ func isInt(t arrow.DataType) bool {
 	id := t.ID()
 	return id == arrow.INT64 || id == arrow.UINT64
 }
-func isDec(t arrow.DataType) bool  { return t.ID() == arrow.DECIMAL128 }
+func isDec(t arrow.DataType) bool   { return t.ID() == arrow.DECIMAL128 }
 func isFloat(t arrow.DataType) bool { return t.ID() == arrow.FLOAT64 }
 func isNumeric(t arrow.DataType) bool {
 	return isInt(t) || isDec(t) || isFloat(t) || t.ID() == arrow.BOOL

@@ -7,10 +7,22 @@ package engine
 
 import (
 	"context"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/arrow/scalar"
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/quiverdb/quiver/catalog"
+	"github.com/quiverdb/quiver/cluster"
 	"github.com/quiverdb/quiver/execution"
+	"github.com/quiverdb/quiver/planner"
+	"github.com/quiverdb/quiver/planner/parse"
+	"github.com/quiverdb/quiver/qerr"
 	"go.uber.org/zap"
 )
 
@@ -26,11 +38,16 @@ type Config struct {
 
 // Engine is safe for concurrent use by many sessions.
 type Engine struct {
-	cfg Config
-	log *zap.Logger
+	cfg     Config
+	log     *zap.Logger
+	catalog *catalog.Catalog
+	sched   *cluster.Scheduler
+	mem     memory.Allocator
+	nextID  atomic.Int64
 }
 
-// Session is per-connection state (current schema, variables).
+// Session is per-connection state (current schema, variables). A session is
+// used by one statement at a time.
 type Session struct {
 	CurrentSchema string
 	Vars          map[string]string
@@ -57,8 +74,31 @@ type Result struct {
 
 // New opens the catalog and starts the local scheduler.
 func New(ctx context.Context, cfg Config, log *zap.Logger) (*Engine, error) {
-	panic("engine.New: not implemented yet")
+	if log == nil {
+		log = zap.NewNop()
+	}
+	if cfg.Parallelism <= 0 {
+		cfg.Parallelism = runtime.GOMAXPROCS(0)
+	}
+	cat, err := catalog.Open(ctx, catalog.Options{
+		DataDir:       cfg.DataDir,
+		DefaultSchema: cfg.DefaultSchema,
+		AllowedDirs:   cfg.AllowedDirs,
+	}, log.Named("catalog"))
+	if err != nil {
+		return nil, err
+	}
+	return &Engine{
+		cfg:     cfg,
+		log:     log,
+		catalog: cat,
+		sched:   cluster.NewScheduler(cfg.Parallelism, log.Named("scheduler")),
+		mem:     memory.NewGoAllocator(),
+	}, nil
 }
+
+// Catalog exposes the catalog (metadata RPCs read it directly).
+func (e *Engine) Catalog() *catalog.Catalog { return e.catalog }
 
 // Close stops background work.
 func (e *Engine) Close() error { return nil }
@@ -70,13 +110,92 @@ func (e *Engine) NewSession() *Session {
 
 // Prepare parses and binds sql (one statement) and describes it.
 func (e *Engine) Prepare(ctx context.Context, s *Session, sql string) (*Prepared, error) {
-	panic("engine.Prepare: not implemented yet")
+	stmt, err := e.bindOne(ctx, s, sql)
+	if err != nil {
+		return nil, err
+	}
+	p := &Prepared{SQL: sql}
+	var q *planner.Query
+	switch st := stmt.(type) {
+	case *planner.Query:
+		q = st
+		p.Schema = st.Plan.Schema().ToArrow()
+	case *planner.Explain:
+		p.Schema = explainSchema
+	case *planner.Insert:
+		q = st.Source
+	case *planner.CreateTable:
+		q = st.AsSelect
+	case *planner.SelectInto:
+		q = st.Query
+	}
+	if q != nil {
+		for _, prm := range q.Params {
+			p.Params = append(p.Params, prm.Type)
+		}
+	}
+	return p, nil
 }
 
-// Execute runs one statement. params holds one value per `?` placeholder
-// (nil when there are none; a parameter batch of several rows is executed
-// once per row by the caller). For queries, the first batch is returned as soon as it is
-// computed; ctx cancellation (or Stream.Close) stops all of the query's work.
+// Execute runs sql. Several statements separated by `;` run in order and
+// the last one's result is returned. params holds one value per `?`
+// placeholder (nil when there are none; a parameter batch of several rows is
+// executed once per row by the caller). For queries, the first batch is
+// returned as soon as it is computed; ctx's end (or Stream.Close) stops all of
+// the query's work.
 func (e *Engine) Execute(ctx context.Context, s *Session, sql string, params []scalar.Scalar) (*Result, error) {
-	panic("engine.Execute: not implemented yet")
+	stmts, err := parse.Parse(sql)
+	if err != nil {
+		return nil, err
+	}
+	if len(stmts) == 0 {
+		return nil, qerr.New(qerr.Syntax, "Query was empty")
+	}
+	if len(stmts) > 1 && params != nil {
+		return nil, qerr.New(qerr.InvalidArgument, "parameters are not allowed with several statements")
+	}
+	var res *Result
+	for i, st := range stmts {
+		if res != nil && res.Stream != nil {
+			res.Stream.Close()
+		}
+		text := sql
+		if len(stmts) > 1 {
+			text = st.Text()
+		}
+		res, err = e.executeStmt(ctx, s, st, text, params)
+		if err != nil {
+			if len(stmts) > 1 {
+				return nil, fmt.Errorf("statement %d: %w", i+1, err)
+			}
+			return nil, err
+		}
+	}
+	return res, nil
 }
+
+func (e *Engine) bindOne(ctx context.Context, s *Session, sql string) (planner.Statement, error) {
+	stmts, err := parse.Parse(sql)
+	if err != nil {
+		return nil, err
+	}
+	if len(stmts) != 1 {
+		return nil, qerr.New(qerr.InvalidArgument, "expected one SQL statement, got %d", len(stmts))
+	}
+	return e.bind(ctx, s, stmts[0], sql)
+}
+
+func (e *Engine) bind(ctx context.Context, s *Session, st ast.StmtNode, sql string) (planner.Statement, error) {
+	return planner.Bind(ctx, st, &planner.BindEnv{
+		Catalog:       e.catalog,
+		CurrentSchema: s.CurrentSchema,
+		Now:           time.Now(),
+		SQL:           sql,
+	})
+}
+
+func (e *Engine) newQueryID() string {
+	return fmt.Sprintf("q%d-%d", time.Now().Unix(), e.nextID.Add(1))
+}
+
+func lower(s string) string { return strings.ToLower(s) }

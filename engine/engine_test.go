@@ -1,0 +1,132 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/quiverdb/quiver/execution"
+	"github.com/quiverdb/quiver/qerr"
+	"go.uber.org/zap/zaptest"
+)
+
+func tpchEngine(t *testing.T) (*Engine, *Session) {
+	t.Helper()
+	e, err := New(context.Background(), Config{
+		DataDir:       filepath.Join("..", "testdata", "tpch-sf0.01"),
+		DefaultSchema: "tpch",
+	}, zaptest.NewLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	return e, e.NewSession()
+}
+
+// run executes sql and renders every row as "v1|v2|...".
+func run(t *testing.T, e *Engine, s *Session, sql string) []string {
+	t.Helper()
+	res, err := e.Execute(context.Background(), s, sql, nil)
+	if err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	if res.Stream == nil {
+		return nil
+	}
+	defer res.Stream.Close()
+	var rows []string
+	for {
+		b, err := res.Stream.Next(context.Background())
+		if errors.Is(err, execution.EOF) {
+			return rows
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+		for r := 0; r < int(b.NumRows()); r++ {
+			vals := make([]string, b.NumCols())
+			for c, col := range b.Columns() {
+				vals[c] = valueString(col, r)
+			}
+			rows = append(rows, strings.Join(vals, "|"))
+		}
+		b.Release()
+	}
+}
+
+func valueString(a arrow.Array, i int) string {
+	if a.IsNull(i) {
+		return "NULL"
+	}
+	return a.ValueStr(i)
+}
+
+func TestQueriesOverTPCH(t *testing.T) {
+	e, s := tpchEngine(t)
+	cases := []struct{ sql, want string }{
+		{"SELECT count(*) FROM lineitem", "60175"},
+		{"SELECT count(*) FROM nation WHERE n_regionkey = 1", "5"},
+		{"SELECT r_name FROM region ORDER BY r_name LIMIT 2", "AFRICA,AMERICA"},
+		{"SELECT 1 + 2, 7 / 2, 7 DIV 2, 1 / 0", "3|3.5|3|NULL"},
+	}
+	for _, c := range cases {
+		got := strings.Join(run(t, e, s, c.sql), ",")
+		if got != c.want {
+			t.Errorf("%s: got %q, want %q", c.sql, got, c.want)
+		}
+	}
+}
+
+func TestIntegerDivisionIsDecimal(t *testing.T) {
+	e, s := tpchEngine(t)
+	p, err := e.Prepare(context.Background(), s, "SELECT 7 / 2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dt, ok := p.Schema.Field(0).Type.(*arrow.Decimal128Type)
+	if !ok || dt.Scale != 4 {
+		t.Fatalf("7 / 2 has type %s, want DECIMAL with scale 4 (MySQL)", p.Schema.Field(0).Type)
+	}
+}
+
+func TestErrorsDoNotDisturbOtherQueries(t *testing.T) {
+	e, s := tpchEngine(t)
+	for _, c := range []struct {
+		sql  string
+		kind qerr.Kind
+	}{
+		{"SELEC 1", qerr.Syntax},
+		{"SELECT nope FROM nation", qerr.NotFound},
+		{"SELECT * FROM nope", qerr.NotFound},
+	} {
+		_, err := e.Execute(context.Background(), s, c.sql, nil)
+		if qerr.KindOf(err) != c.kind {
+			t.Errorf("%s: got %v (%v), want kind %v", c.sql, qerr.KindOf(err), err, c.kind)
+		}
+	}
+	if got := run(t, e, s, "SELECT count(*) FROM region"); len(got) != 1 || got[0] != "5" {
+		t.Fatalf("after errors: %v", got)
+	}
+}
+
+func TestCancelStopsQuery(t *testing.T) {
+	e, s := tpchEngine(t)
+	before := runtime.NumGoroutine()
+	res, err := e.Execute(context.Background(), s, "SELECT l1.l_orderkey FROM lineitem l1, lineitem l2 WHERE l1.l_orderkey = l2.l_orderkey", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := res.Stream.Next(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Release()
+	res.Stream.Close()
+	if after := runtime.NumGoroutine(); after > before+2 {
+		t.Errorf("goroutines: %d before, %d after close", before, after)
+	}
+}

@@ -1,0 +1,265 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/arrow/scalar"
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/quiverdb/quiver/cluster"
+	"github.com/quiverdb/quiver/execution"
+	"github.com/quiverdb/quiver/execution/scan"
+	"github.com/quiverdb/quiver/planner"
+	"github.com/quiverdb/quiver/planner/logical"
+	"github.com/quiverdb/quiver/planner/optimizer"
+	"github.com/quiverdb/quiver/planner/physical"
+	"github.com/quiverdb/quiver/planner/stages"
+	"github.com/quiverdb/quiver/qerr"
+	"go.uber.org/zap"
+)
+
+func (e *Engine) executeStmt(ctx context.Context, s *Session, st ast.StmtNode, sql string, params []scalar.Scalar) (*Result, error) {
+	stmt, err := e.bind(ctx, s, st, sql)
+	if err != nil {
+		return nil, err
+	}
+	switch st := stmt.(type) {
+	case *planner.Query:
+		return e.runQuery(ctx, st, params)
+	case *planner.Explain:
+		return e.explain(ctx, st, params)
+	case *planner.SelectInto:
+		return e.selectInto(ctx, st, params)
+	case *planner.CreateTable:
+		return e.createTable(ctx, st, params)
+	case *planner.Insert:
+		n, err := e.insert(ctx, st.Schema, st.Table, st.Source, params)
+		return &Result{RowsAffected: n}, err
+	case *planner.DropTable:
+		for _, t := range st.Tables {
+			if err := e.catalog.DropTable(ctx, t[0], t[1], st.IfExists); err != nil {
+				return nil, err
+			}
+		}
+		return &Result{}, nil
+	case *planner.CreateView:
+		return &Result{}, e.catalog.CreateView(ctx, st.Schema, st.Name, st.SQL, st.Columns, st.OrReplace)
+	case *planner.DropView:
+		for _, v := range st.Views {
+			if err := e.catalog.DropView(ctx, v[0], v[1], st.IfExists); err != nil {
+				return nil, err
+			}
+		}
+		return &Result{}, nil
+	case *planner.CreateDatabase:
+		return &Result{RowsAffected: 1}, e.catalog.CreateSchema(ctx, st.Name, st.IfNotExists)
+	case *planner.DropDatabase:
+		if err := e.catalog.DropSchema(ctx, st.Name, st.IfExists); err != nil {
+			return nil, err
+		}
+		if strings.EqualFold(s.CurrentSchema, st.Name) {
+			s.CurrentSchema = ""
+		}
+		return &Result{}, nil
+	case *planner.Use:
+		if !e.catalog.SchemaExists(st.Schema) {
+			return nil, qerr.New(qerr.NotFound, "Unknown database '%s'", st.Schema)
+		}
+		s.CurrentSchema = lower(st.Schema)
+		return &Result{}, nil
+	case *planner.Set:
+		s.Vars[lower(st.Name)] = st.Value
+		return &Result{}, nil
+	}
+	return nil, qerr.New(qerr.Unimplemented, "statement %T is not supported", stmt)
+}
+
+// compiled is a query planned down to stages.
+type compiled struct {
+	logical  logical.Node
+	physical physical.Plan
+	graph    *stages.Graph
+	schema   *arrow.Schema // result schema with the names the client sees
+}
+
+func (e *Engine) compile(ctx context.Context, q *planner.Query, params []scalar.Scalar) (*compiled, error) {
+	plan := q.Plan
+	if len(q.Params) > 0 || len(params) > 0 {
+		if len(params) != len(q.Params) {
+			return nil, qerr.New(qerr.InvalidArgument, "Incorrect arguments to EXECUTE: the statement has %d parameters, %d given", len(q.Params), len(params))
+		}
+		var err error
+		if plan, err = logical.BindParams(plan, params); err != nil {
+			return nil, err
+		}
+	}
+	schema := plan.Schema().ToArrow()
+	opt, err := optimizer.Optimize(ctx, plan, optimizer.Options{})
+	if err != nil {
+		return nil, err
+	}
+	phys, err := physical.Build(ctx, opt, physical.Options{TargetPartitions: e.cfg.Parallelism})
+	if err != nil {
+		return nil, err
+	}
+	graph, err := stages.Cut(phys)
+	if err != nil {
+		return nil, err
+	}
+	return &compiled{logical: opt, physical: phys, graph: graph, schema: schema}, nil
+}
+
+// start compiles and launches a query; the stream yields batches carrying the
+// client-visible schema.
+func (e *Engine) start(ctx context.Context, q *planner.Query, params []scalar.Scalar, metrics *execution.MetricsSet) (*compiled, execution.Stream, error) {
+	c, err := e.compile(ctx, q, params)
+	if err != nil {
+		return nil, nil, err
+	}
+	id := e.newQueryID()
+	log := e.log.With(zap.String("query_id", id))
+	stream, err := e.sched.Run(ctx, &cluster.Job{
+		QueryID: id,
+		Graph:   c.graph,
+		Alloc:   execution.NewQueryAllocator(e.mem, e.cfg.QueryMemoryLimit),
+		Metrics: metrics,
+		Log:     log,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, &renameStream{in: stream, schema: c.schema}, nil
+}
+
+func (e *Engine) runQuery(ctx context.Context, q *planner.Query, params []scalar.Scalar) (*Result, error) {
+	c, stream, err := e.start(ctx, q, params, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &Result{Schema: c.schema, Stream: stream}, nil
+}
+
+var explainSchema = arrow.NewSchema([]arrow.Field{{Name: "plan", Type: arrow.BinaryTypes.String}}, nil)
+
+func (e *Engine) explain(ctx context.Context, x *planner.Explain, params []scalar.Scalar) (*Result, error) {
+	var text string
+	if x.Analyze {
+		metrics := execution.NewMetricsSet()
+		c, stream, err := e.start(ctx, x.Query, params, metrics)
+		if err != nil {
+			return nil, err
+		}
+		rows, err := drain(ctx, stream)
+		if err != nil {
+			return nil, err
+		}
+		text = fmt.Sprintf("== Logical plan ==\n%s\n== Stages (analyzed, %d rows) ==\n", logical.Format(c.logical), rows)
+		for _, st := range c.graph.Stages {
+			text += fmt.Sprintf("Stage %d (%d tasks)\n%s", st.ID, st.Partitions, physical.FormatAnalyzed(st.Root, metrics))
+		}
+	} else {
+		c, err := e.compile(ctx, x.Query, params)
+		if err != nil {
+			return nil, err
+		}
+		text = fmt.Sprintf("== Logical plan ==\n%s\n== Physical plan ==\n%s\n== Stages ==\n%s",
+			logical.Format(c.logical), physical.Format(c.physical), stages.Format(c.graph))
+	}
+	b := array.NewStringBuilder(memory.DefaultAllocator)
+	defer b.Release()
+	for _, line := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
+		b.Append(line)
+	}
+	col := b.NewArray()
+	defer col.Release()
+	batch := array.NewRecordBatch(explainSchema, []arrow.Array{col}, int64(col.Len()))
+	return &Result{Schema: explainSchema, Stream: execution.NewBatchStream(explainSchema, []arrow.RecordBatch{batch})}, nil
+}
+
+func drain(ctx context.Context, s execution.Stream) (int64, error) {
+	defer s.Close()
+	var n int64
+	for {
+		b, err := s.Next(ctx)
+		if errors.Is(err, execution.EOF) {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+		n += b.NumRows()
+		b.Release()
+	}
+}
+
+func (e *Engine) selectInto(ctx context.Context, x *planner.SelectInto, params []scalar.Scalar) (*Result, error) {
+	path, err := e.catalog.ResolvePath(x.Path)
+	if err != nil {
+		return nil, err
+	}
+	_, stream, err := e.start(ctx, x.Query, params, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer stream.Close()
+	var n int64
+	if strings.EqualFold(filepath.Ext(path), ".parquet") {
+		n, err = scan.WriteParquet(ctx, stream, path)
+	} else {
+		n, err = scan.WriteCSV(ctx, stream, path, scan.CSVWriteOptions{FieldsTerm: x.FieldsTerm, Enclosed: x.Enclosed, LinesTerm: x.LinesTerm})
+	}
+	return &Result{RowsAffected: n}, err
+}
+
+func (e *Engine) createTable(ctx context.Context, ct *planner.CreateTable, params []scalar.Scalar) (*Result, error) {
+	cols := ct.Columns
+	if ct.AsSelect != nil {
+		cols = ct.AsSelect.Plan.Schema().ToArrow()
+	}
+	if ct.IfNotExists {
+		if _, err := e.catalog.Table(ctx, ct.Schema, ct.Name); err == nil {
+			return &Result{}, nil
+		}
+	}
+	if err := e.catalog.CreateTable(ctx, ct.Schema, ct.Name, cols, ct.IfNotExists); err != nil {
+		return nil, err
+	}
+	if ct.AsSelect == nil {
+		return &Result{}, nil
+	}
+	n, err := e.insert(ctx, ct.Schema, ct.Name, ct.AsSelect, params)
+	if err != nil {
+		// A failed CREATE ... AS SELECT leaves no table behind.
+		if derr := e.catalog.DropTable(context.WithoutCancel(ctx), ct.Schema, ct.Name, true); derr != nil {
+			e.log.Warn("dropping table after failed CREATE TABLE AS SELECT", zap.Error(derr))
+		}
+		return nil, err
+	}
+	return &Result{RowsAffected: n}, nil
+}
+
+// insert runs source and appends its rows to the table atomically: either
+// all rows land (one new file) or none.
+func (e *Engine) insert(ctx context.Context, schema, table string, source *planner.Query, params []scalar.Scalar) (int64, error) {
+	t, err := e.catalog.Table(ctx, schema, table)
+	if err != nil {
+		return 0, err
+	}
+	_, stream, err := e.start(ctx, source, params, nil)
+	if err != nil {
+		return 0, err
+	}
+	r := &streamReader{ctx: ctx, in: stream, schema: t.Columns}
+	defer r.Release()
+	n, err := e.catalog.Append(ctx, schema, table, r)
+	if err == nil {
+		err = r.err
+	}
+	return n, err
+}

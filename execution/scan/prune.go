@@ -21,6 +21,7 @@ const (
 	opGe
 	opIn
 	opIsNull
+	opIsNotNull
 )
 
 // pred is "output column col <op> vals" derived from a filter conjunct.
@@ -82,12 +83,16 @@ func predicatesOf(filters []expr.Expr) []pred {
 				vals = append(vals, lit)
 			}
 			out = append(out, pred{col: col, op: opIn, vals: vals, cast: cast})
-		case "is_null":
+		case "is_null", "is_not_null":
 			if len(call.Args) != 1 {
 				return
 			}
+			op := opIsNull
+			if call.Name == "is_not_null" {
+				op = opIsNotNull
+			}
 			if col, cast, ok := columnOf(call.Args[0]); ok {
-				out = append(out, pred{col: col, op: opIsNull, cast: cast})
+				out = append(out, pred{col: col, op: op, cast: cast})
 			}
 		}
 	}
@@ -175,11 +180,14 @@ func rowGroupMayMatch(rg catalog.RowGroup, columns []int, preds []pred) bool {
 }
 
 func statsMayMatch(st *catalog.ColumnStats, numRows int64, p pred) bool {
-	if p.op == opIsNull {
-		return st.NullCount != 0 // -1 (unknown) may match
-	}
 	// A comparison with NULL, or over a group of only NULLs, is never true.
 	allNull := st.NullCount >= 0 && st.NullCount == numRows
+	switch p.op {
+	case opIsNull:
+		return st.NullCount != 0 // -1 (unknown) may match
+	case opIsNotNull:
+		return !allNull
+	}
 	for _, v := range p.vals {
 		if v == nil || !v.IsValid() {
 			if p.op != opIn {

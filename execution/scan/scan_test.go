@@ -509,3 +509,57 @@ func BenchmarkScanLineitem4Cols(b *testing.B) {
 }
 
 func decimalOf(v int64) decimal128.Num { return decimal128.FromI64(v) }
+
+// TestPruningWithPlannerExprs runs the filters the planner builds (real
+// expression kernels): they are recognized for pruning and applied exactly.
+func TestPruningWithPlannerExprs(t *testing.T) {
+	dir, groups := writeOrderedLineitem(t)
+	li := table(t, dir, "s", "li")
+	i64 := arrow.PrimitiveTypes.Int64
+	bl := arrow.FixedWidthTypes.Boolean
+	key := expr.NewColumn(0, "l_orderkey", i64)
+	lit := func(v int64) expr.Expr { return expr.NewLiteral(scalar.NewInt64Scalar(v)) }
+	call := func(name string, args ...expr.Expr) expr.Expr {
+		e, err := expr.NewCall(name, args, bl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	tests := []struct {
+		name       string
+		filters    []expr.Expr
+		wantRows   int
+		wantPruned int
+	}{
+		{"range as two conjuncts", []expr.Expr{call(">=", key, lit(20000)), call("<=", key, lit(20100))}, 114, groups - 1},
+		{"range under and", []expr.Expr{call("and", call(">=", key, lit(20000)), call("<=", key, lit(20100)))}, 114, groups - 1},
+		{"literal on the left", []expr.Expr{call(">", lit(9000), key)}, 9013, groups - 1},
+		{"in list", []expr.Expr{call("in", key, lit(1), lit(59975))}, 8, groups - 2},
+		{"is null never true", []expr.Expr{call("is_null", key)}, 0, groups},
+		{"is not null", []expr.Expr{call("is_not_null", key)}, lineitemRows, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			defer mem.AssertSize(t, 0)
+			s, err := NewParquetScan(ctx, taskCtx(mem), splitsOf(li), []int{0, 1}, project(li, 0, 1), tt.filters, -1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows, _ := drain(t, s)
+			if pruned := s.(*parquetScan).rowGroupsPruned; len(rows) != tt.wantRows || pruned != tt.wantPruned {
+				t.Errorf("rows %d pruned %d, want %d and %d", len(rows), pruned, tt.wantRows, tt.wantPruned)
+			}
+			// The same filters without pruning give the same rows.
+			ref, err := NewParquetScan(ctx, taskCtx(mem), splitsOf(li), []int{0, 1}, project(li, 0, 1), tt.filters, -1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ref.(*parquetScan).preds = nil
+			if refRows, _ := drain(t, ref); strings.Join(refRows, ";") != strings.Join(rows, ";") {
+				t.Errorf("pruned scan gave %d rows, unpruned %d", len(rows), len(refRows))
+			}
+		})
+	}
+}

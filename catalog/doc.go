@@ -1,0 +1,17 @@
+// Package catalog owns the schemas, tables and views of a node and the data
+// directory they live in; it imports only arrow-go, qerr and zap (never
+// planner, execution or server).
+//
+// Layout of the data dir (names are case-insensitive, lower-cased):
+//
+//	<schema>/                       a schema (database)
+//	<schema>/<table>/*.parquet|csv  a table of many files (all with one schema)
+//	<schema>/<table>/_schema.arrow  columns of a table made by CREATE TABLE
+//	<schema>/<table>.parquet|csv    a single-file table
+//	<schema>/<view>.view.json       a view: {"sql": ..., "schema": IPC bytes}
+//
+// Entries starting with '.' or '_' are ignored (temporary and marker files).
+// Every write goes to a hidden temporary name and is renamed into place, so
+// other nodes sharing the directory never see a partial file; the catalog
+// re-reads a table when its folder's mtime changes.
+package catalog

@@ -137,3 +137,13 @@ func release(bufs ...*memory.Buffer) {
 		}
 	}
 }
+
+// consume marks arguments idx of c as used at bind time.
+func (c *Call) consume(idx ...int) {
+	if c.consumed == nil {
+		c.consumed = make([]bool, len(c.Args))
+	}
+	for _, i := range idx {
+		c.consumed[i] = true
+	}
+}

@@ -170,6 +170,7 @@ func bindExtract(c *Call) (kernelFn, error) {
 	if err != nil {
 		return nil, err
 	}
+	c.consume(0)
 	inner := &Call{Name: c.Name, Args: c.Args[1:], Type: c.Type}
 	k, err := partKernel(u)(inner)
 	if err != nil {
@@ -214,6 +215,7 @@ func bindDateAdd(c *Call) (kernelFn, error) {
 	if err := checkTemporal(c, 0); err != nil {
 		return nil, err
 	}
+	c.consume(2)
 	sign := int64(1)
 	if c.Name == "date_sub" {
 		sign = -1
@@ -325,6 +327,7 @@ func bindTimestampdiff(c *Call) (kernelFn, error) {
 	if err != nil {
 		return nil, err
 	}
+	c.consume(0)
 	return func(ec *evalCtx, args []arrow.Array) (arrow.Array, error) {
 		a, ok1 := args[1].(*array.Timestamp)
 		b, ok2 := args[2].(*array.Timestamp)

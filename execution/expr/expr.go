@@ -61,6 +61,9 @@ type Call struct {
 	Type arrow.DataType
 
 	kernel kernelFn
+	// consumed marks literal arguments the binder already used (LIKE
+	// patterns, units): Eval passes nil for them instead of materializing.
+	consumed []bool
 }
 
 // CastExpr converts Input to Type.
@@ -242,6 +245,9 @@ func (c *Call) Eval(mem memory.Allocator, b arrow.RecordBatch) (arrow.Array, err
 		}
 	}()
 	for i, e := range c.Args {
+		if c.consumed != nil && c.consumed[i] {
+			continue
+		}
 		a, err := e.Eval(mem, b)
 		if err != nil {
 			return nil, err
@@ -283,11 +289,13 @@ type evalCtx struct {
 	call *Call
 }
 
-// kernelFn computes a call over evaluated arguments of length ec.n.
+// kernelFn computes a call over evaluated arguments of length ec.n
+// (consumed arguments are nil).
 type kernelFn func(ec *evalCtx, args []arrow.Array) (arrow.Array, error)
 
 // binder prepares a kernel for one call site (validates argument types,
-// compiles constant patterns and units).
+// compiles constant patterns and units, and may mark such arguments
+// consumed).
 type binder func(c *Call) (kernelFn, error)
 
 func computeCtx(mem memory.Allocator) context.Context {

@@ -216,14 +216,22 @@ func bindLike(c *Call) (kernelFn, error) {
 	if lit, ok := c.Args[1].(*Literal); ok {
 		if s, ok := constString(lit.Value); ok {
 			fixed = compileLike(s, esc)
+			c.consume(1)
 		}
+	}
+	if len(c.Args) == 3 {
+		c.consume(2)
 	}
 	return func(ec *evalCtx, args []arrow.Array) (arrow.Array, error) {
 		str := stringValues(args[0])
-		pat := stringValues(args[1])
+		var pat func(int) string
+		used := args[:1]
+		if fixed == nil {
+			pat, used = stringValues(args[1]), args[:2]
+		}
 		p := fixed
 		lastPat := ""
-		return mapBoolsValid(ec, args[:2], func(i int) bool {
+		return mapBoolsValid(ec, used, func(i int) bool {
 			if fixed == nil {
 				if ps := pat(i); p == nil || ps != lastPat {
 					p, lastPat = compileLike(ps, esc), ps
@@ -258,16 +266,22 @@ func bindRegexp(c *Call) (kernelFn, error) {
 				return nil, qerr.New(qerr.InvalidArgument, "Got error '%s' from regexp", err)
 			}
 			fixed = re
+			c.consume(1)
 		}
 	}
 	return func(ec *evalCtx, args []arrow.Array) (arrow.Array, error) {
 		if _, ok := args[0].(*array.Null); ok {
 			return allNull(ec.mem, tBool, ec.n), nil
 		}
-		str, pat := stringValues(args[0]), stringValues(args[1])
+		str := stringValues(args[0])
+		var pat func(int) string
+		used := args[:1]
+		if fixed == nil {
+			pat, used = stringValues(args[1]), args
+		}
 		re, lastPat := fixed, ""
 		var rerr error
-		out := mapBoolsValid(ec, args, func(i int) bool {
+		out := mapBoolsValid(ec, used, func(i int) bool {
 			if fixed == nil && rerr == nil {
 				if ps := pat(i); re == nil || ps != lastPat {
 					r, err := regexp.Compile(ps)

@@ -151,7 +151,7 @@ func charPos(s string, k int64) int {
 }
 
 // substrChars is MySQL SUBSTRING(s, pos, len): 1-based, negative pos counts
-// from the end, pos 0 gives ''.
+// from the end, pos 0 gives ”.
 func substrChars(s string, pos, n int64) string {
 	if pos == 0 || n <= 0 {
 		return ""

@@ -303,17 +303,17 @@ func TestCSVScan(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "s", "people.csv")
 	os.MkdirAll(filepath.Dir(p), 0o755)
-	os.WriteFile(p, []byte("id,score,born,name\n1,1.5,2020-01-02,ann\n2,,2021-12-31,\\N\n3,7,,bob\n"), 0o644)
+	os.WriteFile(p, []byte("id,score,born,name,seen,ok\n1,1.5,2020-01-02,ann,2020-01-02 03:04:05,true\n2,,2021-12-31,\\N,2020-01-02 03:04:05.25,false\n3,7,,bob,,\n"), 0o644)
 	tbl := table(t, dir, "s", "people")
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
-	cols := []int{0, 3, 2}
+	cols := []int{0, 3, 2, 4, 5}
 	s, err := NewCSVScan(ctx, taskCtx(mem), splitsOf(tbl), cols, project(tbl, cols...), []expr.Expr{orderKeyBetween{2, 3}}, -1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	rows, _ := drain(t, s)
-	if strings.Join(rows, ";") != "2|NULL|2021-12-31;3|bob|NULL" {
+	if strings.Join(rows, ";") != "2|NULL|2021-12-31|2020-01-02T03:04:05.25|false;3|bob|NULL|NULL|NULL" {
 		t.Errorf("rows = %q", rows)
 	}
 	s, err = NewCSVScan(ctx, taskCtx(mem), splitsOf(tbl), nil, arrow.NewSchema(nil, nil), nil, 2)

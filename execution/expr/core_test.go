@@ -182,3 +182,14 @@ func TestEvalScalar(t *testing.T) {
 		t.Fatal("EvalScalar over a column must fail")
 	}
 }
+
+func TestCallLiteralWithoutNewCall(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	b := batchOf()
+	defer b.Release()
+	e := &Call{Name: "+", Args: []Expr{lit(int64(1)), lit(int64(2))}, Type: i64}
+	if _, err := e.Eval(mem, b); qerr.KindOf(err) != qerr.Internal {
+		t.Fatalf("Eval of a hand-built Call: %v", err)
+	}
+}

@@ -236,6 +236,9 @@ func isOperatorName(f string) bool {
 
 // Eval evaluates the arguments, then the kernel.
 func (c *Call) Eval(mem memory.Allocator, b arrow.RecordBatch) (arrow.Array, error) {
+	if c.kernel == nil {
+		return nil, qerr.New(qerr.Internal, "call %s was not built with NewCall", c)
+	}
 	args := make([]arrow.Array, len(c.Args))
 	defer func() {
 		for _, a := range args {

@@ -128,6 +128,8 @@ func answerCell(a arrow.Array, i int) string {
 		return strconv.FormatFloat(float64(c.Value(i)), 'g', -1, 32)
 	case *array.String:
 		return c.Value(i)
+	case *array.Decimal128:
+		return c.Value(i).ToString(c.DataType().(*arrow.Decimal128Type).Scale)
 	}
 	return a.ValueStr(i)
 }
@@ -183,7 +185,9 @@ func rowMatches(got, want []string) int {
 }
 
 // valueMatches compares numbers within 0.01 when the answer prints at most
-// 4 decimals, else within 1e-6 relative; anything else exactly.
+// 4 decimals, else within 1e-6 relative; anything else exactly. A result
+// printed with fewer decimals than the answer (a DECIMAL average has scale
+// s+4 in MySQL, the answers print doubles) matches when the answer rounds to it.
 func valueMatches(got, want string) bool {
 	if got == want {
 		return true
@@ -200,6 +204,11 @@ func valueMatches(got, want string) bool {
 	if decimals <= 4 && !strings.ContainsAny(want, "eE") {
 		return math.Abs(g-w) <= 0.01+1e-9
 	}
+	if dot := strings.IndexByte(got, '.'); dot >= 0 && !strings.ContainsAny(got, "eE") {
+		if gotDecimals := len(got) - dot - 1; gotDecimals < decimals && math.Abs(g-w) <= 0.5*math.Pow10(-gotDecimals)+1e-12 {
+			return true
+		}
+	}
 	return math.Abs(g-w) <= 1e-6*math.Max(math.Abs(w), 1e-300)
 }
 
@@ -214,6 +223,8 @@ func TestCompareRows(t *testing.T) {
 		{"outside 0.01", [][]string{{"2.02"}}, [][]string{{"2.00"}}, false},
 		{"relative", [][]string{{"0.0499995"}}, [][]string{{"0.04999950000001"}}, true},
 		{"relative off", [][]string{{"0.04998"}}, [][]string{{"0.04999950000001"}}, false},
+		{"decimal rounds", [][]string{{"0.050081"}}, [][]string{{"0.05008133906964238"}}, true},
+		{"decimal off", [][]string{{"0.050082"}}, [][]string{{"0.05008133906964238"}}, false},
 		{"string exact", [][]string{{"abc "}}, [][]string{{"abc"}}, false},
 		{"tie reordered", [][]string{{"b", "1"}, {"a", "1"}}, [][]string{{"a", "1"}, {"b", "1"}}, true},
 		{"row count", [][]string{{"a"}}, [][]string{{"a"}, {"b"}}, false},

@@ -70,7 +70,12 @@ func foldNode(e logical.Expr) logical.Expr {
 	switch x := e.(type) {
 	case *logical.Call:
 		switch x.Func {
-		case "and", "or":
+		case "and":
+			return simplifyAndOr(x)
+		case "or":
+			if f, ok := factorOr(x); ok {
+				return f
+			}
 			return simplifyAndOr(x)
 		case "not":
 			if inner, ok := x.Args[0].(*logical.Call); ok && inner.Func == "not" {
@@ -150,6 +155,74 @@ func simplifyAndOr(c *logical.Call) logical.Expr {
 		out = &logical.Call{Func: c.Func, Args: []logical.Expr{out, k}, Type: c.Type}
 	}
 	return out
+}
+
+// factorOr pulls the conjuncts every disjunct shares out of an OR:
+// (a AND b) OR (a AND c) = a AND (b OR c), which holds in three-valued logic
+// too. It turns TPC-H Q19's join key, repeated in each disjunct, into an
+// equi-join condition instead of a nested-loop join over the whole OR.
+func factorOr(c *logical.Call) (logical.Expr, bool) {
+	disjuncts := splitOr(c)
+	parts := make([][]logical.Expr, len(disjuncts))
+	for i, d := range disjuncts {
+		parts[i] = splitAnd(d)
+	}
+	var common []logical.Expr
+	for _, cand := range parts[0] {
+		key := cand.String()
+		inAll := true
+		for _, p := range parts[1:] {
+			if !containsExpr(p, key) {
+				inAll = false
+				break
+			}
+		}
+		if inAll && !containsExpr(common, key) {
+			common = append(common, cand)
+		}
+	}
+	if len(common) == 0 {
+		return nil, false
+	}
+	var rest []logical.Expr
+	for _, p := range parts {
+		var r []logical.Expr
+		for _, e := range p {
+			if !containsExpr(common, e.String()) {
+				r = append(r, e)
+			}
+		}
+		if len(r) == 0 {
+			// One disjunct is just the common part: the OR adds nothing.
+			return andOf(common), true
+		}
+		rest = append(rest, andOf(r))
+	}
+	or := rest[0]
+	for _, r := range rest[1:] {
+		or = &logical.Call{Func: "or", Args: []logical.Expr{or, r}, Type: c.Type}
+	}
+	return andOf(append(common, or)), true
+}
+
+func splitOr(e logical.Expr) []logical.Expr {
+	if c, ok := e.(*logical.Call); ok && c.Func == "or" {
+		var out []logical.Expr
+		for _, a := range c.Args {
+			out = append(out, splitOr(a)...)
+		}
+		return out
+	}
+	return []logical.Expr{e}
+}
+
+func containsExpr(es []logical.Expr, key string) bool {
+	for _, e := range es {
+		if e.String() == key {
+			return true
+		}
+	}
+	return false
 }
 
 // simplifyCase drops WHEN branches that are constant false/NULL and stops at

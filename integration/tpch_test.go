@@ -34,6 +34,9 @@ func TestTPCH(t *testing.T) {
 			sql := readQuery(t, name)
 			want := readAnswer(t, filepath.Join(answers, name+".csv"))
 			header, got := runQuery(t, cl, sql)
+			if kitAnswer(answers, name) {
+				trimCells(got)
+			}
 			if len(header) != len(want.header) {
 				t.Fatalf("columns %v, want %v", header, want.header)
 			}
@@ -41,6 +44,24 @@ func TestTPCH(t *testing.T) {
 				t.Fatal(msg)
 			}
 		})
+	}
+}
+
+// kitAnswer reports answer files taken from the TPC-H kit, whose text
+// fields were trimmed when they were rewritten (integration/tpch/README.md).
+func kitAnswer(dir, query string) bool {
+	switch query {
+	case "q02", "q10", "q13", "q15", "q20":
+		return filepath.Base(dir) == "sf1"
+	}
+	return false
+}
+
+func trimCells(rows [][]string) {
+	for _, r := range rows {
+		for i := range r {
+			r[i] = strings.TrimSpace(r[i])
+		}
 	}
 }
 

@@ -73,6 +73,8 @@ func TestCompareAndLogic(t *testing.T) {
 		{name: "xor", fn: "xor", ret: bl, cols: []arrow.DataType{bl, bl}, data: []string{`[true, true, null]`, `[false, true, true]`}, want: "1,0,NULL"},
 		{name: "not", fn: "not", ret: bl, cols: []arrow.DataType{bl}, data: []string{`[true, false, null]`}, want: "0,1,NULL"},
 		{name: "is_null", fn: "is_null", ret: bl, cols: []arrow.DataType{str}, data: []string{`["x", null]`}, want: "0,1"},
+		{name: "is_null of NULL type", fn: "is_null", ret: bl, cols: []arrow.DataType{arrow.Null}, data: []string{`[null, null]`}, want: "1,1"},
+		{name: "is_not_null of NULL type", fn: "is_not_null", ret: bl, cols: []arrow.DataType{arrow.Null}, data: []string{`[null, null]`}, want: "0,0"},
 		{name: "is_not_true", fn: "is_not_true", ret: bl, cols: []arrow.DataType{bl}, data: []string{`[true, false, null]`}, want: "0,1,1"},
 		{name: "is_false", fn: "is_false", ret: bl, cols: []arrow.DataType{bl}, data: []string{`[true, false, null]`}, want: "0,1,0"},
 		{name: "in", fn: "in", ret: bl, cols: []arrow.DataType{i64}, data: []string{`[1, 2, null, 5]`},

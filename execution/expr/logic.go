@@ -103,6 +103,13 @@ func bindTest(c *Call) (kernelFn, error) {
 		n := ec.n
 		dbuf, out := newBitmap(ec.mem, n)
 		a := args[0]
+		if a.DataType().ID() == arrow.NULL {
+			// A NullArray has no validity bitmap: IsNull would say false.
+			if name == "is_null" || name == "is_not_true" || name == "is_not_false" {
+				bitutil.SetBitsTo(out, 0, int64(n), true)
+			}
+			return makeArray(tBool, n, nil, dbuf), nil
+		}
 		t := truthOf(a)
 		for i := 0; i < n; i++ {
 			var r bool

@@ -246,13 +246,38 @@ func innerEqualityColumn(p logical.Expr, defined idSet) (*logical.ColumnRef, boo
 		return nil, false
 	}
 	for i := 0; i < 2; i++ {
-		in, ok := c.Args[i].(*logical.ColumnRef)
+		in, ok := unwrapInjectiveCast(c.Args[i]).(*logical.ColumnRef)
 		other := refs(c.Args[1-i], nil)
 		if ok && defined[in.ID] && len(other) > 0 && !other.intersects(defined) {
 			return in, true
 		}
 	}
 	return nil, false
+}
+
+// unwrapInjectiveCast strips casts that map distinct values to distinct
+// values (integer widening, numeric to decimal/double, date to timestamp), so
+// grouping by the column groups exactly as grouping by the cast would.
+func unwrapInjectiveCast(e logical.Expr) logical.Expr {
+	for {
+		c, ok := e.(*logical.Cast)
+		if !ok || !injective(logical.Type(c.Expr), c.Type) {
+			return e
+		}
+		e = c.Expr
+	}
+}
+
+func injective(from, to arrow.DataType) bool {
+	switch {
+	case arrow.IsInteger(from.ID()):
+		return arrow.IsInteger(to.ID()) || to.ID() == arrow.DECIMAL128 || to.ID() == arrow.FLOAT64
+	case from.ID() == arrow.DECIMAL128:
+		return to.ID() == arrow.DECIMAL128
+	case from.ID() == arrow.DATE32:
+		return to.ID() == arrow.TIMESTAMP
+	}
+	return false
 }
 
 // definedIDs are the columns produced anywhere inside plan.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"flag"
+	"runtime"
 	"testing"
 )
 
@@ -60,5 +61,24 @@ func TestApplyEnv(t *testing.T) {
 	_ = fs2.Parse(nil)
 	if err := applyEnv(fs2); err == nil {
 		t.Fatal("bad env size must fail")
+	}
+}
+
+func TestServeParallelism(t *testing.T) {
+	f, err := parseServeFlags(nil)
+	if err != nil || f.parallelism != runtime.GOMAXPROCS(0) {
+		t.Fatalf("default parallelism %v, %v; want GOMAXPROCS", f, err)
+	}
+	if f, err = parseServeFlags([]string{"--parallelism", "3"}); err != nil || f.parallelism != 3 {
+		t.Fatalf("--parallelism 3: %v, %v", f, err)
+	}
+	t.Setenv("QUIVER_PARALLELISM", "1")
+	if f, err = parseServeFlags(nil); err != nil || f.parallelism != 1 {
+		t.Fatalf("QUIVER_PARALLELISM=1: %v, %v", f, err)
+	}
+	for _, bad := range []string{"0", "-2", "two"} {
+		if _, err := parseServeFlags([]string{"--parallelism", bad}); err == nil {
+			t.Errorf("--parallelism %s accepted", bad)
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -25,6 +26,7 @@ type serveFlags struct {
 	queryMemoryLimit                     byteSize
 	allowDirs                            stringList
 	logLevel, logFormat                  string
+	parallelism                          int
 	// Clustering flags are accepted now so deployments can be written
 	// against the final command line; they take effect with clustering.
 	clusterListen, gossipListen, advertise, join, nodeName string
@@ -39,6 +41,7 @@ func parseServeFlags(args []string) (*serveFlags, error) {
 	fs.StringVar(&f.workDir, "work-dir", "", "directory for spill and shuffle files (default: a temporary directory)")
 	fs.Var(&f.queryMemoryLimit, "query-memory-limit", "memory limit per query, e.g. 2GiB or 512MB (0 = unlimited)")
 	fs.Var(&f.allowDirs, "allow-dir", "directory SQL may read/write files in (INTO OUTFILE); repeatable")
+	fs.IntVar(&f.parallelism, "parallelism", runtime.GOMAXPROCS(0), "partitions each query runs in parallel (default: GOMAXPROCS)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&f.logFormat, "log-format", "console", "log format: console or json")
 	fs.StringVar(&f.clusterListen, "cluster-listen", "", "internal Flight service address (clustering: not yet active)")
@@ -54,6 +57,9 @@ func parseServeFlags(args []string) (*serveFlags, error) {
 	}
 	if err := applyEnv(fs); err != nil {
 		return nil, err
+	}
+	if f.parallelism < 1 {
+		return nil, fmt.Errorf("--parallelism: %d is not a positive number of partitions", f.parallelism)
 	}
 	return f, nil
 }
@@ -102,6 +108,7 @@ func serve(args []string) error {
 		AllowedDirs:      f.allowDirs,
 		WorkDir:          f.workDir,
 		QueryMemoryLimit: int64(f.queryMemoryLimit),
+		Parallelism:      f.parallelism,
 	}, log)
 	if err != nil {
 		return fmt.Errorf("start engine: %w", err)

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/pingcap/tidb/pkg/parser"
 	"github.com/pingcap/tidb/pkg/parser/ast"
@@ -54,9 +55,9 @@ func ParseOne(sql string) (ast.StmtNode, error) {
 var nearRE = regexp.MustCompile(`(?s)^line (\d+) column (\d+) near "(.*)"`)
 var totalRE = regexp.MustCompile(`\(total length (\d+)\)`)
 
-// syntaxError converts a parser error into MySQL's message. Line is 1-based;
-// Col counts the characters on that line before the offending token (MySQL
-// clients print "near '<token...>'"; the position points just before it).
+// syntaxError converts a parser error into MySQL's message. Line and Col are
+// 1-based; Col is the character (not byte) position of the offending token on
+// its line.
 func syntaxError(sql string, err error) error {
 	msg := err.Error()
 	m := nearRE.FindStringSubmatch(msg)
@@ -77,7 +78,7 @@ func syntaxError(sql string, err error) error {
 	off := max(0, len(sql)-rest)
 	near := sql[off:]
 	line := 1 + strings.Count(sql[:off], "\n")
-	col := off - (strings.LastIndex(sql[:off], "\n") + 1)
+	col := 1 + utf8.RuneCountInString(sql[strings.LastIndex(sql[:off], "\n")+1:off])
 	return &qerr.Error{
 		Kind: qerr.Syntax,
 		Msg:  syntaxPrefix + " near '" + truncate(near) + "'",

@@ -32,9 +32,12 @@ func TestParseErrors(t *testing.T) {
 		msg       string
 		line, col int
 	}{
-		{"SELECT * FORM t", syntaxPrefix + " near 'FORM t'", 1, 9},
-		{"SELECT 1,\n 2 FROM", syntaxPrefix + " near ''", 2, 7},
-		{"SELECT a FROM t AS x (a,b)", syntaxPrefix + " near '(a,b)'", 1, 21},
+		{"SELEC 1", syntaxPrefix + " near 'SELEC 1'", 1, 1},
+		{"SELECT * FORM t", syntaxPrefix + " near 'FORM t'", 1, 10},
+		{"SELECT 1,\n 2 FROM", syntaxPrefix + " near ''", 2, 8},
+		{"SELECT 1\nFROM t\n  WHERE a = = 2", syntaxPrefix + " near '= 2'", 3, 13},
+		{"SELECT 'é',\n'ü' + = 2", syntaxPrefix + " near '= 2'", 2, 7},
+		{"SELECT a FROM t AS x (a,b)", syntaxPrefix + " near '(a,b)'", 1, 22},
 		{"", "Query was empty", 0, 0},
 		{" ; ", "Query was empty", 0, 0},
 	} {

@@ -1,15 +1,17 @@
 // Command bench runs the 22 TPC-H queries in Quiver (a `quiver serve`
 // child process, queried through Flight SQL) and in DuckDB and DataFusion
 // (peers.py, in a venv made from requirements.txt when needed) over the
-// same Parquet files, and writes a Markdown report (docs/benchmarks.md).
+// same Parquet files, checks every result against the reference answers,
+// and writes a Markdown report (docs/benchmarks.md).
 //
-//	go run ./integration/bench --quiver bin/quiver --data DIR [--runs 3] [--out docs/benchmarks.md]
+//	go run ./integration/bench --quiver bin/quiver --data DIR --sf 1 [--runs 3] [--out docs/benchmarks.md]
 package main
 
 import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"math"
@@ -24,167 +26,355 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/flight/flightsql"
+	"github.com/quiverdb/quiver/integration/tpch"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 )
 
+// result is one engine's outcome for one query; the JSON names are those
+// peers.py writes.
 type result struct {
-	Median float64 `json:"median_s"`
-	OK     bool    `json:"ok"`
-	Error  string  `json:"error"`
-	Rows   int64   `json:"rows"`
+	Median  float64   `json:"median_s"`
+	Runs    []float64 `json:"runs_s"`
+	OK      bool      `json:"ok"`
+	Error   string    `json:"error"`
+	Rows    int64     `json:"rows"`
+	Matches *bool     `json:"matches"`  // nil: not checked (no answer file)
+	Diff    string    `json:"mismatch"` // why it does not match
+	CPU     float64   `json:"-"`        // Quiver server CPU, % of one core, over the timed runs
 }
 
-type peerOutput map[string]json.RawMessage
+// wrong reports a result that ran but does not match the answer.
+func (r result) wrong() bool { return r.OK && r.Matches != nil && !*r.Matches }
+
+type config struct {
+	quiver, data, sf, tpchDir, answers, venv string
+	names                                    []string
+	runs                                     int
+	timeout                                  time.Duration
+	peers                                    bool
+	scaling                                  []string // queries run at --parallelism 1 and 2
+}
 
 func main() {
-	quiver := flag.String("quiver", "bin/quiver", "quiver binary")
-	data := flag.String("data", "", "data directory holding tpch/<table>.parquet")
-	queries := flag.String("queries", "integration/tpch/queries", "directory of qNN.sql (queries-mysql/ beside it overrides for Quiver)")
-	runs := flag.Int("runs", 3, "timed runs per query (median reported)")
+	var c config
+	flag.StringVar(&c.quiver, "quiver", "bin/quiver", "quiver binary")
+	flag.StringVar(&c.data, "data", "", "data directory holding tpch/<table>.parquet")
+	flag.StringVar(&c.sf, "sf", "1", "scale factor of --data (for the report and the answers directory)")
+	flag.StringVar(&c.tpchDir, "tpch", "integration/tpch", "directory with queries/, queries-mysql/ and answers/")
+	flag.StringVar(&c.answers, "answers", "", "reference answers (default: TPCH/answers/sf<SF> when present)")
+	flag.StringVar(&c.venv, "venv", os.Getenv("QUIVER_BENCH_VENV"), "Python venv for the peers (default $QUIVER_BENCH_VENV or ~/.cache/quiver-bench-venv)")
+	flag.IntVar(&c.runs, "runs", 3, "timed runs per query (median reported)")
+	flag.DurationVar(&c.timeout, "timeout", 10*time.Minute, "per-run time limit of a Quiver query")
+	flag.BoolVar(&c.peers, "peers", true, "also run DuckDB and DataFusion (needs python3)")
+	only := flag.String("only", "", "comma-separated subset of queries, e.g. q01,q18")
+	scaling := flag.String("scaling", "q01,q09,q18,q21", "queries also run with --parallelism 1 and 2 (empty: skip)")
 	out := flag.String("out", "docs/benchmarks.md", "report file")
-	peers := flag.Bool("peers", true, "also run DuckDB and DataFusion (needs python3)")
 	flag.Parse()
-	if *data == "" {
-		fmt.Fprintln(os.Stderr, "bench: --data is required")
+	if c.data == "" || c.runs < 1 {
+		fmt.Fprintln(os.Stderr, "bench: --data is required and --runs must be at least 1")
 		os.Exit(2)
 	}
-	if err := run(*quiver, *data, *queries, *runs, *out, *peers); err != nil {
+	if c.answers == "" {
+		if d := filepath.Join(c.tpchDir, "answers", "sf"+c.sf); isDir(d) {
+			c.answers = d
+		}
+	}
+	var err error
+	if c.names, err = queryNames(filepath.Join(c.tpchDir, "queries"), *only); err == nil {
+		c.scaling = splitList(*scaling)
+		err = run(c, *out)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(bin, data, qdir string, runs int, out string, withPeers bool) error {
-	names, err := queryNames(qdir)
+func run(c config, out string) error {
+	env := describeMachine(c.quiver)
+	env.loadBefore = loadavg()
+	env.started = time.Now()
+	q, err := runQuiver(c, 0, c.names)
 	if err != nil {
 		return err
 	}
-	q, peakMB, err := runQuiver(bin, data, qdir, names, runs)
-	if err != nil {
-		return err
-	}
-	engines := map[string]map[string]result{"quiver": q}
-	peaks := map[string]float64{"quiver": peakMB}
-	if withPeers {
-		if err := runPeers(data, qdir, runs, engines, peaks); err != nil {
+	engines := map[string]map[string]result{"quiver": q.results}
+	peaks := map[string]float64{"quiver": q.peakMB}
+	env.otherCPU = q.otherCPU
+	if c.peers {
+		if err := runPeers(c, engines, peaks, &env); err != nil {
 			fmt.Fprintln(os.Stderr, "bench: peers:", err)
+			env.peerErr = err.Error()
 		}
 	}
-	return os.WriteFile(out, []byte(report(data, runs, names, engines, peaks)), 0o644)
+	var scale []quiverRun
+	if len(c.scaling) > 0 {
+		for _, p := range []int{1, 2} {
+			r, err := runQuiver(c, p, c.scaling)
+			if err != nil {
+				return err
+			}
+			scale = append(scale, r)
+		}
+	}
+	env.loadAfter = loadavg()
+	return os.WriteFile(out, []byte(report(c, env, engines, peaks, scale)), 0o644)
 }
 
-func queryNames(dir string) ([]string, error) {
+func queryNames(dir, only string) ([]string, error) {
 	files, err := filepath.Glob(filepath.Join(dir, "q*.sql"))
 	if err != nil || len(files) == 0 {
 		return nil, fmt.Errorf("no queries in %s", dir)
 	}
+	wanted := splitList(only)
 	var names []string
 	for _, f := range files {
-		names = append(names, strings.TrimSuffix(filepath.Base(f), ".sql"))
+		n := strings.TrimSuffix(filepath.Base(f), ".sql")
+		if len(wanted) == 0 || slices.Contains(wanted, n) {
+			names = append(names, n)
+		}
+	}
+	if len(names) == 0 {
+		return nil, fmt.Errorf("--only %q selects no query in %s", only, dir)
 	}
 	slices.Sort(names)
 	return names, nil
 }
 
-// runQuiver starts the server as a child process (so its peak RSS is its
-// own), runs each query runs times and returns the medians and VmHWM in MB.
-func runQuiver(bin, data, qdir string, names []string, runs int) (map[string]result, float64, error) {
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func isDir(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.IsDir()
+}
+
+// server is a `quiver serve` child process.
+type server struct {
+	cmd    *exec.Cmd
+	addr   string
+	exited chan struct{}
+}
+
+func startServer(bin, data string, parallelism int) (*server, error) {
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
 	addr := lis.Addr().String()
 	lis.Close()
-	cmd := exec.Command(bin, "serve", "--listen", addr, "--data", data, "--default-schema", "tpch", "--log-level", "warn")
+	args := []string{"serve", "--listen", addr, "--data", data, "--default-schema", "tpch", "--log-level", "warn"}
+	if parallelism > 0 {
+		args = append(args, "--parallelism", strconv.Itoa(parallelism))
+	}
+	cmd := exec.Command(bin, args...)
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
-		return nil, 0, err
+		return nil, err
 	}
-	defer func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		cmd.Wait()
-	}()
-	if err := waitFor(addr); err != nil {
-		return nil, 0, err
-	}
-	cl, err := flightsql.NewClient(addr, nil, nil, grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64<<20)))
-	if err != nil {
-		return nil, 0, err
-	}
-	defer cl.Close()
-	res := map[string]result{}
-	for _, name := range names {
-		sql, err := readQuery(qdir, name)
-		if err != nil {
-			return nil, 0, err
+	s := &server{cmd: cmd, addr: addr, exited: make(chan struct{})}
+	go func() { cmd.Wait(); close(s.exited) }()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case <-s.exited:
+			return nil, fmt.Errorf("quiver serve exited: %v", cmd.ProcessState)
+		default:
 		}
-		var times []float64
+		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+			c.Close()
+			return s, nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	s.stop()
+	return nil, fmt.Errorf("quiver did not listen on %s", addr)
+}
+
+func (s *server) alive() bool {
+	select {
+	case <-s.exited:
+		return false
+	default:
+		return true
+	}
+}
+
+// stop ends the server and returns its peak RSS in MB (ru_maxrss, KiB on
+// Linux), which stays readable after the process is gone.
+func (s *server) stop() float64 {
+	if s.alive() {
+		s.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-s.exited:
+		case <-time.After(30 * time.Second):
+			s.cmd.Process.Kill()
+			<-s.exited
+		}
+	}
+	if ru, ok := s.cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		return float64(ru.Maxrss) / 1024
+	}
+	return 0
+}
+
+type quiverRun struct {
+	parallelism int // 0: the server's default
+	results     map[string]result
+	peakMB      float64
+	otherCPU    float64 // CPU used by other processes during the run, % of one core
+}
+
+// runQuiver runs each query c.runs times through Flight SQL against a fresh
+// server, checking every run's result against the answers. A server that
+// dies is restarted for the next query.
+func runQuiver(c config, parallelism int, names []string) (quiverRun, error) {
+	qr := quiverRun{parallelism: parallelism, results: map[string]result{}}
+	var (
+		srv *server
+		cl  *flightsql.Client
+	)
+	stop := func() {
+		if cl != nil {
+			cl.Close()
+			cl = nil
+		}
+		if srv != nil {
+			qr.peakMB = math.Max(qr.peakMB, srv.stop())
+			srv = nil
+		}
+	}
+	defer stop()
+	sysStart, wallStart := systemBusy(), time.Now()
+	var serverTicks float64
+	for _, name := range names {
+		if srv != nil && !srv.alive() {
+			fmt.Fprintln(os.Stderr, "bench: quiver serve died; restarting")
+			stop()
+		}
+		if srv == nil {
+			var err error
+			if srv, err = startServer(c.quiver, c.data, parallelism); err != nil {
+				return qr, err
+			}
+			if cl, err = flightsql.NewClient(srv.addr, nil, nil, grpc.WithTransportCredentials(insecure.NewCredentials()),
+				grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64<<20))); err != nil {
+				return qr, err
+			}
+		}
+		sql, err := tpch.ReadQuery(c.tpchDir, name)
+		if err != nil {
+			return qr, err
+		}
+		pid := srv.cmd.Process.Pid
 		r := result{OK: true}
-		for range runs {
-			start := time.Now()
-			rows, err := fetch(cl, sql)
+		before := cpuTicks(pid)
+		for range c.runs {
+			secs, header, rows, err := timeQuery(cl, sql, c.timeout)
 			if err != nil {
-				r = result{Error: err.Error()}
+				r.OK, r.Error = false, err.Error()
+				if !srv.alive() {
+					r.Error = "server exited: " + r.Error
+				}
 				break
 			}
-			times = append(times, time.Since(start).Seconds())
-			r.Rows = rows
+			r.Runs = append(r.Runs, secs)
+			r.Rows = int64(len(rows))
+			if c.answers != "" && r.Diff == "" {
+				diff, err := tpch.Check(c.answers, name, header, rows)
+				if err != nil {
+					return qr, err
+				}
+				ok := diff == ""
+				r.Matches, r.Diff = &ok, diff
+			}
 		}
-		if r.OK {
-			r.Median = median(times)
+		ticks := cpuTicks(pid) - before
+		serverTicks += ticks
+		if len(r.Runs) > 0 {
+			r.Median = median(r.Runs)
+			r.CPU = 100 * ticks / clockTicks / sum(r.Runs)
 		}
-		fmt.Fprintf(os.Stderr, "quiver %s %.3fs ok=%v %s\n", name, r.Median, r.OK, r.Error)
-		res[name] = r
+		status := fmt.Sprintf("%.3fs cpu %.0f%%", r.Median, r.CPU)
+		if !r.OK {
+			status = "FAILED " + firstLine(r.Error)
+		} else if r.wrong() {
+			status += " WRONG ANSWER: " + firstLine(r.Diff)
+		}
+		fmt.Fprintf(os.Stderr, "quiver(p=%s) %s %s\n", parallelismName(parallelism), name, status)
+		qr.results[name] = r
 	}
-	return res, vmHWM(cmd.Process.Pid), nil
+	if wall := time.Since(wallStart).Seconds(); wall > 0 {
+		qr.otherCPU = math.Max(0, 100*((systemBusy()-sysStart)-serverTicks)/clockTicks/wall)
+	}
+	stop() // sets peakMB
+	return qr, nil
 }
 
-func readQuery(qdir, name string) (string, error) {
-	override := filepath.Join(filepath.Dir(qdir), "queries-mysql", name+".sql")
-	b, err := os.ReadFile(override)
-	if err != nil {
-		b, err = os.ReadFile(filepath.Join(qdir, name+".sql"))
+func parallelismName(p int) string {
+	if p == 0 {
+		return "default"
 	}
-	return strings.TrimSuffix(strings.TrimSpace(string(b)), ";"), err
+	return strconv.Itoa(p)
 }
 
-func fetch(cl *flightsql.Client, sql string) (int64, error) {
-	ctx := context.Background()
+// timeQuery runs sql and fetches every endpoint, as a Flight SQL client
+// does; the batches are kept and rendered for the answer check only after
+// the clock stops.
+func timeQuery(cl *flightsql.Client, sql string, timeout time.Duration) (float64, []string, [][]string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	var batches []arrow.RecordBatch
+	defer func() {
+		for _, b := range batches {
+			b.Release()
+		}
+	}()
+	var header []string
+	start := time.Now()
 	info, err := cl.Execute(ctx, sql)
 	if err != nil {
-		return 0, err
+		return 0, nil, nil, timeoutErr(ctx, err)
 	}
-	var rows int64
 	for _, ep := range info.Endpoint {
 		rdr, err := cl.DoGet(ctx, ep.Ticket)
 		if err != nil {
-			return 0, err
+			return 0, nil, nil, timeoutErr(ctx, err)
 		}
 		for rdr.Next() {
-			rows += rdr.RecordBatch().NumRows()
+			b := rdr.RecordBatch()
+			b.Retain()
+			batches = append(batches, b)
+		}
+		header = header[:0]
+		for _, f := range rdr.Schema().Fields() {
+			header = append(header, f.Name)
 		}
 		err = rdr.Err()
 		rdr.Release()
 		if err != nil {
-			return 0, err
+			return 0, nil, nil, timeoutErr(ctx, err)
 		}
 	}
-	return rows, nil
+	secs := time.Since(start).Seconds()
+	return secs, header, tpch.Rows(batches), nil
 }
 
-func waitFor(addr string) error {
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
-			c.Close()
-			return nil
-		}
-		time.Sleep(100 * time.Millisecond)
+func timeoutErr(ctx context.Context, err error) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("timed out: %w", err)
 	}
-	return fmt.Errorf("quiver did not listen on %s", addr)
+	return err
 }
 
 func median(xs []float64) float64 {
@@ -196,12 +386,166 @@ func median(xs []float64) float64 {
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
-// vmHWM is the peak resident set of a process in MB.
-func vmHWM(pid int) float64 {
-	return procField(fmt.Sprintf("/proc/%d/status", pid), "VmHWM:") / 1024
+func sum(xs []float64) float64 {
+	var s float64
+	for _, x := range xs {
+		s += x
+	}
+	return s
 }
 
-// procField returns the first number after key in a /proc file (kB there).
+// clockTicks is USER_HZ, the unit of /proc CPU times: 100 on every Linux
+// ABI (sysconf(_SC_CLK_TCK) would need cgo).
+const clockTicks = 100
+
+// cpuTicks is utime+stime of a process (fields 14 and 15 of /proc/pid/stat).
+func cpuTicks(pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The command name (field 2) may hold spaces; fields restart after ')'.
+	i := strings.LastIndexByte(string(b), ')')
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseFloat(f[11], 64)
+	s, _ := strconv.ParseFloat(f[12], 64)
+	return u + s
+}
+
+// systemBusy is the CPU time of every process on the machine (the first
+// line of /proc/stat, less idle and iowait), in ticks.
+func systemBusy() float64 {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	var busy float64
+	for i, f := range strings.Fields(line)[1:] {
+		if i == 3 || i == 4 || i >= 8 { // idle, iowait; guest times are already in user
+			continue
+		}
+		v, _ := strconv.ParseFloat(f, 64)
+		busy += v
+	}
+	return busy
+}
+
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+// runPeers runs peers.py in the venv (created or completed from
+// requirements.txt when the peers do not import) and merges its results.
+func runPeers(c config, engines map[string]map[string]result, peaks map[string]float64, env *machineInfo) error {
+	here := "integration/bench"
+	venv := c.venv
+	if venv == "" {
+		home, _ := os.UserHomeDir()
+		venv = filepath.Join(home, ".cache", "quiver-bench-venv")
+	}
+	py := filepath.Join(venv, "bin", "python")
+	if exec.Command(py, "-c", "import duckdb, datafusion, pyarrow").Run() != nil {
+		var steps [][]string
+		if _, err := os.Stat(py); err != nil {
+			steps = append(steps, []string{"python3", "-m", "venv", venv})
+		}
+		steps = append(steps, []string{py, "-m", "pip", "install", "-q", "-r", filepath.Join(here, "requirements.txt")})
+		for _, s := range steps {
+			fmt.Fprintln(os.Stderr, "bench:", strings.Join(s, " "))
+			cmd := exec.Command(s[0], s[1:]...)
+			cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+			if err := cmd.Run(); err != nil {
+				return fmt.Errorf("%s: %w", strings.Join(s, " "), err)
+			}
+		}
+	}
+	args := []string{filepath.Join(here, "peers.py"), "--data", c.data, "--queries", filepath.Join(c.tpchDir, "queries"),
+		"--runs", strconv.Itoa(c.runs), "--only", strings.Join(c.names, ",")}
+	if c.answers != "" {
+		args = append(args, "--answers", c.answers)
+	}
+	cmd := exec.Command(py, args...)
+	cmd.Stderr = os.Stderr
+	outb, err := cmd.Output()
+	if err != nil {
+		return err
+	}
+	var po map[string]json.RawMessage
+	if err := json.Unmarshal(outb, &po); err != nil {
+		return fmt.Errorf("peers.py output: %w", err)
+	}
+	for k, raw := range po {
+		var err error
+		switch k {
+		case "peak_rss_mb":
+			err = json.Unmarshal(raw, &peaks)
+		case "engines":
+			err = json.Unmarshal(raw, &env.peers)
+		default:
+			var m map[string]result
+			if err = json.Unmarshal(raw, &m); err == nil {
+				engines[k] = m
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("peers.py %s: %w", k, err)
+		}
+	}
+	return nil
+}
+
+type machineInfo struct {
+	cpu, os, goVersion, quiverVersion string
+	cores                             int
+	memGiB                            float64
+	peers                             map[string]struct{ Version, Threads string }
+	loadBefore, loadAfter             string
+	otherCPU                          float64
+	started                           time.Time
+	peerErr                           string
+}
+
+func describeMachine(quiver string) machineInfo {
+	m := machineInfo{cpu: "unknown CPU", cores: runtime.NumCPU(), goVersion: runtime.Version(),
+		memGiB: procField("/proc/meminfo", "MemTotal:") / (1 << 20)}
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(l, "model name"); ok {
+				m.cpu = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(v), ":"))
+				break
+			}
+		}
+	}
+	m.os = runtime.GOOS + "/" + runtime.GOARCH
+	if b, err := os.ReadFile("/etc/os-release"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(l, "PRETTY_NAME="); ok {
+				m.os = strings.Trim(v, `"`) + " (" + runtime.GOARCH + ")"
+			}
+		}
+	}
+	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		m.os += ", Linux " + strings.TrimSpace(string(b))
+	}
+	if b, err := exec.Command(quiver, "version").Output(); err == nil {
+		m.quiverVersion = strings.TrimSpace(string(b))
+	}
+	return m
+}
+
+// procField returns the first number after key in a /proc file.
 func procField(path, key string) float64 {
 	fh, err := os.Open(path)
 	if err != nil {
@@ -211,169 +555,13 @@ func procField(path, key string) float64 {
 	sc := bufio.NewScanner(fh)
 	for sc.Scan() {
 		if rest, ok := strings.CutPrefix(sc.Text(), key); ok {
-			f := strings.Fields(rest)
-			if len(f) > 0 {
+			if f := strings.Fields(rest); len(f) > 0 {
 				v, _ := strconv.ParseFloat(f[0], 64)
 				return v
 			}
 		}
 	}
 	return 0
-}
-
-// runPeers runs peers.py in a venv (created from requirements.txt on first
-// use) and merges its results.
-func runPeers(data, qdir string, runs int, engines map[string]map[string]result, peaks map[string]float64) error {
-	here := "integration/bench"
-	venv := os.Getenv("QUIVER_BENCH_VENV")
-	if venv == "" {
-		home, _ := os.UserHomeDir()
-		venv = filepath.Join(home, ".cache", "quiver-bench-venv")
-	}
-	py := filepath.Join(venv, "bin", "python")
-	if _, err := os.Stat(py); err != nil {
-		for _, c := range [][]string{
-			{"python3", "-m", "venv", venv},
-			{py, "-m", "pip", "install", "-q", "-r", filepath.Join(here, "requirements.txt")},
-		} {
-			cmd := exec.Command(c[0], c[1:]...)
-			cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-			if err := cmd.Run(); err != nil {
-				return fmt.Errorf("%s: %w", strings.Join(c, " "), err)
-			}
-		}
-	}
-	cmd := exec.Command(py, filepath.Join(here, "peers.py"), "--data", data, "--queries", qdir, "--runs", strconv.Itoa(runs))
-	cmd.Stderr = os.Stderr
-	outb, err := cmd.Output()
-	if err != nil {
-		return err
-	}
-	var po peerOutput
-	if err := json.Unmarshal(outb, &po); err != nil {
-		return fmt.Errorf("peers.py output: %w", err)
-	}
-	for k, raw := range po {
-		if k == "peak_rss_mb" {
-			var m map[string]float64
-			if err := json.Unmarshal(raw, &m); err != nil {
-				return err
-			}
-			for e, v := range m {
-				peaks[e] = v
-			}
-			continue
-		}
-		var m map[string]result
-		if err := json.Unmarshal(raw, &m); err != nil {
-			return fmt.Errorf("peers.py %s: %w", k, err)
-		}
-		engines[k] = m
-	}
-	return nil
-}
-
-func machine() string {
-	cpu := "unknown CPU"
-	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		for _, l := range strings.Split(string(b), "\n") {
-			if v, ok := strings.CutPrefix(l, "model name"); ok {
-				cpu = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(v), ":"))
-				break
-			}
-		}
-	}
-	memGB := procField("/proc/meminfo", "MemTotal:") / (1 << 20)
-	return fmt.Sprintf("%s, %d cores, %.1f GiB RAM, %s/%s, %s", cpu, runtime.NumCPU(), memGB, runtime.GOOS, runtime.GOARCH, runtime.Version())
-}
-
-func report(data string, runs int, names []string, engines map[string]map[string]result, peaks map[string]float64) string {
-	order := []string{"quiver"}
-	for _, e := range []string{"duckdb", "datafusion"} {
-		if _, ok := engines[e]; ok {
-			order = append(order, e)
-		}
-	}
-	var sb strings.Builder
-	fmt.Fprintf(&sb, "# TPC-H benchmark\n\nGenerated by `make bench` (`go run ./integration/bench`) on %s.\n\n", time.Now().UTC().Format("2006-01-02"))
-	fmt.Fprintf(&sb, "- Machine: %s\n- Data: `%s` (Parquet, same files for every engine)\n", machine(), data)
-	fmt.Fprintf(&sb, "- Each query runs %d times; the table shows the median wall time in seconds, the full result fetched as Arrow (Quiver: through Flight SQL from a separate server process).\n\n", runs)
-	sb.WriteString("| query |")
-	for _, e := range order {
-		fmt.Fprintf(&sb, " %s (s) |", e)
-	}
-	for _, e := range order[1:] {
-		fmt.Fprintf(&sb, " quiver / %s |", e)
-	}
-	sb.WriteString("\n|---|")
-	sb.WriteString(strings.Repeat("---:|", 2*len(order)-1))
-	sb.WriteString("\n")
-	logs := map[string][]float64{}
-	for _, n := range names {
-		fmt.Fprintf(&sb, "| %s |", n)
-		allOK := true
-		for _, e := range order {
-			r := engines[e][n]
-			if r.OK {
-				fmt.Fprintf(&sb, " %.3f |", r.Median)
-			} else {
-				allOK = false
-				sb.WriteString(" error |")
-			}
-		}
-		q := engines["quiver"][n]
-		for _, e := range order[1:] {
-			p := engines[e][n]
-			if q.OK && p.OK && p.Median > 0 {
-				fmt.Fprintf(&sb, " %.2f× |", q.Median/p.Median)
-			} else {
-				sb.WriteString(" – |")
-			}
-		}
-		sb.WriteString("\n")
-		if allOK {
-			for _, e := range order {
-				logs[e] = append(logs[e], math.Log(math.Max(engines[e][n].Median, 1e-6)))
-			}
-		}
-	}
-	sb.WriteString("| **geometric mean** (queries all engines ran) |")
-	gm := map[string]float64{}
-	for _, e := range order {
-		if len(logs[e]) == 0 {
-			sb.WriteString(" – |")
-			continue
-		}
-		var s float64
-		for _, l := range logs[e] {
-			s += l
-		}
-		gm[e] = math.Exp(s / float64(len(logs[e])))
-		fmt.Fprintf(&sb, " %.3f |", gm[e])
-	}
-	for _, e := range order[1:] {
-		if gm[e] > 0 && gm["quiver"] > 0 {
-			fmt.Fprintf(&sb, " %.2f× |", gm["quiver"]/gm[e])
-		} else {
-			sb.WriteString(" – |")
-		}
-	}
-	sb.WriteString("\n\n## Peak memory (RSS)\n\n| engine | peak RSS (MB) |\n|---|---:|\n")
-	for _, e := range order {
-		fmt.Fprintf(&sb, "| %s | %.0f |\n", e, peaks[e])
-	}
-	var failed []string
-	for _, e := range order {
-		for _, n := range names {
-			if r := engines[e][n]; !r.OK {
-				failed = append(failed, fmt.Sprintf("- %s %s: %s", e, n, firstLine(r.Error)))
-			}
-		}
-	}
-	if len(failed) > 0 {
-		sb.WriteString("\n## Failures\n\n" + strings.Join(failed, "\n") + "\n")
-	}
-	return sb.String()
 }
 
 func firstLine(s string) string {

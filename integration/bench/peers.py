@@ -15,12 +15,13 @@ Output (stdout, JSON)::
 
     {"duckdb":     {"q01": {"median_s": 0.012, "ok": true, "runs_s": [...], "rows": 4}, ...},
      "datafusion": {"q01": {...}, ...},
-     "peak_rss_mb": {"duckdb": 123.4, "datafusion": 234.5}}
+     "peak_rss_mb": {"duckdb": 123.4, "datafusion": 234.5},
+     "engines": {"duckdb": {"version": "2.0.0", "threads": "2"}, ...}}
 
 A query that fails in an engine gets ``"ok": false, "error": "..."``.  With
 ``--answers DIR`` each result is also compared with ``DIR/qNN.csv`` (same rules
 as ``integration/tpch/duckdb_answers.py``) and ``"matches": true/false`` is
-added.  Engine versions and progress go to stderr.
+added.  Progress goes to stderr.
 """
 
 import argparse
@@ -141,6 +142,7 @@ def worker(args):
         file=sys.stderr,
         flush=True,
     )
+    print(json.dumps({"engine": {"version": str(eng.version), "threads": str(eng.threads)}}), flush=True)
     compare = None
     if args.answers:
         sys.path.insert(0, os.path.join(HERE, "..", "tpch"))
@@ -191,6 +193,7 @@ def run_engine(name, args, queries):
     if args.answers:
         cmd += ["--answers", args.answers]
     results = {}
+    info = {}
     with tempfile.TemporaryFile() as out:
         p = subprocess.Popen(cmd, stdout=out)  # stderr passes through (progress)
         deadline = time.monotonic() + args.timeout if args.timeout else None
@@ -211,14 +214,17 @@ def run_engine(name, args, queries):
             line = line.strip()
             if line.startswith("{"):
                 rec = json.loads(line)
-                results[rec.pop("query")] = rec
+                if "engine" in rec:
+                    info = rec["engine"]
+                else:
+                    results[rec.pop("query")] = rec
     # ru_maxrss is in KiB on Linux (bytes on macOS).
     rss_mb = ru.ru_maxrss / 1024.0 if sys.platform != "darwin" else ru.ru_maxrss / 1048576.0
     why = "timeout" if killed else f"engine process exited with status {p.returncode}"
     for q in queries:
         if q not in results:
             results[q] = {"ok": False, "error": f"not run: {why}"}
-    return {q: results[q] for q in queries}, round(rss_mb, 1)
+    return {q: results[q] for q in queries}, round(rss_mb, 1), info
 
 
 def main():
@@ -244,9 +250,11 @@ def main():
     queries = list_queries(args.queries, args.only)
     out = {}
     rss = {}
+    info = {}
     for name in [e.strip() for e in args.engines.split(",") if e.strip()]:
-        out[name], rss[name] = run_engine(name, args, queries)
+        out[name], rss[name], info[name] = run_engine(name, args, queries)
     out["peak_rss_mb"] = rss
+    out["engines"] = info
     json.dump(out, sys.stdout, indent=1)
     sys.stdout.write("\n")
     return 0

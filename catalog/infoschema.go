@@ -239,7 +239,7 @@ func (c *Catalog) fillColumns(ctx context.Context, r rowBuilder) error {
 			return
 		}
 		for i, f := range t.Columns.Fields() {
-			ti := mysqlType(f.Type)
+			ti := declaredType(f, mysqlType(f.Type))
 			r.str(0, catalogName)
 			r.str(1, t.Schema)
 			r.str(2, t.Name)
@@ -253,7 +253,8 @@ func (c *Catalog) fillColumns(ctx context.Context, r rowBuilder) error {
 			}
 			r.str(7, ti.dataType)
 			r.i64OrNull(8, ti.charMax)
-			if ti.charMax >= 0 && ti.dataType == "varchar" {
+			text := f.Type.ID() == arrow.STRING || f.Type.ID() == arrow.LARGE_STRING
+			if ti.charMax >= 0 && text {
 				r.i64(9, ti.charMax*4) // utf8mb4
 			} else {
 				r.i64OrNull(9, ti.charMax)
@@ -261,7 +262,7 @@ func (c *Catalog) fillColumns(ctx context.Context, r rowBuilder) error {
 			r.i64OrNull(10, ti.precision)
 			r.i64OrNull(11, ti.scale)
 			r.i64OrNull(12, ti.datetimePrecision)
-			if ti.dataType == "varchar" {
+			if text {
 				r.str(13, "utf8mb4")
 				r.str(14, "utf8mb4_bin")
 			} else {

@@ -255,7 +255,7 @@ func (e *Engine) insert(ctx context.Context, schema, table string, source *plann
 	if err != nil {
 		return 0, err
 	}
-	r := &streamReader{ctx: ctx, in: stream, schema: t.Columns}
+	r := &streamReader{ctx: ctx, in: stream, schema: t.Columns, mem: memory.DefaultAllocator}
 	defer r.Release()
 	n, err := e.catalog.Append(ctx, schema, table, r)
 	if err == nil {

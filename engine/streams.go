@@ -6,6 +6,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/quiverdb/quiver/execution"
 	"github.com/quiverdb/quiver/qerr"
 )
@@ -38,12 +39,15 @@ func (r *renameStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
 
 func (r *renameStream) Close() error { return r.in.Close() }
 
-// streamReader adapts a Stream to array.RecordReader (for Catalog.Append),
-// relabelling batches with the table's schema. The first error is kept in err.
+// streamReader adapts an INSERT's source Stream to array.RecordReader (for
+// Catalog.Append), converting each column to the table's type (storeColumn).
+// The first error is kept in err.
 type streamReader struct {
 	ctx    context.Context
 	in     execution.Stream
 	schema *arrow.Schema
+	mem    memory.Allocator
+	rows   int64 // rows converted so far
 	cur    arrow.RecordBatch
 	err    error
 	closed bool
@@ -85,7 +89,21 @@ func (r *streamReader) Next() bool {
 		r.err = qerr.New(qerr.Internal, "internal: insert source has %d columns, table %d", b.NumCols(), len(r.schema.Fields()))
 		return false
 	}
-	r.cur = array.NewRecordBatch(r.schema, b.Columns(), b.NumRows())
+	cols := make([]arrow.Array, b.NumCols())
+	defer func() {
+		for _, c := range cols {
+			if c != nil {
+				c.Release()
+			}
+		}
+	}()
+	for i, c := range b.Columns() {
+		if cols[i], r.err = storeColumn(r.mem, c, r.schema.Field(i), r.rows+1); r.err != nil {
+			return false
+		}
+	}
+	r.rows += b.NumRows()
+	r.cur = array.NewRecordBatch(r.schema, cols, b.NumRows())
 	return true
 }
 

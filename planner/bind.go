@@ -8,6 +8,9 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/mysql"
+	"github.com/pingcap/tidb/pkg/parser/types"
+	"github.com/quiverdb/quiver/catalog"
 	"github.com/quiverdb/quiver/planner/logical"
 	"github.com/quiverdb/quiver/planner/parse"
 	"github.com/quiverdb/quiver/qerr"
@@ -190,7 +193,11 @@ func (b *binder) createTable(s *ast.CreateTableStmt) (Statement, error) {
 					nullable = false
 				}
 			}
-			fs = append(fs, arrow.Field{Name: c.Name.Name.O, Type: t, Nullable: nullable})
+			f := arrow.Field{Name: c.Name.Name.O, Type: t, Nullable: nullable}
+			if n, ok := maxLength(c.Tp); ok {
+				f = catalog.WithColumnType(f, c.Tp.CompactStr(), n)
+			}
+			fs = append(fs, f)
 		}
 		ct.Columns = arrow.NewSchema(fs, nil)
 	}
@@ -208,6 +215,26 @@ func (b *binder) createTable(s *ast.CreateTableStmt) (Statement, error) {
 		return nil, qerr.New(qerr.InvalidArgument, "A table must have at least 1 column")
 	}
 	return ct, nil
+}
+
+// maxLength is the length limit of a character/binary column type.
+func maxLength(ft *types.FieldType) (int64, bool) {
+	switch ft.GetType() {
+	case mysql.TypeVarchar, mysql.TypeVarString, mysql.TypeString:
+		if ft.GetFlen() < 0 {
+			return 1, true // CHAR = CHAR(1)
+		}
+		return int64(ft.GetFlen()), true
+	case mysql.TypeTinyBlob:
+		return 255, true
+	case mysql.TypeBlob:
+		return 65535, true
+	case mysql.TypeMediumBlob:
+		return 16777215, true
+	case mysql.TypeLongBlob:
+		return 4294967295, true
+	}
+	return 0, false
 }
 
 func (b *binder) insert(s *ast.InsertStmt) (Statement, error) {
@@ -261,21 +288,11 @@ func (b *binder) insert(s *ast.InsertStmt) (Statement, error) {
 		}
 	}
 	lb := logical.NewBinder(b.ctx, b.env)
-	fields := make([]logical.Field, len(cols))
-	for i, f := range cols {
-		fields[i] = logical.Field{ID: lb.NewID(), Name: f.Name, Type: f.Type, Nullable: f.Nullable}
-	}
-	// row arranges values (in target order) into table order.
-	row := func(vals []logical.Expr) []logical.Expr {
-		out := make([]logical.Expr, len(cols))
-		for i, f := range cols {
-			if j, ok := given[i]; ok {
-				out[i] = logical.CastTo(vals[j], f.Type)
-			} else {
-				out[i] = logical.NullLiteral(f.Type)
-			}
-		}
-		return out
+	// The source yields each column in the type its values have (the common
+	// type over VALUES rows); the engine converts to the column's type with
+	// strict-mode checks that name the column and row.
+	field := func(i int, t arrow.DataType) logical.Field {
+		return logical.Field{ID: lb.NewID(), Name: cols[i].Name, Type: t, Nullable: true}
 	}
 	var src logical.Node
 	if s.Select != nil {
@@ -287,13 +304,20 @@ func (b *binder) insert(s *ast.InsertStmt) (Statement, error) {
 		if len(in) != len(target) {
 			return nil, qerr.New(qerr.InvalidArgument, "Column count doesn't match value count at row 1")
 		}
-		vals := make([]logical.Expr, len(in))
-		for i, f := range in {
-			vals[i] = &logical.ColumnRef{ID: f.ID, Name: f.Name, Type: f.Type, Nullable: f.Nullable}
+		exprs := make([]logical.Expr, len(cols))
+		fields := make([]logical.Field, len(cols))
+		for i, f := range cols {
+			if j, ok := given[i]; ok {
+				exprs[i] = &logical.ColumnRef{ID: in[j].ID, Name: in[j].Name, Type: in[j].Type, Nullable: in[j].Nullable}
+				fields[i] = field(i, in[j].Type)
+			} else {
+				exprs[i] = logical.NullLiteral(f.Type)
+				fields[i] = field(i, f.Type)
+			}
 		}
-		src = &logical.Project{Input: n, Exprs: row(vals), Fields: fields}
+		src = &logical.Project{Input: n, Exprs: exprs, Fields: fields}
 	} else {
-		v := &logical.Values{Fields: fields}
+		rows := make([][]logical.Expr, len(s.Lists))
 		for r, list := range s.Lists {
 			if len(list) != len(target) {
 				return nil, qerr.New(qerr.InvalidArgument, "Column count doesn't match value count at row %d", r+1)
@@ -302,11 +326,51 @@ func (b *binder) insert(s *ast.InsertStmt) (Statement, error) {
 			if err != nil {
 				return nil, err
 			}
-			v.Rows = append(v.Rows, row(vals))
+			rows[r] = vals
+		}
+		v := &logical.Values{Fields: make([]logical.Field, len(cols))}
+		for i, f := range cols {
+			j, ok := given[i]
+			if !ok {
+				v.Fields[i] = field(i, f.Type)
+				continue
+			}
+			t, err := b.valuesType(rows, j, f.Type)
+			if err != nil {
+				return nil, err
+			}
+			v.Fields[i] = field(i, t)
+		}
+		for _, vals := range rows {
+			out := make([]logical.Expr, len(cols))
+			for i, f := range v.Fields {
+				if j, ok := given[i]; ok {
+					out[i] = logical.CastTo(vals[j], f.Type)
+				} else {
+					out[i] = logical.NullLiteral(f.Type)
+				}
+			}
+			v.Rows = append(v.Rows, out)
 		}
 		src = v
 	}
 	return &Insert{Schema: t.Schema, Table: t.Name, Source: &Query{Plan: src, Params: lb.Params()}}, nil
+}
+
+// valuesType is the common type of the j-th value over VALUES rows; NULLs
+// and untyped parameters do not count, and take the column's type when
+// nothing else decides.
+func (b *binder) valuesType(rows [][]logical.Expr, j int, column arrow.DataType) (arrow.DataType, error) {
+	var ts []arrow.DataType
+	for _, vals := range rows {
+		if t := logical.Type(vals[j]); t.ID() != arrow.NULL {
+			ts = append(ts, t)
+		}
+	}
+	if len(ts) == 0 {
+		return column, nil
+	}
+	return b.env.Funcs.CommonType(ts...)
 }
 
 func (b *binder) createView(s *ast.CreateViewStmt) (Statement, error) {

@@ -41,8 +41,9 @@ type CreateTable struct {
 	AsSelect     *Query // CREATE TABLE ... AS SELECT (nil otherwise)
 }
 
-// Insert appends Source's rows; Source's schema already matches the table's
-// columns in order and type (the binder reorders, casts and fills NULLs).
+// Insert appends Source's rows. Source has the table's columns in order (the
+// binder reorders and fills NULLs) but in the types of the values; the engine
+// converts them to the columns' types with MySQL strict-mode checks.
 type Insert struct {
 	Schema, Table string
 	Source        *Query

@@ -1,0 +1,54 @@
+package catalog
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+)
+
+// Field metadata keeping what a CREATE TABLE declared beyond the Arrow type:
+// the MySQL column type as written (e.g. "char(3)", "text") and the maximum
+// length in characters (bytes for binary types) that INSERT enforces.
+const (
+	columnTypeKey = "quiver.column_type"
+	maxLengthKey  = "quiver.max_length"
+)
+
+// WithColumnType returns f carrying the declared MySQL column type and
+// maximum length (maxLength < 0: unbounded).
+func WithColumnType(f arrow.Field, columnType string, maxLength int64) arrow.Field {
+	keys, vals := []string{columnTypeKey}, []string{strings.ToLower(columnType)}
+	if maxLength >= 0 {
+		keys, vals = append(keys, maxLengthKey), append(vals, strconv.FormatInt(maxLength, 10))
+	}
+	f.Metadata = arrow.NewMetadata(keys, vals)
+	return f
+}
+
+// MaxLength is the declared maximum length of a string/binary column.
+func MaxLength(f arrow.Field) (int64, bool) {
+	v, ok := f.Metadata.GetValue(maxLengthKey)
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	return n, err == nil
+}
+
+// declaredType refines ti with the column type a CREATE TABLE declared.
+func declaredType(f arrow.Field, ti typeInfo) typeInfo {
+	ct, ok := f.Metadata.GetValue(columnTypeKey)
+	if !ok {
+		return ti
+	}
+	ti.columnType = ct
+	ti.dataType = ct
+	if i := strings.IndexAny(ct, "( "); i >= 0 {
+		ti.dataType = ct[:i]
+	}
+	if n, ok := MaxLength(f); ok && ti.charMax >= 0 {
+		ti.charMax = n
+	}
+	return ti
+}

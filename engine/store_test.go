@@ -1,0 +1,77 @@
+package engine
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/quiverdb/quiver/qerr"
+	"go.uber.org/zap/zaptest"
+)
+
+// scratchEngine opens an engine over an empty data dir with schema "test".
+func scratchEngine(t *testing.T) (*Engine, *Session) {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "test"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	e, err := New(context.Background(), Config{DataDir: dir, DefaultSchema: "test"}, zaptest.NewLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	return e, e.NewSession()
+}
+
+// TestInsertStrictMode checks that INSERT refuses what MySQL 8 strict mode
+// refuses, with its messages, and that a refused INSERT stores nothing.
+func TestInsertStrictMode(t *testing.T) {
+	e, s := scratchEngine(t)
+	run(t, e, s, "CREATE TABLE r (x TINYINT, u TINYINT UNSIGNED, v VARCHAR(3) NOT NULL, dc DECIMAL(4,2), f FLOAT, d DATE, b VARBINARY(2), c CHAR(2))")
+	for _, c := range []struct{ sql, msg string }{
+		{"INSERT INTO r (x, v) VALUES (128, 'a')", "Out of range value for column 'x' at row 1"},
+		{"INSERT INTO r (x, v) VALUES (1, 'a'), (-129, 'b')", "Out of range value for column 'x' at row 2"},
+		{"INSERT INTO r (u, v) VALUES (-1, 'a')", "Out of range value for column 'u' at row 1"},
+		{"INSERT INTO r (u, v) VALUES (255.5, 'a')", "Out of range value for column 'u' at row 1"},
+		{"INSERT INTO r (x, v) VALUES ('1000', 'a')", "Out of range value for column 'x' at row 1"},
+		{"INSERT INTO r (v) VALUES ('abcd')", "Data too long for column 'v' at row 1"},
+		{"INSERT INTO r (v, c) VALUES ('a', 'éèà')", "Data too long for column 'c' at row 1"},
+		{"INSERT INTO r (v, b) VALUES ('a', 'xyz')", "Data too long for column 'b' at row 1"},
+		{"INSERT INTO r (v) VALUES (1234)", "Data too long for column 'v' at row 1"},
+		{"INSERT INTO r (v) VALUES (NULL)", "Column 'v' cannot be null"},
+		{"INSERT INTO r (x) VALUES (1)", "Field 'v' doesn't have a default value"},
+		{"INSERT INTO r (v, dc) VALUES ('a', 100)", "Out of range value for column 'dc' at row 1"},
+		{"INSERT INTO r (v, dc) VALUES ('a', -99.995)", "Out of range value for column 'dc' at row 1"},
+		{"INSERT INTO r (v, f) VALUES ('a', 1e39)", "Out of range value for column 'f' at row 1"},
+		{"INSERT INTO r (v, x) VALUES ('a', 'abc')", "Incorrect integer value: 'abc' for column 'x' at row 1"},
+		{"INSERT INTO r (v, x) VALUES ('a', '')", "Incorrect integer value: '' for column 'x' at row 1"},
+		{"INSERT INTO r (v, x) VALUES ('a', '12abc')", "Data truncated for column 'x' at row 1"},
+		{"INSERT INTO r (v, dc) VALUES ('a', 'x1')", "Incorrect decimal value: 'x1' for column 'dc' at row 1"},
+		{"INSERT INTO r (v, d) VALUES ('a', '2020-13-45')", "Incorrect date value: '2020-13-45' for column 'd' at row 1"},
+		{"INSERT INTO r SELECT 1000, 1, 'a', 1, 1, NULL, NULL, NULL", "Out of range value for column 'x' at row 1"},
+		{"INSERT INTO r SELECT 1, 1, NULL, 1, 1, NULL, NULL, NULL", "Column 'v' cannot be null"},
+	} {
+		_, err := e.Execute(context.Background(), s, c.sql, nil)
+		if err == nil || qerr.KindOf(err) != qerr.InvalidArgument || !strings.Contains(err.Error(), c.msg) {
+			t.Errorf("%s: got %v, want InvalidArgument %q", c.sql, err, c.msg)
+		}
+	}
+	if got := run(t, e, s, "SELECT count(*) FROM r"); got[0] != "0" {
+		t.Fatalf("refused INSERTs stored rows: %v", got)
+	}
+	// What strict mode accepts: numeric strings (rounded), boundary values,
+	// decimals rounded to the column's scale, mixed types across rows.
+	run(t, e, s, "INSERT INTO r VALUES (' 12 ', '2.55e2', 'abc', '1.2345', '3.5e2', '20200102', 'xy', 'é'), (-128, 0, 'é', -99.994, 3.4e38, '2020-02-29', NULL, NULL), ('1.5', 1, '', 99.99, -1, NULL, '', '')")
+	got := strings.Join(run(t, e, s, "SELECT x, u, v, dc, f, d, CAST(b AS CHAR), c FROM r ORDER BY x"), "\n")
+	want := strings.Join([]string{
+		"-128|0|é|-99.99|3.4e+38|2020-02-29|NULL|NULL",
+		"2|1||99.99|-1|NULL||",
+		"12|255|abc|1.23|350|2020-01-02|xy|é",
+	}, "\n")
+	if got != want {
+		t.Errorf("stored rows:\n%s\nwant:\n%s", got, want)
+	}
+}

@@ -66,7 +66,7 @@ func trimCells(rows [][]string) {
 }
 
 // readQuery prefers the MySQL-dialect rewrite in queries-mysql/.
-func readQuery(t *testing.T, name string) string {
+func readQuery(t testing.TB, name string) string {
 	for _, dir := range []string{"tpch/queries-mysql", "tpch/queries"} {
 		b, err := os.ReadFile(filepath.Join(dir, name+".sql"))
 		if err == nil {

@@ -72,22 +72,6 @@ func evalAll(mem memory.Allocator, exprs []expr.Expr, b arrow.RecordBatch) ([]ar
 	return out, nil
 }
 
-// int32Array builds an index array; negative entries become NULL (Take
-// then yields NULL, used for the padded side of outer joins).
-func int32Array(mem memory.Allocator, idx []int32) arrow.Array {
-	b := array.NewInt32Builder(mem)
-	defer b.Release()
-	b.Reserve(len(idx))
-	for _, v := range idx {
-		if v < 0 {
-			b.UnsafeAppendBoolToBitmap(false)
-		} else {
-			b.UnsafeAppend(v)
-		}
-	}
-	return b.NewArray()
-}
-
 // gather takes rows idx (negative = NULL) of col.
 func gather(mem memory.Allocator, col arrow.Array, idx []int32) (arrow.Array, error) {
 	allNull := true
@@ -100,9 +84,7 @@ func gather(mem memory.Allocator, col arrow.Array, idx []int32) (arrow.Array, er
 	if allNull {
 		return array.MakeArrayOfNull(mem, col.DataType(), len(idx)), nil
 	}
-	ia := int32Array(mem, idx)
-	defer ia.Release()
-	return compute.TakeArray(computeCtx(mem), col, ia)
+	return execution.Take(mem, col, idx)
 }
 
 // gatherAll gathers idx from every column.

@@ -35,7 +35,7 @@ func (cat) DefaultSchema() string { return "db" }
 // funcs types every call as boolean over unchanged args (enough for statements).
 type funcs struct{}
 
-func (funcs) Resolve(n string, a []arrow.DataType) (logical.Signature, error) {
+func (funcs) Resolve(n string, a []arrow.DataType, _ []scalar.Scalar) (logical.Signature, error) {
 	return logical.Signature{Args: a, Return: arrow.FixedWidthTypes.Boolean}, nil
 }
 func (funcs) CommonType(ts ...arrow.DataType) (arrow.DataType, error) { return ts[0], nil }

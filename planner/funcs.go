@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/scalar"
 	"github.com/pingcap/tidb/pkg/parser/format"
 	"github.com/quiverdb/quiver/execution/agg"
 	"github.com/quiverdb/quiver/execution/expr"
@@ -16,8 +17,8 @@ func DefaultFunctions() FunctionResolver { return registry{} }
 
 type registry struct{}
 
-func (registry) Resolve(name string, args []arrow.DataType) (logical.Signature, error) {
-	s, err := expr.Resolve(name, args)
+func (registry) Resolve(name string, args []arrow.DataType, consts []scalar.Scalar) (logical.Signature, error) {
+	s, err := expr.ResolveConst(name, args, consts)
 	return logical.Signature{Args: s.Args, Return: s.Return}, err
 }
 

@@ -125,6 +125,17 @@ func weekMode(mode int64) int {
 }
 
 func extractPart(u extractUnit, days, us int64) int64 {
+	if parts, ok := compoundParts[u]; ok {
+		var v int64
+		for _, p := range parts {
+			width := int64(100)
+			if p == extMicrosecond {
+				width = usPerSec
+			}
+			v = v*width + extractPart(p, days, us)
+		}
+		return v
+	}
 	switch u {
 	case extYear:
 		return yearOf(days)

@@ -51,11 +51,43 @@ const (
 	extMinute
 	extSecond
 	extMicrosecond
+	extYearMonth
+	extDayHour
+	extDayMinute
+	extDaySecond
+	extDayMicrosecond
+	extHourMinute
+	extHourSecond
+	extHourMicrosecond
+	extMinuteSecond
+	extMinuteMicrosecond
+	extSecondMicrosecond
 )
 
 var extractUnits = map[string]extractUnit{
 	"YEAR": extYear, "QUARTER": extQuarter, "MONTH": extMonth, "WEEK": extWeek, "DAY": extDay,
 	"HOUR": extHour, "MINUTE": extMinute, "SECOND": extSecond, "MICROSECOND": extMicrosecond,
+	"YEAR_MONTH": extYearMonth, "DAY_HOUR": extDayHour, "DAY_MINUTE": extDayMinute,
+	"DAY_SECOND": extDaySecond, "DAY_MICROSECOND": extDayMicrosecond, "HOUR_MINUTE": extHourMinute,
+	"HOUR_SECOND": extHourSecond, "HOUR_MICROSECOND": extHourMicrosecond,
+	"MINUTE_SECOND": extMinuteSecond, "MINUTE_MICROSECOND": extMinuteMicrosecond,
+	"SECOND_MICROSECOND": extSecondMicrosecond,
+}
+
+// compoundParts lists the fields a compound EXTRACT unit concatenates as
+// decimal digits (EXTRACT(DAY_MINUTE FROM '2024-03-15 10:20') = 151020).
+var compoundParts = map[extractUnit][]extractUnit{
+	extYearMonth:         {extYear, extMonth},
+	extDayHour:           {extDay, extHour},
+	extDayMinute:         {extDay, extHour, extMinute},
+	extDaySecond:         {extDay, extHour, extMinute, extSecond},
+	extDayMicrosecond:    {extDay, extHour, extMinute, extSecond, extMicrosecond},
+	extHourMinute:        {extHour, extMinute},
+	extHourSecond:        {extHour, extMinute, extSecond},
+	extHourMicrosecond:   {extHour, extMinute, extSecond, extMicrosecond},
+	extMinuteSecond:      {extMinute, extSecond},
+	extMinuteMicrosecond: {extMinute, extSecond, extMicrosecond},
+	extSecondMicrosecond: {extSecond, extMicrosecond},
 }
 
 func parseExtractUnit(s string) (extractUnit, error) {

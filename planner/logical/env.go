@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/scalar"
 	"github.com/quiverdb/quiver/catalog"
 )
 
@@ -29,7 +30,10 @@ type Signature struct {
 // tests inject small fakes. It is an interface here so that logical does not
 // depend on execution packages.
 type FunctionResolver interface {
-	Resolve(name string, args []arrow.DataType) (Signature, error)
+	// Resolve types a scalar call; consts[i] is argument i's value when it
+	// is a literal (nil otherwise): some result types depend on them, e.g.
+	// ROUND(x, 2), STR_TO_DATE(s, '%Y-%m-%d'), DATE_ADD(d, INTERVAL 1 DAY).
+	Resolve(name string, args []arrow.DataType, consts []scalar.Scalar) (Signature, error)
 	CommonType(types ...arrow.DataType) (arrow.DataType, error)
 	ResolveAggregate(name string, args []arrow.DataType, distinct bool) (Signature, error)
 	ResolveWindow(name string, args []arrow.DataType) (Signature, error)

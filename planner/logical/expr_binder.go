@@ -82,13 +82,17 @@ func (b *Binder) call(name string, args []Expr) (Expr, error) {
 		}
 	}
 	ts := make([]arrow.DataType, len(args))
+	consts := make([]scalar.Scalar, len(args))
 	for i, a := range args {
 		if p, ok := a.(*Param); ok && p.Type.ID() == arrow.NULL && hint != nil {
 			p.Type = hint
 		}
 		ts[i] = Type(a)
+		if l, ok := a.(*Literal); ok {
+			consts[i] = l.Value
+		}
 	}
-	sig, err := b.funcs().Resolve(name, ts)
+	sig, err := b.funcs().Resolve(name, ts, consts)
 	if err != nil {
 		if qerr.KindOf(err) == qerr.NotFound {
 			return nil, qerr.New(qerr.NotFound, "FUNCTION %s.%s does not exist", b.env.CurrentSchema, name)

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/scalar"
 	"github.com/quiverdb/quiver/catalog"
 	"github.com/quiverdb/quiver/qerr"
 )
@@ -118,7 +119,7 @@ func (fakeFuncs) CommonType(ts ...arrow.DataType) (arrow.DataType, error) {
 	return out, nil
 }
 
-func (f fakeFuncs) Resolve(name string, args []arrow.DataType) (Signature, error) {
+func (f fakeFuncs) Resolve(name string, args []arrow.DataType, _ []scalar.Scalar) (Signature, error) {
 	same := func(ret arrow.DataType) (Signature, error) {
 		t, _ := f.CommonType(args...)
 		if ret == nil {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net"
 	"runtime/debug"
@@ -17,6 +18,7 @@ import (
 	"go.uber.org/zap"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/status"
 )
 
@@ -50,6 +52,17 @@ type Config struct {
 	MaxBatchBytes int64
 	// Version is reported in SqlInfo.
 	Version string
+
+	// Users enables authentication (see auth.go); nil serves everyone.
+	Users *Users
+	// TokenTTL is how long a bearer token stays valid (default 12h).
+	TokenTTL time.Duration
+	// SessionIdleTimeout ends sessions unused this long (default 30m).
+	SessionIdleTimeout time.Duration
+	// TLS, when set, makes Serve speak TLS (see LoadTLS).
+	TLS *tls.Config
+	// Limits per query and user.
+	Limits Limits
 }
 
 // Server is the Flight SQL service of one node.
@@ -61,6 +74,9 @@ type Server struct {
 	maxBytes int64
 	sessions sessions
 	prepared preparedStore
+	auth     *authenticator
+	tls      *tls.Config
+	running  runningQueries
 }
 
 const defaultMaxBatchBytes = 3 << 20
@@ -70,7 +86,12 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Engine == nil {
 		return nil, fmt.Errorf("server: no engine")
 	}
-	s := &Server{eng: cfg.Engine, cat: cfg.Catalog, log: cfg.Log, maxBytes: cfg.MaxBatchBytes}
+	s := &Server{eng: &guardedEngine{Engine: cfg.Engine, limits: cfg.Limits}, cat: cfg.Catalog,
+		log: cfg.Log, maxBytes: cfg.MaxBatchBytes, tls: cfg.TLS}
+	s.sessions.idle = cfg.SessionIdleTimeout
+	if cfg.Users != nil {
+		s.auth = newAuthenticator(cfg.Users, cfg.TokenTTL)
+	}
 	if s.log == nil {
 		s.log = zap.NewNop()
 	}
@@ -90,12 +111,17 @@ func New(cfg Config) (*Server, error) {
 // maxRecvBytes lets clients send large parameter and ingest batches.
 const maxRecvBytes = 64 << 20
 
-// NewGRPCServer returns a gRPC server serving s as a Flight SQL service,
-// with panic recovery so that a bug fails only the call that hit it.
+// NewGRPCServer returns a gRPC server serving s as a Flight SQL service:
+// authentication (when configured), cancellation tracking, and panic
+// recovery so that a bug fails only the call that hit it. TLS comes from
+// Config.TLS unless opts set credentials.
 func (s *Server) NewGRPCServer(opts ...grpc.ServerOption) *grpc.Server {
+	if s.tls != nil {
+		opts = append([]grpc.ServerOption{grpc.Creds(credentials.NewTLS(s.tls))}, opts...)
+	}
 	opts = append([]grpc.ServerOption{
-		grpc.ChainUnaryInterceptor(s.recoverUnary),
-		grpc.ChainStreamInterceptor(s.recoverStream),
+		grpc.ChainUnaryInterceptor(s.authUnary, s.recoverUnary),
+		grpc.ChainStreamInterceptor(s.authStream, s.trackStream, s.recoverStream),
 		grpc.MaxRecvMsgSize(maxRecvBytes),
 	}, opts...)
 	gs := grpc.NewServer(opts...)
@@ -151,10 +177,29 @@ func (s *Server) recoverStream(srv any, ss grpc.ServerStream, info *grpc.StreamS
 	return h(srv, ss)
 }
 
-// session returns the session of the calling client (see SessionHeader).
-func (s *Server) session(ctx context.Context) (string, *engine.Session) {
-	id := sessionID(ctx)
-	return id, s.sessions.get(id, s.eng.NewSession)
+// Transactions: every statement commits on its own; there are no
+// multi-statement transactions (SqlInfo says so) and the transaction
+// actions answer Unimplemented with this message.
+const noTransactions = "Quiver has no transactions: every statement commits on its own (auto-commit)"
+
+// BeginTransaction is not supported.
+func (s *Server) BeginTransaction(context.Context, flightsql.ActionBeginTransactionRequest) ([]byte, error) {
+	return nil, status.Error(codes.Unimplemented, noTransactions)
+}
+
+// EndTransaction is not supported.
+func (s *Server) EndTransaction(context.Context, flightsql.ActionEndTransactionRequest) error {
+	return status.Error(codes.Unimplemented, noTransactions)
+}
+
+// BeginSavepoint is not supported.
+func (s *Server) BeginSavepoint(context.Context, flightsql.ActionBeginSavepointRequest) ([]byte, error) {
+	return nil, status.Error(codes.Unimplemented, noTransactions)
+}
+
+// EndSavepoint is not supported.
+func (s *Server) EndSavepoint(context.Context, flightsql.ActionEndSavepointRequest) error {
+	return status.Error(codes.Unimplemented, noTransactions)
 }
 
 // rowsAffectedSchema is the result of a DDL/DML statement run through a

@@ -171,8 +171,9 @@ func (t *groupTable) insert(keys []arrow.Array, n int, ids []uint32, newRows []i
 }
 
 // find writes group id + 1 of every key row into ids, 0 when the key is
-// absent or any key column is NULL (NULL never equals anything in a join).
-func (t *groupTable) find(keys []arrow.Array, n int, ids []uint32) {
+// absent or a key column is NULL where nullEq (nil = none) does not make
+// NULL match NULL.
+func (t *groupTable) find(keys []arrow.Array, nullEq []bool, n int, ids []uint32) {
 	t.prepare(keys, n)
 	nulls := false
 	for _, k := range keys {
@@ -180,12 +181,16 @@ func (t *groupTable) find(keys []arrow.Array, n int, ids []uint32) {
 	}
 	for i := 0; i < n; i++ {
 		ids[i] = 0
-		if nulls && anyNull(keys, i) {
+		if nulls && strictNull(keys, nullEq, i) {
 			continue
 		}
 		h := t.hbuf[i]
 		pos := h & t.mask
 		if t.intKey {
+			if nulls && keys[0].IsNull(i) {
+				ids[i] = uint32(t.nullGroup + 1) // 0 when the build side has no NULL
+				continue
+			}
 			v := t.ibuf[i]
 			for s := t.slots[pos]; s != 0; s = t.slots[pos] {
 				if g := s - 1; int32(g) != t.nullGroup && t.ints[g] == v {
@@ -206,6 +211,17 @@ func (t *groupTable) find(keys []arrow.Array, n int, ids []uint32) {
 			pos = (pos + 1) & t.mask
 		}
 	}
+}
+
+// strictNull reports whether row i has a NULL in a key compared with plain
+// equality (nullEq[k] false or nullEq nil), so it can match nothing.
+func strictNull(cols []arrow.Array, nullEq []bool, i int) bool {
+	for k, c := range cols {
+		if c.IsNull(i) && (nullEq == nil || !nullEq[k]) {
+			return true
+		}
+	}
+	return false
 }
 
 func anyNull(cols []arrow.Array, i int) bool {

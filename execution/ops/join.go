@@ -22,6 +22,7 @@ type joinStream struct {
 	leftKeys, rightKeys []expr.Expr
 	filter              expr.Expr
 	nullAware           bool
+	nullEq              []bool // per key: NULL matches NULL (<=>); nil = none
 	out                 *arrow.Schema
 	pairSchema          *arrow.Schema
 	hash                bool
@@ -54,11 +55,17 @@ const chainStart = -2
 // NewHashJoin joins left and right on leftKeys = rightKeys (NULL keys never
 // match), with an optional residual filter over left++right columns.
 func NewHashJoin(tc *execution.TaskContext, left, right execution.Stream, typ JoinType, leftKeys, rightKeys []expr.Expr, filter expr.Expr, nullAware bool, out *arrow.Schema) (execution.Stream, error) {
-	if len(leftKeys) != len(rightKeys) || len(leftKeys) == 0 {
+	return NewHashJoinNullEq(tc, left, right, typ, leftKeys, rightKeys, nil, filter, nullAware, out)
+}
+
+// NewHashJoinNullEq is NewHashJoin where nullEq[i] makes key i compare with
+// <=> (NULL matches NULL); nil means plain equality for every key.
+func NewHashJoinNullEq(tc *execution.TaskContext, left, right execution.Stream, typ JoinType, leftKeys, rightKeys []expr.Expr, nullEq []bool, filter expr.Expr, nullAware bool, out *arrow.Schema) (execution.Stream, error) {
+	if len(leftKeys) != len(rightKeys) || len(leftKeys) == 0 || nullEq != nil && len(nullEq) != len(leftKeys) {
 		return nil, qerr.New(qerr.Internal, "hash join needs matching key lists, got %d and %d", len(leftKeys), len(rightKeys))
 	}
 	j := newJoin(tc, left, right, typ, filter, out)
-	j.hash, j.leftKeys, j.rightKeys, j.nullAware = true, leftKeys, rightKeys, nullAware
+	j.hash, j.leftKeys, j.rightKeys, j.nullAware, j.nullEq = true, leftKeys, rightKeys, nullAware, nullEq
 	return j, nil
 }
 
@@ -187,7 +194,7 @@ func (j *joinStream) buildSide(ctx context.Context) error {
 	}
 	// Chains are built backwards so each lists its rows in input order.
 	for r := j.buildRows - 1; r >= 0; r-- {
-		if nulls && anyNull(keys, r) {
+		if nulls && strictNull(keys, j.nullEq, r) {
 			j.buildHasNull = true
 			continue
 		}
@@ -228,7 +235,7 @@ func (j *joinStream) startLeft(b arrow.RecordBatch) error {
 		}
 		return nil
 	}
-	j.table.find(keys, n, j.gids)
+	j.table.find(keys, j.nullEq, n, j.gids)
 	if j.filter == nil && (j.typ == SemiJoin || j.typ == AntiJoin || j.typ == MarkJoin) {
 		// Existence is all that matters: no pairs needed.
 		for i, g := range j.gids {

@@ -152,3 +152,35 @@ func TestJoinEarlyClose(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestHashJoinNullEqualKeys(t *testing.T) {
+	ls := schemaOf(i64, str)
+	for _, c := range []struct {
+		name   string
+		keys   int
+		nullEq []bool
+		want   []string
+	}{
+		{"int <=>", 1, []bool{true}, []string{"(null)|ln|(null)|rn", "2|l2|2|r2"}},
+		{"int =", 1, []bool{false}, []string{"2|l2|2|r2"}},
+		// Two keys take the serialized-key path.
+		{"two keys <=>", 2, []bool{true, true}, []string{"(null)|ln|(null)|rn", "2|l2|2|r2"}},
+		{"two keys <=> and =", 2, []bool{true, false}, []string{"2|l2|2|r2"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			defer mem.AssertSize(t, 0)
+			l := stream(ls, batch(mem, ls, []any{nil, "ln"}, []any{2, "l2"}, []any{3, "l3"}))
+			r := stream(ls, batch(mem, ls, []any{2, "r2"}, []any{nil, "rn"}))
+			lk, rk := []expr.Expr{col{0, i64}}, []expr.Expr{col{0, i64}}
+			if c.keys == 2 {
+				lk, rk = append(lk, col{0, i64}), append(rk, col{0, i64})
+			}
+			j, err := NewHashJoinNullEq(tctx(mem, 0), l, r, InnerJoin, lk, rk, c.nullEq, nil, false, schemaOf(i64, str, i64, str))
+			if err != nil {
+				t.Fatal(err)
+			}
+			eq(t, rowsOf(t, j, true), c.want)
+		})
+	}
+}

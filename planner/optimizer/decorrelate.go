@@ -188,45 +188,33 @@ func (d *decorrelate) scalarJoin(input logical.Node, sq *logical.Subquery) (logi
 		proj, node = p, p.Input
 	}
 	agg, ok := node.(*logical.Aggregate)
-	if !ok || len(agg.GroupBy) > 0 || proj != nil && anyOuter(proj.Exprs, defined) {
-		return nil, nil, qerr.New(qerr.Unimplemented, "correlated scalar subquery without a single aggregate is not supported")
-	}
-	for _, a := range agg.Aggs {
-		if anyOuter(a.Args, defined) {
-			return nil, nil, qerr.New(qerr.Unimplemented, "aggregate over outer columns in a correlated subquery is not supported")
+	if !ok || len(agg.GroupBy) > 0 {
+		// Any other shape yields at most one row per outer row or errors:
+		// a left-single join on the correlation predicates.
+		body, preds, err := pull(plan, defined)
+		if err != nil {
+			return nil, nil, err
 		}
+		return &logical.Join{Left: input, Right: body, Type: logical.LeftSingleJoin, Condition: andOf(preds)}, colRef(body.Schema().Fields[0]), nil
 	}
 	body, preds, err := pull(agg.Input, defined)
 	if err != nil {
 		return nil, nil, err
 	}
-	// Every pulled predicate must be inner-column = outer-expression: the
-	// inner columns become group keys, one group per outer row.
-	ng := *agg
-	ng.Input = body
-	ng.GroupBy, ng.GroupFields = nil, nil
-	seen := idSet{}
-	for _, p := range preds {
-		inner, ok := innerEqualityColumn(p, defined)
-		if !ok {
-			return nil, nil, qerr.New(qerr.Unimplemented, "correlated scalar subquery with non-equality correlation is not supported")
-		}
-		if seen[inner.ID] {
-			continue
-		}
-		seen[inner.ID] = true
-		f, ok := body.Schema().Field(inner.ID)
-		if !ok {
-			return nil, nil, qerr.New(qerr.Internal, "internal: correlation column %s not available", inner)
-		}
-		ng.GroupBy = append(ng.GroupBy, inner)
-		ng.GroupFields = append(ng.GroupFields, f)
-	}
 	var value logical.Expr = colRef(agg.AggFields[0])
 	if proj != nil {
 		value = proj.Exprs[0]
 	}
-	// COUNT over no rows is 0, but the left join yields NULL for a missing group.
+	value = coalesceCounts(agg, value)
+	if j, ok := groupByCorrelation(input, agg, body, preds, defined); ok {
+		return j, value, nil
+	}
+	j, err := d.domainJoin(input, agg, body, preds, defined)
+	return j, value, err
+}
+
+// coalesceCounts makes COUNTs read 0 where the left join found no group.
+func coalesceCounts(agg *logical.Aggregate, value logical.Expr) logical.Expr {
 	fix := map[logical.ColumnID]logical.Expr{}
 	for i, a := range agg.Aggs {
 		f := agg.AggFields[i]
@@ -234,8 +222,110 @@ func (d *decorrelate) scalarJoin(input logical.Node, sq *logical.Subquery) (logi
 			fix[f.ID] = &logical.Call{Func: "coalesce", Args: []logical.Expr{colRef(f), &logical.Literal{Value: scalar.NewInt64Scalar(0)}}, Type: f.Type}
 		}
 	}
-	value = substitute(value, fix)
-	return &logical.Join{Left: input, Right: &ng, Type: logical.LeftJoin, Condition: andOf(preds)}, value, nil
+	return substitute(value, fix)
+}
+
+// groupByCorrelation handles the common shape where every pulled predicate
+// is inner-column = outer-expression and the aggregates read only inner
+// columns: the inner columns become group keys, one group per outer row.
+func groupByCorrelation(input logical.Node, agg *logical.Aggregate, body logical.Node, preds []logical.Expr, defined idSet) (logical.Node, bool) {
+	for _, a := range agg.Aggs {
+		if anyOuter(a.Args, defined) || a.Filter != nil && isOuter(a.Filter, defined) {
+			return nil, false
+		}
+	}
+	ng := *agg
+	ng.Input = body
+	ng.GroupBy, ng.GroupFields = nil, nil
+	seen := idSet{}
+	for _, p := range preds {
+		inner, ok := innerEqualityColumn(p, defined)
+		if !ok {
+			return nil, false
+		}
+		if seen[inner.ID] {
+			continue
+		}
+		seen[inner.ID] = true
+		f, ok := body.Schema().Field(inner.ID)
+		if !ok {
+			return nil, false
+		}
+		ng.GroupBy = append(ng.GroupBy, inner)
+		ng.GroupFields = append(ng.GroupFields, f)
+	}
+	return &logical.Join{Left: input, Right: &ng, Type: logical.LeftJoin, Condition: andOf(preds)}, true
+}
+
+// domainJoin handles any other correlation (non-equalities, outer columns
+// inside aggregates): the distinct values of the outer columns used (the
+// domain, under fresh IDs) are joined with the subquery input on the
+// correlation predicates, aggregated per domain row, and left-joined back
+// to the outer rows with null-safe equality.
+func (d *decorrelate) domainJoin(input logical.Node, agg *logical.Aggregate, body logical.Node, preds []logical.Expr, defined idSet) (logical.Node, error) {
+	used := idSet{}
+	for _, p := range preds {
+		refs(p, used)
+	}
+	for _, a := range agg.Aggs {
+		for _, x := range a.Args {
+			refs(x, used)
+		}
+		if a.Filter != nil {
+			refs(a.Filter, used)
+		}
+	}
+	have := schemaIDs(input.Schema())
+	var keys []logical.Expr
+	var keyFields, domFields []logical.Field
+	var on []logical.Expr
+	sub := map[logical.ColumnID]logical.Expr{}
+	for id := range used {
+		if !defined[id] && !have[id] {
+			return nil, qerr.New(qerr.Unimplemented, "subquery correlated with a column two levels out is not supported")
+		}
+	}
+	for _, f := range input.Schema().Fields {
+		if !used[f.ID] || defined[f.ID] {
+			continue
+		}
+		nf := f
+		nf.ID = d.ids.fresh()
+		keys = append(keys, colRef(f))
+		keyFields = append(keyFields, f)
+		domFields = append(domFields, nf)
+		sub[f.ID] = colRef(nf)
+		on = append(on, &logical.Call{Func: "<=>", Args: []logical.Expr{colRef(f), colRef(nf)}, Type: boolType})
+	}
+	dom := &logical.Project{
+		Input:  &logical.Aggregate{Input: input, GroupBy: keys, GroupFields: keyFields},
+		Exprs:  keys,
+		Fields: domFields,
+	}
+	inner := make([]logical.Expr, len(preds))
+	for i, p := range preds {
+		inner[i] = substitute(p, sub)
+	}
+	ng := *agg
+	ng.Input = &logical.Join{Left: dom, Right: body, Type: logical.InnerJoin, Condition: andOf(inner)}
+	ng.GroupBy = make([]logical.Expr, len(domFields))
+	for i, f := range domFields {
+		ng.GroupBy[i] = colRef(f)
+	}
+	ng.GroupFields = domFields
+	ng.Aggs = make([]*logical.AggregateCall, len(agg.Aggs))
+	for i, a := range agg.Aggs {
+		c := *a
+		c.Args = make([]logical.Expr, len(a.Args))
+		for k, x := range a.Args {
+			c.Args[k] = substitute(x, sub)
+		}
+		if a.Filter != nil {
+			c.Filter = substitute(a.Filter, sub)
+		}
+		ng.Aggs[i] = &c
+	}
+	return &logical.Join{Left: input, Right: &ng, Type: logical.LeftJoin, Condition: andOf(on)}, nil
 }
 
 // innerEqualityColumn matches `inner = outer` (either order) where inner is

@@ -181,6 +181,24 @@ func TestOptimizeGolden(t *testing.T) {
 			sq := &logical.Subquery{Kind: logical.ScalarSubquery, Type: i64, Plan: agg}
 			return project(&logical.Filter{Input: o, Predicate: cmp(">", sq, lit(int64(2)))}, "o_orderkey")
 		},
+		// Correlated scalar subquery without an aggregate → left-single
+		// join on the correlation (errors when a row matches twice).
+		"correlated_scalar_single": func() logical.Node {
+			o, l := scan(orders, 1), scan(lineitem, 10)
+			sq := &logical.Subquery{Kind: logical.ScalarSubquery, Type: f64,
+				Plan: project(&logical.Filter{Input: l, Predicate: cmp("=", col(l, "l_orderkey"), col(o, "o_orderkey"))}, "l_quantity")}
+			return project(&logical.Filter{Input: o, Predicate: cmp(">", sq, lit(1.0))}, "o_orderkey")
+		},
+		// Non-equality correlation → the distinct outer keys (fresh IDs)
+		// joined with the subquery input, grouped, left-joined back with <=>.
+		"correlated_scalar_nonequi": func() logical.Node {
+			o, l := scan(orders, 1), scan(lineitem, 10)
+			agg := &logical.Aggregate{Input: &logical.Filter{Input: l, Predicate: cmp(">", col(l, "l_orderkey"), col(o, "o_orderkey"))},
+				Aggs:      []*logical.AggregateCall{{Func: "count_star", Type: i64}},
+				AggFields: []logical.Field{{ID: 50, Name: "count(*)", Type: i64}}}
+			sq := &logical.Subquery{Kind: logical.ScalarSubquery, Type: i64, Plan: agg}
+			return project(&logical.Filter{Input: o, Predicate: cmp(">", sq, lit(int64(2)))}, "o_orderkey")
+		},
 		// Uncorrelated scalar subquery → left-single join.
 		"uncorrelated_scalar": func() logical.Node {
 			c, c2 := scan(customer, 1), scan(customer, 10)
@@ -256,10 +274,13 @@ func TestDisableRule(t *testing.T) {
 
 func TestUnsupportedCorrelation(t *testing.T) {
 	o, l := scan(orders, 1), scan(lineitem, 10)
-	// Correlated scalar subquery without an aggregate.
-	sq := &logical.Subquery{Kind: logical.ScalarSubquery, Type: f64,
-		Plan: project(&logical.Filter{Input: l, Predicate: cmp("=", col(l, "l_orderkey"), col(o, "o_orderkey"))}, "l_quantity")}
-	in := project(&logical.Filter{Input: o, Predicate: cmp(">", sq, lit(1.0))}, "o_orderkey")
+	// Correlation below a grouped aggregate cannot be pulled up.
+	agg := &logical.Aggregate{Input: &logical.Filter{Input: l, Predicate: cmp("=", col(l, "l_orderkey"), col(o, "o_orderkey"))},
+		GroupBy: []logical.Expr{col(l, "l_quantity")}, GroupFields: []logical.Field{{ID: 49, Name: "l_quantity", Type: f64}},
+		Aggs:      []*logical.AggregateCall{{Func: "count_star", Type: i64}},
+		AggFields: []logical.Field{{ID: 50, Name: "count(*)", Type: i64}}}
+	sq := &logical.Subquery{Kind: logical.ScalarSubquery, Type: i64, Plan: agg}
+	in := project(&logical.Filter{Input: o, Predicate: cmp(">", sq, lit(int64(1)))}, "o_orderkey")
 	_, err := Optimize(context.Background(), in, Options{})
 	if err == nil || !strings.Contains(err.Error(), "not supported") {
 		t.Fatalf("want unsupported error, got %v", err)

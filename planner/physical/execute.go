@@ -93,7 +93,7 @@ func (n *HashJoin) Execute(ctx context.Context, partition int, tc *execution.Tas
 		l.Close()
 		return nil, err
 	}
-	s, err := ops.NewHashJoin(tc, l, r, n.Type, n.LeftKeys, n.RightKeys, n.Filter, n.NullAware, n.Out)
+	s, err := ops.NewHashJoinNullEq(tc, l, r, n.Type, n.LeftKeys, n.RightKeys, n.NullEqual, n.Filter, n.NullAware, n.Out)
 	return built(n, tc, s, err, l, r)
 }
 

@@ -16,6 +16,7 @@ const usage = `quiver: a distributed SQL query engine speaking Arrow Flight SQL
 Usage:
   quiver serve [flags]   run a node (Flight SQL on --listen, default 127.0.0.1:32010)
   quiver sql [flags]     run SQL against a node (-c SQL, -f FILE, or interactively)
+  quiver user add|remove manage the users file of --users (quiver user add --users FILE [--read-only] NAME)
   quiver version         print the version
 
 Run 'quiver <command> -h' for the flags of a command.
@@ -32,6 +33,8 @@ func main() {
 		err = serve(args)
 	case "sql":
 		err = runSQL(args)
+	case "user":
+		err = runUser(args, os.Stdin, stdinIsTerminal())
 	case "version", "--version":
 		fmt.Println("quiver", version)
 	case "help", "-h", "--help":

@@ -27,6 +27,12 @@ type serveFlags struct {
 	allowDirs                            stringList
 	logLevel, logFormat                  string
 	parallelism                          int
+	// Security and limits.
+	users, tlsCert, tlsKey, tlsClientCA string
+	insecure                            bool
+	tokenTTL, sessionIdle, queryTimeout time.Duration
+	maxResultBytes                      byteSize
+	maxQueriesPerUser                   int
 	// Clustering flags are accepted now so deployments can be written
 	// against the final command line; they take effect with clustering.
 	clusterListen, gossipListen, advertise, join, nodeName string
@@ -44,6 +50,16 @@ func parseServeFlags(args []string) (*serveFlags, error) {
 	fs.IntVar(&f.parallelism, "parallelism", runtime.GOMAXPROCS(0), "partitions each query runs in parallel (default: GOMAXPROCS)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&f.logFormat, "log-format", "console", "log format: console or json")
+	fs.StringVar(&f.users, "users", "", "users file (bcrypt hashes; `quiver user add`): clients must authenticate")
+	fs.StringVar(&f.tlsCert, "tls-cert", "", "TLS certificate (PEM); with --tls-key clients connect over TLS")
+	fs.StringVar(&f.tlsKey, "tls-key", "", "TLS private key (PEM)")
+	fs.StringVar(&f.tlsClientCA, "tls-client-ca", "", "CA certificates (PEM) client certificates must be signed by (mutual TLS)")
+	fs.BoolVar(&f.insecure, "insecure", false, "allow a non-loopback --listen without --users and TLS")
+	fs.DurationVar(&f.tokenTTL, "token-ttl", 12*time.Hour, "lifetime of the bearer tokens issued at login")
+	fs.DurationVar(&f.sessionIdle, "session-idle-timeout", 30*time.Minute, "end client sessions unused this long")
+	fs.DurationVar(&f.queryTimeout, "query-timeout", 0, "cancel statements running longer than this, e.g. 10m (0 = no limit)")
+	fs.Var(&f.maxResultBytes, "max-result-bytes", "fail queries whose result is larger, e.g. 1GiB (0 = no limit)")
+	fs.IntVar(&f.maxQueriesPerUser, "max-concurrent-queries-per-user", 0, "statements one user (or client address without --users) may run at once (0 = no limit)")
 	fs.StringVar(&f.clusterListen, "cluster-listen", "", "internal Flight service address (clustering: not yet active)")
 	fs.StringVar(&f.gossipListen, "gossip-listen", "", "memberlist address (clustering: not yet active)")
 	fs.StringVar(&f.advertise, "advertise", "", "address peers and clients should use (clustering: not yet active)")
@@ -57,6 +73,19 @@ func parseServeFlags(args []string) (*serveFlags, error) {
 	}
 	if err := applyEnv(fs); err != nil {
 		return nil, err
+	}
+	if (f.tlsCert == "") != (f.tlsKey == "") {
+		return nil, fmt.Errorf("--tls-cert and --tls-key go together")
+	}
+	if f.tlsClientCA != "" && f.tlsCert == "" {
+		return nil, fmt.Errorf("--tls-client-ca needs --tls-cert and --tls-key")
+	}
+	if !f.insecure && !server.IsLoopback(f.listen) && (f.users == "" || f.tlsCert == "") {
+		return nil, fmt.Errorf("refusing to listen on %s, reachable from other machines, without authentication and TLS: "+
+			"give --users FILE and --tls-cert/--tls-key, or --insecure to accept the risk", f.listen)
+	}
+	if f.maxQueriesPerUser < 0 || f.queryTimeout < 0 || f.tokenTTL <= 0 || f.sessionIdle <= 0 {
+		return nil, fmt.Errorf("limits and timeouts must not be negative (and --token-ttl, --session-idle-timeout positive)")
 	}
 	if f.parallelism < 1 {
 		return nil, fmt.Errorf("--parallelism: %d is not a positive number of partitions", f.parallelism)
@@ -115,7 +144,24 @@ func serve(args []string) error {
 	}
 	defer eng.Close()
 
-	srv, err := server.New(server.Config{Engine: eng, Catalog: eng.Catalog(), Log: log, Version: version})
+	cfg := server.Config{Engine: eng, Catalog: eng.Catalog(), Log: log, Version: version,
+		TokenTTL: f.tokenTTL, SessionIdleTimeout: f.sessionIdle,
+		Limits: server.Limits{QueryTimeout: f.queryTimeout, MaxResultBytes: int64(f.maxResultBytes),
+			MaxConcurrentQueriesPerUser: f.maxQueriesPerUser}}
+	if f.users != "" {
+		if cfg.Users, err = server.LoadUsers(f.users); err != nil {
+			return err
+		}
+	}
+	if f.tlsCert != "" {
+		if cfg.TLS, err = server.LoadTLS(f.tlsCert, f.tlsKey, f.tlsClientCA); err != nil {
+			return err
+		}
+	}
+	if !server.IsLoopback(f.listen) && (cfg.Users == nil || cfg.TLS == nil) {
+		log.Warn("--insecure: serving a non-loopback address without authentication or TLS", zap.String("listen", f.listen))
+	}
+	srv, err := server.New(cfg)
 	if err != nil {
 		return err
 	}
@@ -125,13 +171,9 @@ func serve(args []string) error {
 	}
 	addr := lis.Addr().String()
 	log.Info("quiver serving Flight SQL", zap.String("listen", addr), zap.String("data", f.data),
-		zap.String("default_schema", f.defaultSchema), zap.String("version", version))
-	fmt.Fprintf(os.Stderr, `
-Quiver %s is listening on %s. Connect with:
-  quiver sql --addr %s
-  JDBC:  jdbc:arrow-flight-sql://%s?useEncryption=false
-  ADBC:  grpc://%s
-`, version, addr, addr, addr, addr)
+		zap.String("default_schema", f.defaultSchema), zap.String("version", version),
+		zap.Bool("auth", cfg.Users != nil), zap.Bool("tls", cfg.TLS != nil), zap.Bool("mtls", f.tlsClientCA != ""))
+	fmt.Fprint(os.Stderr, connectHelp(version, addr, cfg.Users != nil, cfg.TLS != nil))
 	if err := srv.Serve(ctx, lis, 10*time.Second); err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
@@ -180,4 +222,25 @@ func memoryLimit() int64 {
 		}
 	}
 	return 0
+}
+
+// connectHelp is the banner telling how to connect.
+func connectHelp(version, addr string, auth, tls bool) string {
+	sqlFlags, jdbc, adbc := "", "?useEncryption=false", "grpc://"+addr
+	if tls {
+		sqlFlags += " --tls"
+		jdbc = "?useEncryption=true"
+		adbc = "grpc+tls://" + addr
+	}
+	if auth {
+		sqlFlags += " --user NAME"
+		jdbc += "&user=NAME&password=..."
+		adbc += "  (username/password options)"
+	}
+	return fmt.Sprintf(`
+Quiver %s is listening on %s. Connect with:
+  quiver sql --addr %s%s
+  JDBC:  jdbc:arrow-flight-sql://%s%s
+  ADBC:  %s
+`, version, addr, addr, sqlFlags, addr, jdbc, adbc)
 }

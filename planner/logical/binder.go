@@ -331,13 +331,19 @@ func (b *Binder) bindJoin(j *ast.Join, parent *scope, outer *[]*ColumnRef) (Node
 	for i := range rcols {
 		rcols[i].Nullable = rcols[i].Nullable || jt == LeftJoin
 	}
+	// MySQL runs a RIGHT JOIN as a LEFT JOIN with the operands swapped: the
+	// common columns and then the other columns come right side first.
+	first, second := lcols, rcols
+	if jt == RightJoin {
+		first, second = rcols, lcols
+	}
 	var using []string
 	if j.NaturalJoin {
-		for _, l := range lcols {
+		for _, l := range first {
 			if l.usingDup {
 				continue
 			}
-			for _, r := range rcols {
+			for _, r := range second {
 				if !r.usingDup && strings.EqualFold(l.Name, r.Name) {
 					using = append(using, l.Name)
 				}
@@ -350,7 +356,7 @@ func (b *Binder) bindJoin(j *ast.Join, parent *scope, outer *[]*ColumnRef) (Node
 	cols := append(append([]scopeCol{}, lcols...), rcols...)
 	if len(using) > 0 {
 		var conds []Expr
-		var first, rest []scopeCol
+		var merged, rest []scopeCol
 		usedL, usedR := map[ColumnID]bool{}, map[ColumnID]bool{}
 		for _, name := range using {
 			cn := &ast.ColumnName{Name: ast.NewCIStr(name)}
@@ -374,22 +380,19 @@ func (b *Binder) bindJoin(j *ast.Join, parent *scope, outer *[]*ColumnRef) (Node
 				keep, dup = rm[0], lm[0]
 			}
 			usedL[lm[0].ID], usedR[rm[0].ID] = true, true
-			first = append(first, keep)
+			merged = append(merged, keep)
 			dup.usingDup = true
 			rest = append(rest, dup)
 		}
 		var others []scopeCol
-		for _, c := range lcols {
-			if !usedL[c.ID] {
-				others = append(others, c)
+		for _, side := range [][]scopeCol{first, second} {
+			for _, c := range side {
+				if !usedL[c.ID] && !usedR[c.ID] {
+					others = append(others, c)
+				}
 			}
 		}
-		for _, c := range rcols {
-			if !usedR[c.ID] {
-				others = append(others, c)
-			}
-		}
-		cols = append(append(first, others...), rest...)
+		cols = append(append(merged, others...), rest...)
 		join.Condition = conjunction(conds)
 		if join.Type == CrossJoin {
 			join.Type = InnerJoin

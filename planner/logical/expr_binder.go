@@ -285,7 +285,7 @@ func (b *Binder) bindExpr(e ast.ExprNode, ctx *exprCtx) (Expr, error) {
 		case x.Op == opcode.NE && x.All:
 			return b.maybeNot(b.bindSubquery(sq, InSubquery, x.L, ctx))(true)
 		}
-		return nil, qerr.New(qerr.Unimplemented, "comparison subqueries with ANY/ALL other than = ANY and <> ALL are not supported")
+		return b.bindQuantifiedOp(sq, x.Op, x.All, x.L, ctx)
 	case *ast.RowExpr:
 		return nil, qerr.New(qerr.InvalidArgument, "Operand should contain 1 column(s)")
 	case *ast.VariableExpr:

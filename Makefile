@@ -9,7 +9,13 @@ LISTEN      ?= 127.0.0.1:32010
 TPCH_CACHE  ?= $(HOME)/.cache/quiver-tpch
 SF1_DIR     ?= $(TPCH_CACHE)/sf1
 
-.PHONY: build run test vet bench tpch-sf1 clean
+.PHONY: build run test vet bench tpch-sf1 clean test-clients test-python client-bin
+
+# Real-client suites (make test-clients): downloads are cached under .cache/.
+CACHE       ?= $(CURDIR)/.cache
+CLIENT_BIN  := $(CACHE)/quiver-clients-test
+PY_VENV     := $(CACHE)/py-venv
+PY_REQS     := integration/python/requirements.txt
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/quiver
@@ -24,6 +30,24 @@ vet:
 # corpus in-process and over Flight SQL, TPC-H SF 0.01, the real binary).
 test: vet
 	$(GO) test -timeout $(TEST_TIMEOUT) ./...
+	$(MAKE) test-clients
+
+# The real drivers against a real `quiver serve`: Python ADBC + pyarrow
+# (pytest, PyPI) and the Flight SQL JDBC driver (JUnit + sqlline, Maven
+# Central). Each installs its client itself; a failed install fails the target.
+test-clients: test-python
+
+client-bin:
+	$(GO) build -o $(CLIENT_BIN) ./cmd/quiver
+
+$(PY_VENV)/.installed: $(PY_REQS)
+	rm -rf $(PY_VENV)
+	python3 -m venv $(PY_VENV)
+	$(PY_VENV)/bin/pip install -q --disable-pip-version-check -r $(PY_REQS)
+	touch $@
+
+test-python: client-bin $(PY_VENV)/.installed
+	QUIVER_BIN=$(CLIENT_BIN) $(PY_VENV)/bin/python -m pytest -q -p no:cacheprovider integration/python
 
 # Quiver (over Flight SQL) against DuckDB and DataFusion on the same Parquet
 # files, answers checked; writes docs/benchmarks.md. BENCH_SF (default 1) is

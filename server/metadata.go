@@ -151,7 +151,7 @@ func annotate(t *catalog.Table) *arrow.Schema {
 func mysqlTypeName(dt arrow.DataType) string {
 	switch dt.ID() {
 	case arrow.BOOL:
-		return "TINYINT"
+		return "BOOLEAN"
 	case arrow.INT8:
 		return "TINYINT"
 	case arrow.INT16:

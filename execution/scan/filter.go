@@ -101,6 +101,11 @@ func (l *limiter) take(b arrow.RecordBatch) arrow.RecordBatch {
 // conform makes b's columns exactly the out types (casting where a file
 // stores a compatible but different type) and labels them with out.
 func conform(ctx context.Context, mem memory.Allocator, b arrow.RecordBatch, pick []int, out *arrow.Schema) (arrow.RecordBatch, error) {
+	return conformCols(ctx, mem, b.Columns(), b.NumRows(), pick, out)
+}
+
+// conformCols is conform over the columns of a batch of nrows rows.
+func conformCols(ctx context.Context, mem memory.Allocator, in []arrow.Array, nrows int64, pick []int, out *arrow.Schema) (arrow.RecordBatch, error) {
 	cols := make([]arrow.Array, len(pick))
 	release := func() {
 		for _, c := range cols {
@@ -110,7 +115,7 @@ func conform(ctx context.Context, mem memory.Allocator, b arrow.RecordBatch, pic
 		}
 	}
 	for i, p := range pick {
-		c := b.Column(p)
+		c := in[p]
 		want := out.Field(i).Type
 		if arrow.TypeEqual(c.DataType(), want) {
 			c.Retain()
@@ -124,7 +129,7 @@ func conform(ctx context.Context, mem memory.Allocator, b arrow.RecordBatch, pic
 		}
 		cols[i] = cast
 	}
-	rb := array.NewRecordBatch(out, cols, b.NumRows())
+	rb := array.NewRecordBatch(out, cols, nrows)
 	release()
 	return rb, nil
 }

@@ -10,11 +10,11 @@ import (
 	"io"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	"github.com/apache/arrow-go/v18/parquet/schema"
 	"github.com/quiverdb/quiver/catalog"
 	"github.com/quiverdb/quiver/execution"
 	"github.com/quiverdb/quiver/execution/expr"
@@ -65,14 +65,26 @@ type parquetScan struct {
 	split  catalog.Split
 	pf     *file.Reader
 	fr     *pqarrow.FileReader
-	leaves []int // Parquet leaf columns to read
-	pick   []int // output column → column of the reader's batches
+	fields []int // distinct table columns read, in first-use order
+	pick   []int // output column → index in fields
+
+	// The open row group: rgLeft rows still to emit (batches without
+	// columns when none is needed, as for COUNT(*)); srcs says where each
+	// of fields comes from.
+	rgLeft int64
 	rr     pqarrow.RecordReader
-	// rowsOnly: no column is needed (COUNT(*)): emit empty-column batches.
-	rowsLeft int64
-	closed   bool
+	srcs   []colSource
+	cols   []arrow.Array
+	closed bool
 
 	rowGroupsRead, rowGroupsPruned int
+}
+
+// colSource is a column of the open row group: read by a decimalReader, or
+// column pq of the pqarrow reader's batches.
+type colSource struct {
+	pq  int
+	dec *decimalReader
 }
 
 func (s *parquetScan) Schema() *arrow.Schema { return s.out }
@@ -88,25 +100,12 @@ func (s *parquetScan) Next(ctx context.Context) (arrow.RecordBatch, error) {
 		}
 		var raw arrow.RecordBatch
 		switch {
-		case s.rr != nil:
-			if !s.rr.Next() {
-				err := s.rr.Err()
-				s.rr.Release()
-				s.rr = nil
-				if err != nil && err != io.EOF {
-					return nil, fmt.Errorf("read %s: %w", s.split.File.Path, err)
-				}
-				continue
-			}
-			b, err := conform(ctx, s.mem, s.rr.RecordBatch(), s.pick, s.out)
+		case s.rgLeft > 0:
+			b, err := s.readBatch(ctx)
 			if err != nil {
 				return nil, err
 			}
 			raw = b
-		case s.rowsLeft > 0:
-			n := min(s.rowsLeft, execution.BatchSize)
-			s.rowsLeft -= n
-			raw = array.NewRecordBatch(s.out, nil, n)
 		case len(s.work) > 0:
 			if err := s.startRowGroup(ctx); err != nil {
 				return nil, err
@@ -181,21 +180,21 @@ func (s *parquetScan) openSplit(sp catalog.Split) error {
 	return nil
 }
 
-// mapColumns finds the Parquet leaves of the projected table columns and
-// where each output column lands in the reader's batches.
+// mapColumns lists the distinct table columns to read and where each
+// output column comes from.
 func (s *parquetScan) mapColumns() error {
-	fields := s.fr.Manifest.Fields
-	s.leaves, s.pick = s.leaves[:0], s.pick[:0]
-	pos := map[int]int{} // table column → position in reader batches
+	nf := len(s.fr.Manifest.Fields)
+	s.fields, s.pick = s.fields[:0], s.pick[:0]
+	pos := map[int]int{} // table column → index in fields
 	for _, c := range s.columns {
-		if c < 0 || c >= len(fields) {
-			return qerr.New(qerr.Internal, "scan: column %d out of range in %s (%d columns)", c, s.split.File.Path, len(fields))
+		if c < 0 || c >= nf {
+			return qerr.New(qerr.Internal, "scan: column %d out of range in %s (%d columns)", c, s.split.File.Path, nf)
 		}
 		p, ok := pos[c]
 		if !ok {
-			p = len(pos)
+			p = len(s.fields)
 			pos[c] = p
-			s.leaves = appendLeaves(s.leaves, fields[c])
+			s.fields = append(s.fields, c)
 		}
 		s.pick = append(s.pick, p)
 	}
@@ -212,33 +211,146 @@ func appendLeaves(dst []int, f pqarrow.SchemaField) []int {
 	return dst
 }
 
+// startRowGroup opens a reader per column of the next row group: flat
+// decimal columns through decimalReader, the rest through one pqarrow
+// record reader.
 func (s *parquetScan) startRowGroup(ctx context.Context) error {
 	rg := s.work[0]
 	s.work = s.work[1:]
 	s.rowGroupsRead++
-	if len(s.columns) == 0 {
-		s.rowsLeft = s.pf.MetaData().RowGroup(rg).NumRows()
+	rgr := s.pf.RowGroup(rg)
+	s.rgLeft = rgr.NumRows()
+	if len(s.fields) == 0 {
 		return nil
 	}
-	rr, err := s.fr.GetRecordReader(ctx, s.leaves, []int{rg})
-	if err != nil {
-		return qerr.Wrap(qerr.Internal, err, "read %s row group %d", s.split.File.Path, rg)
+	fields := s.fr.Manifest.Fields
+	pschema := s.pf.MetaData().Schema
+	var leaves []int
+	npq := 0 // columns of the pqarrow batches
+	for _, c := range s.fields {
+		f := fields[c]
+		if dec, err := s.decimalSource(rgr, pschema, f); err != nil {
+			s.closeRowGroup()
+			return qerr.Wrap(qerr.Internal, err, "read %s row group %d", s.split.File.Path, rg)
+		} else if dec != nil {
+			s.srcs = append(s.srcs, colSource{pq: -1, dec: dec})
+			continue
+		}
+		s.srcs = append(s.srcs, colSource{pq: npq})
+		npq++
+		leaves = appendLeaves(leaves, f)
 	}
-	s.rr = rr
+	if len(leaves) > 0 {
+		rr, err := s.fr.GetRecordReader(ctx, leaves, []int{rg})
+		if err != nil {
+			s.closeRowGroup()
+			return qerr.Wrap(qerr.Internal, err, "read %s row group %d", s.split.File.Path, rg)
+		}
+		s.rr = rr
+	}
 	return nil
 }
 
-func (s *parquetScan) closeFile() {
+// decimalSource returns a decimalReader for f in this row group when it is
+// a decimal column that decimalReader decodes into the type pqarrow gives.
+func (s *parquetScan) decimalSource(rgr *file.RowGroupReader, pschema *schema.Schema, f pqarrow.SchemaField) (*decimalReader, error) {
+	if len(f.Children) != 0 || f.ColIndex < 0 || f.ColIndex >= pschema.NumColumns() {
+		return nil, nil
+	}
+	cc, err := rgr.MetaData().ColumnChunk(f.ColIndex)
+	if err != nil {
+		return nil, err
+	}
+	descr := pschema.Column(f.ColIndex)
+	typ, ok := decimalType(descr, cc)
+	if !ok || !arrow.TypeEqual(typ, f.Field.Type) {
+		return nil, nil
+	}
+	pages, err := rgr.GetColumnPageReader(f.ColIndex)
+	if err != nil {
+		return nil, err
+	}
+	return newDecimalReader(s.mem, pages, descr, typ), nil
+}
+
+// readBatch reads the next batch of the open row group.
+func (s *parquetScan) readBatch(ctx context.Context) (arrow.RecordBatch, error) {
+	n := min(s.rgLeft, execution.BatchSize)
+	var pb arrow.RecordBatch
+	if s.rr != nil {
+		if !s.rr.Next() {
+			err := s.rr.Err()
+			if err == nil || err == io.EOF {
+				err = fmt.Errorf("row group ended %d rows early", s.rgLeft)
+			}
+			s.closeRowGroup()
+			return nil, fmt.Errorf("read %s: %w", s.split.File.Path, err)
+		}
+		pb = s.rr.RecordBatch()
+		if pb.NumRows() < 1 || pb.NumRows() > s.rgLeft {
+			s.closeRowGroup()
+			return nil, qerr.New(qerr.Internal, "read %s: batch of %d rows with %d left in the row group", s.split.File.Path, pb.NumRows(), s.rgLeft)
+		}
+		n = pb.NumRows()
+	}
+	s.cols = s.cols[:0]
+	for _, src := range s.srcs {
+		if src.dec == nil {
+			s.cols = append(s.cols, pb.Column(src.pq))
+			continue
+		}
+		a, err := src.dec.read(int(n))
+		if err != nil {
+			releaseDecimals(s.cols, s.srcs)
+			s.closeRowGroup()
+			return nil, qerr.Wrap(qerr.Internal, err, "read %s", s.split.File.Path)
+		}
+		s.cols = append(s.cols, a)
+	}
+	b, err := conformCols(ctx, s.mem, s.cols, n, s.pick, s.out)
+	releaseDecimals(s.cols, s.srcs)
+	if err != nil {
+		s.closeRowGroup()
+		return nil, err
+	}
+	s.rgLeft -= n
+	if s.rgLeft == 0 {
+		s.closeRowGroup()
+	}
+	return b, nil
+}
+
+// releaseDecimals releases the arrays of cols read by decimal readers (the
+// others belong to the pqarrow batch).
+func releaseDecimals(cols []arrow.Array, srcs []colSource) {
+	for i, c := range cols {
+		if srcs[i].dec != nil {
+			c.Release()
+		}
+	}
+}
+
+func (s *parquetScan) closeRowGroup() {
 	if s.rr != nil {
 		s.rr.Release()
 		s.rr = nil
 	}
+	for _, c := range s.srcs {
+		if c.dec != nil {
+			c.dec.close()
+		}
+	}
+	s.srcs = s.srcs[:0]
+	s.rgLeft = 0
+}
+
+func (s *parquetScan) closeFile() {
+	s.closeRowGroup()
 	if s.pf != nil {
 		s.pf.Close()
 		s.pf, s.fr = nil, nil
 	}
 	s.work = s.work[:0]
-	s.rowsLeft = 0
 }
 
 func (s *parquetScan) release() {

@@ -1,0 +1,398 @@
+package scan
+
+import (
+	"errors"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	"github.com/quiverdb/quiver/catalog"
+	"github.com/quiverdb/quiver/execution"
+)
+
+func TestRLEReader(t *testing.T) {
+	// From the Parquet spec: 0..7 bit-packed at width 3 is 0x88 0xC6 0xFA.
+	packed := []byte{3, 0x88, 0xC6, 0xFA}
+	// RLE run: 5 repeats of 6 (width 3 → one value byte).
+	rle := []byte{5 << 1, 6}
+	var r rleReader
+	if err := r.init(append(append([]byte{}, packed...), rle...), 3); err != nil {
+		t.Fatal(err)
+	}
+	out := make([]uint32, 20)
+	// Read in pieces that split both runs.
+	n1, err := r.read(out[:3])
+	if err != nil || n1 != 3 {
+		t.Fatalf("read = %d, %v", n1, err)
+	}
+	n2, err := r.read(out[3:10])
+	if err != nil || n2 != 7 {
+		t.Fatalf("read = %d, %v", n2, err)
+	}
+	n3, err := r.read(out[10:])
+	if err != nil || n3 != 3 {
+		t.Fatalf("read past the end = %d, %v; want the 3 values left", n3, err)
+	}
+	want := []uint32{0, 1, 2, 3, 4, 5, 6, 7, 6, 6, 6, 6, 6}
+	for i, w := range want {
+		if out[i] != w {
+			t.Fatalf("value %d = %d, want %d (%v)", i, out[i], w, out[:13])
+		}
+	}
+
+	// Wide values cross byte boundaries: check against a reference packer.
+	for _, width := range []int{1, 7, 13, 20, 31, 32} {
+		vals := make([]uint32, 8*37)
+		for i := range vals {
+			vals[i] = uint32(rand.Uint64()) & uint32(1<<width-1)
+		}
+		buf := []byte{byte(37<<1 | 1)}
+		buf = append(buf, packBits(vals, width)...)
+		if err := r.init(buf, width); err != nil {
+			t.Fatal(err)
+		}
+		got := make([]uint32, len(vals))
+		if n, err := r.read(got); err != nil || n != len(vals) {
+			t.Fatalf("width %d: read %d, %v", width, n, err)
+		}
+		for i := range vals {
+			if got[i] != vals[i] {
+				t.Fatalf("width %d value %d = %d, want %d", width, i, got[i], vals[i])
+			}
+		}
+	}
+}
+
+func packBits(vals []uint32, width int) []byte {
+	out := make([]byte, (len(vals)*width+7)/8)
+	for i, v := range vals {
+		for b := 0; b < width; b++ {
+			if v>>b&1 == 1 {
+				bit := i*width + b
+				out[bit/8] |= 1 << (bit % 8)
+			}
+		}
+	}
+	return out
+}
+
+func TestRLEReaderCorrupt(t *testing.T) {
+	var r rleReader
+	if err := r.init(nil, 33); err == nil {
+		t.Fatal("width 33 accepted")
+	}
+	// RLE run whose value does not fit the width.
+	if err := r.init([]byte{4, 9}, 3); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.read(make([]uint32, 2)); err == nil {
+		t.Fatal("value 9 accepted at width 3")
+	}
+	// Truncated varint and truncated value.
+	for _, buf := range [][]byte{{0x80}, {4}} {
+		if err := r.init(buf, 8); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.read(make([]uint32, 2)); err == nil {
+			t.Fatalf("%v accepted", buf)
+		}
+	}
+	// Random garbage never panics and never yields out-of-width values.
+	rng := rand.New(rand.NewPCG(1, 2))
+	out := make([]uint32, 100)
+	for i := 0; i < 2000; i++ {
+		buf := make([]byte, rng.IntN(40))
+		for j := range buf {
+			buf[j] = byte(rng.Uint32())
+		}
+		width := rng.IntN(33)
+		if err := r.init(buf, width); err != nil {
+			t.Fatal(err)
+		}
+		n, _ := r.read(out)
+		for _, v := range out[:n] {
+			if width < 32 && v>>width != 0 {
+				t.Fatalf("value %d wider than %d bits", v, width)
+			}
+		}
+	}
+}
+
+func TestBigEndianDecimals(t *testing.T) {
+	vals := []decimal128.Num{
+		decimal128.FromI64(0), decimal128.FromI64(1), decimal128.FromI64(-1),
+		decimal128.FromI64(123456789), decimal128.FromI64(-987654321),
+		decimal128.New(0x7fff, 0xffffffffffffffff), decimal128.New(-0x8000, 0),
+	}
+	for _, w := range []int{1, 2, 3, 7, 8, 9, 12, 15, 16} {
+		var src []byte
+		var want []decimal128.Num
+		for _, v := range vals {
+			b, ok := beBytes(v, w)
+			if !ok {
+				continue
+			}
+			src = append(src, b...)
+			want = append(want, v)
+		}
+		got := make([]decimal128.Num, len(want))
+		bigEndianDecimals(got, src, w)
+		for i := range want {
+			if got[i] != want[i] {
+				t.Errorf("width %d value %d = %v, want %v", w, i, got[i], want[i])
+			}
+		}
+	}
+}
+
+// randDecimal has a random number of digits up to prec (sometimes the
+// most prec allows), and a random sign.
+func randDecimal(rng *rand.Rand, prec int32) decimal128.Num {
+	pow := func(d int) int64 {
+		p := int64(1)
+		for ; d > 0; d-- {
+			p *= 10
+		}
+		return p
+	}
+	d := 1 + rng.IntN(min(int(prec), 36))
+	var v decimal128.Num
+	switch {
+	case rng.IntN(100) == 0:
+		v = decimal128.GetMaxValue(prec)
+	case d <= 18:
+		v = decimal128.FromI64(rng.Int64N(pow(d)))
+	default:
+		v = decimal128.FromI64(rng.Int64N(pow(d - 18))).Mul(decimal128.FromI64(pow(18))).Add(decimal128.FromI64(rng.Int64N(pow(18))))
+	}
+	if rng.IntN(2) == 0 {
+		v = v.Negate()
+	}
+	return v
+}
+
+// beBytes is the w-byte big-endian two's complement of v, if it fits.
+func beBytes(v decimal128.Num, w int) ([]byte, bool) {
+	full := make([]byte, 16)
+	hi, lo := uint64(v.HighBits()), v.LowBits()
+	for i := 0; i < 8; i++ {
+		full[7-i] = byte(hi >> (8 * i))
+		full[15-i] = byte(lo >> (8 * i))
+	}
+	sign := byte(0)
+	if v.Sign() < 0 {
+		sign = 0xff
+	}
+	for _, b := range full[:16-w] {
+		if b != sign {
+			return nil, false
+		}
+	}
+	b := full[16-w:]
+	if (b[0]&0x80 != 0) != (sign == 0xff) {
+		return nil, false
+	}
+	return b, true
+}
+
+// decimalFile writes a table of decimal columns (nullable, negative,
+// repeated and distinct values) with the given writer options.
+func decimalFile(t *testing.T, opts ...parquet.WriterProperty) (*catalog.Table, arrow.Table) {
+	t.Helper()
+	types := []*arrow.Decimal128Type{
+		{Precision: 5, Scale: 2}, {Precision: 15, Scale: 2}, {Precision: 18, Scale: 0},
+		{Precision: 20, Scale: 4}, {Precision: 38, Scale: 10},
+	}
+	fields := make([]arrow.Field, 0, len(types)+1)
+	for _, ty := range types {
+		fields = append(fields, arrow.Field{Name: "d" + ty.String(), Type: ty, Nullable: true})
+	}
+	fields = append(fields, arrow.Field{Name: "k", Type: arrow.PrimitiveTypes.Int64})
+	sc := arrow.NewSchema(fields, nil)
+	rng := rand.New(rand.NewPCG(3, 4))
+	const rows = 30000
+	bld := array.NewRecordBuilder(memory.DefaultAllocator, sc)
+	defer bld.Release()
+	for r := 0; r < rows; r++ {
+		for c, ty := range types {
+			b := bld.Field(c).(*array.Decimal128Builder)
+			switch {
+			case rng.IntN(10) == 0 && c%2 == 0:
+				b.AppendNull()
+			case r < rows/2:
+				// Few distinct values: dictionary encoded.
+				b.Append(decimal128.FromI64(int64(rng.IntN(50)) - 25))
+			default:
+				b.Append(randDecimal(rng, ty.Precision))
+			}
+		}
+		bld.Field(len(types)).(*array.Int64Builder).Append(int64(r))
+	}
+	rec := bld.NewRecordBatch()
+	defer rec.Release()
+	tbl := array.NewTableFromRecords(sc, []arrow.RecordBatch{rec})
+
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "s"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Create(filepath.Join(dir, "s", "d.parquet"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	props := parquet.NewWriterProperties(append([]parquet.WriterProperty{parquet.WithMaxRowGroupLength(12000)}, opts...)...)
+	if err := pqarrow.WriteTable(tbl, f, 12000, props, pqarrow.DefaultWriterProps()); err != nil {
+		t.Fatal(err)
+	}
+	return table(t, dir, "s", "d"), tbl
+}
+
+// TestDecimalScanMatchesPqarrow reads decimal columns through the scan
+// (decimalReader) and compares every value and null with pqarrow's own
+// reading of the same file, over the encodings and layouts writers use.
+func TestDecimalScanMatchesPqarrow(t *testing.T) {
+	cases := []struct {
+		name string
+		opts []parquet.WriterProperty
+	}{
+		{"dictionary", nil},
+		{"plain", []parquet.WriterProperty{parquet.WithDictionaryDefault(false)}},
+		{"small pages v2", []parquet.WriterProperty{parquet.WithDataPageSize(1000), parquet.WithDataPageVersion(parquet.DataPageV2), parquet.WithCompression(compress.Codecs.Zstd)}},
+		{"dictionary fallback", []parquet.WriterProperty{parquet.WithDictionaryPageSizeLimit(2000)}},
+		{"integers", []parquet.WriterProperty{parquet.WithStoreDecimalAsInteger(true), parquet.WithDataPageSize(5000)}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			li, _ := decimalFile(t, tc.opts...)
+			cols := make([]int, li.Columns.NumFields())
+			for i := range cols {
+				cols[i] = i
+			}
+			compareWithPqarrow(t, li, cols)
+		})
+	}
+}
+
+// TestDecimalScanTPCH compares the decimal columns of the TPC-H tables
+// (FIXED_LEN_BYTE_ARRAY, dictionary encoded, zstd) with pqarrow: SF 0.01,
+// and the data dir QUIVER_TPCH_DIR too when set (SF 1 takes ~20 s).
+func TestDecimalScanTPCH(t *testing.T) {
+	dirs := []string{tpchDir(t)}
+	if d := os.Getenv("QUIVER_TPCH_DIR"); d != "" {
+		dirs = append(dirs, d)
+	}
+	for _, dir := range dirs {
+		for _, name := range []string{"lineitem", "orders", "part", "partsupp", "customer", "supplier"} {
+			tbl := table(t, dir, "tpch", name)
+			var cols []int
+			for i, f := range tbl.Columns.Fields() {
+				if f.Type.ID() == arrow.DECIMAL128 {
+					cols = append(cols, i)
+				}
+			}
+			// A non-decimal column read alongside, in the middle.
+			cols = append(cols[:1], append([]int{0}, cols[1:]...)...)
+			compareWithPqarrow(t, tbl, cols)
+		}
+	}
+}
+
+// compareWithPqarrow checks that every decimal column of cols takes the
+// decimalReader path and that the scan returns exactly what pqarrow reads.
+func compareWithPqarrow(t *testing.T, tbl *catalog.Table, cols []int) {
+	t.Helper()
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	s, err := NewParquetScan(ctx, taskCtx(mem), splitsOf(tbl), cols, project(tbl, cols...), nil, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range tbl.Files {
+		pf, err := file.OpenParquetFile(f.Path, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rg := 0; rg < pf.NumRowGroups(); rg++ {
+			for _, c := range cols {
+				cc, err := pf.MetaData().RowGroup(rg).ColumnChunk(c)
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, direct := decimalType(pf.MetaData().Schema.Column(c), cc)
+				if isDec := tbl.Columns.Field(c).Type.ID() == arrow.DECIMAL128; direct != isDec {
+					t.Fatalf("%s row group %d: decimal path for %s = %v", f.Path, rg, tbl.Columns.Field(c).Name, direct)
+				}
+			}
+		}
+		pf.Close()
+	}
+	var got []arrow.RecordBatch
+	for {
+		b, err := s.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, b)
+	}
+	s.Close()
+	defer func() {
+		for _, b := range got {
+			b.Release()
+		}
+	}()
+	for _, f := range tbl.Files {
+		want := readWithPqarrow(t, f.Path)
+		defer want.Release()
+		for i, c := range cols {
+			var parts []arrow.Array
+			for _, b := range got {
+				parts = append(parts, b.Column(i))
+			}
+			gotCol, err := array.Concatenate(parts, memory.DefaultAllocator)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantCol, err := array.Concatenate(want.Column(c).Data().Chunks(), memory.DefaultAllocator)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !array.Equal(gotCol, wantCol) {
+				t.Errorf("%s.%s differs from pqarrow (%d vs %d rows, %d vs %d nulls)", tbl.Name, tbl.Columns.Field(c).Name,
+					gotCol.Len(), wantCol.Len(), gotCol.NullN(), wantCol.NullN())
+			}
+			gotCol.Release()
+			wantCol.Release()
+		}
+	}
+}
+
+func readWithPqarrow(t *testing.T, path string) arrow.Table {
+	t.Helper()
+	pf, err := file.OpenParquetFile(path, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pf.Close()
+	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: execution.BatchSize}, memory.DefaultAllocator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tbl, err := fr.ReadTable(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tbl
+}

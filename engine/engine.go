@@ -42,7 +42,9 @@ type Engine struct {
 	log     *zap.Logger
 	catalog *catalog.Catalog
 	sched   *cluster.Scheduler
-	mem     memory.Allocator
+	// mem is the base of every query's allocator; its count is the bytes
+	// all running queries hold (zero when none runs and nothing leaked).
+	mem *execution.QueryAllocator
 	nextID  atomic.Int64
 }
 
@@ -93,12 +95,16 @@ func New(ctx context.Context, cfg Config, log *zap.Logger) (*Engine, error) {
 		log:     log,
 		catalog: cat,
 		sched:   cluster.NewScheduler(cfg.Parallelism, log.Named("scheduler")),
-		mem:     memory.NewGoAllocator(),
+		mem:     execution.NewQueryAllocator(memory.NewGoAllocator(), 0),
 	}, nil
 }
 
 // Catalog exposes the catalog (metadata RPCs read it directly).
 func (e *Engine) Catalog() *catalog.Catalog { return e.catalog }
+
+// MemoryInUse is the bytes of Arrow buffers (and reservations) that queries
+// hold now: zero between queries unless one leaked.
+func (e *Engine) MemoryInUse() int64 { return e.mem.Used() }
 
 // Close stops background work.
 func (e *Engine) Close() error { return nil }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/quiverdb/quiver/qerr"
 	"go.uber.org/zap/zaptest"
@@ -73,5 +75,78 @@ func TestInsertStrictMode(t *testing.T) {
 	}, "\n")
 	if got != want {
 		t.Errorf("stored rows:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// TestNoLeaksAcrossQueries runs successful, failing, cancelled and
+// abandoned queries and checks that each leaves no buffers accounted and no
+// goroutines behind.
+func TestNoLeaksAcrossQueries(t *testing.T) {
+	e, s := tpchEngine(t)
+	ctx := context.Background()
+	settle := func(want int) int {
+		n := runtime.NumGoroutine()
+		for i := 0; i < 100 && n > want; i++ {
+			time.Sleep(10 * time.Millisecond)
+			n = runtime.NumGoroutine()
+		}
+		return n
+	}
+	base := settle(0)
+	check := func(what string) {
+		t.Helper()
+		if n := settle(base); n > base {
+			buf := make([]byte, 1<<16)
+			t.Fatalf("%s: %d goroutines, %d before\n%s", what, n, base, buf[:runtime.Stack(buf, true)])
+		}
+		if m := e.MemoryInUse(); m != 0 {
+			t.Fatalf("%s: %d bytes still allocated", what, m)
+		}
+	}
+	for i := 0; i < 3; i++ {
+		for _, q := range []string{
+			"SELECT l_returnflag, sum(l_quantity), count(*) FROM lineitem GROUP BY l_returnflag ORDER BY 1",
+			"SELECT n_name, count(*) FROM nation JOIN customer ON c_nationkey = n_nationkey GROUP BY n_name",
+			"SELECT o_orderkey, row_number() OVER (PARTITION BY o_custkey ORDER BY o_orderdate) FROM orders ORDER BY 1 LIMIT 5",
+			"EXPLAIN ANALYZE SELECT count(*) FROM lineitem WHERE l_quantity > 10",
+		} {
+			run(t, e, s, q)
+			check(q)
+		}
+		for _, q := range []string{"SELECT nope FROM nation", "SELECT 9223372036854775807 + l_orderkey FROM lineitem", "SELEC 1"} {
+			res, err := e.Execute(ctx, s, q, nil)
+			if err == nil && res.Stream != nil {
+				_, err = drain(ctx, res.Stream)
+			}
+			if err == nil {
+				t.Fatalf("%s: no error", q)
+			}
+			check(q)
+		}
+		// Abandoned after the first batch, and cancelled mid-stream.
+		res, err := e.Execute(ctx, s, "SELECT * FROM lineitem", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := res.Stream.Next(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.MemoryInUse() == 0 {
+			t.Fatal("a running query holds no accounted memory: the check above proves nothing")
+		}
+		b.Release()
+		res.Stream.Close()
+		check("abandoned scan")
+		cctx, cancel := context.WithCancel(ctx)
+		res, err = e.Execute(cctx, s, "SELECT l1.l_orderkey FROM lineitem l1 JOIN lineitem l2 ON l1.l_orderkey = l2.l_orderkey", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cancel()
+		if _, err := drain(cctx, res.Stream); qerr.KindOf(err) != qerr.Canceled {
+			t.Fatalf("cancelled join: %v", err)
+		}
+		check("cancelled join")
 	}
 }

@@ -162,19 +162,6 @@ func TestTablesSurviveRestart(t *testing.T) {
 	if got != "0" && got != "180525" {
 		t.Errorf("killed INSERT left %s rows (want all or none)", got)
 	}
-	for _, f := range mustGlob(t, filepath.Join(data, "app", "big", "*")) {
-		if base := filepath.Base(f); !strings.HasPrefix(base, ".") && !strings.HasSuffix(base, ".parquet") && base != "_schema.arrow" {
-			t.Logf("file in table folder: %s", base)
-		}
-	}
-}
-
-func mustGlob(t *testing.T, pattern string) []string {
-	m, err := filepath.Glob(pattern)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
 }
 
 // TestOutfile writes query results with SELECT ... INTO OUTFILE as CSV and

@@ -44,8 +44,8 @@ type Engine struct {
 	sched   *cluster.Scheduler
 	// mem is the base of every query's allocator; its count is the bytes
 	// all running queries hold (zero when none runs and nothing leaked).
-	mem *execution.QueryAllocator
-	nextID  atomic.Int64
+	mem    *execution.QueryAllocator
+	nextID atomic.Int64
 }
 
 // Session is per-connection state (current schema, variables). A session is

@@ -25,6 +25,8 @@ func bindArith(c *Call) (kernelFn, error) {
 		return arithFloat64, nil
 	case isDec(lt) && isDec(rt):
 		return arithDecimal, nil
+	case isInt(lt) && isInt(rt):
+		return arithMixedInt, nil
 	}
 	return nil, qerr.New(qerr.Internal, "%s: unsupported argument types %s, %s", c.Name, lt, rt)
 }
@@ -144,6 +146,91 @@ func arithUint64(ec *evalCtx, args []arrow.Array) (arrow.Array, error) {
 		return nil, errOutOfRange(ec, "BIGINT UNSIGNED")
 	}
 	return makeArray(tUint, n, vbuf, dbuf), nil
+}
+
+// arithMixedInt computes BIGINT op BIGINT UNSIGNED (either order) exactly
+// in sign-magnitude form, then checks the result fits the call's type.
+func arithMixedInt(ec *evalCtx, args []arrow.Array) (arrow.Array, error) {
+	n := ec.n
+	an, am := signMag(args[0])
+	bn, bm := signMag(args[1])
+	op := ec.call.Name
+	if op == "/" {
+		return nil, qerr.New(qerr.Internal, "integer / must be typed as decimal")
+	}
+	unsigned := ec.call.Type.ID() == arrow.UINT64
+	vbuf, vbits := validityCopy(ec.mem, n, args[0], args[1])
+	dbuf, out := newValues[uint64](ec.mem, n)
+	for i := range out {
+		if !valid(vbits, i) {
+			continue
+		}
+		x, y := am(i), bm(i)
+		xn, yn := an(i), bn(i)
+		var neg, ok = false, true
+		var mag uint64
+		switch op {
+		case "+", "-":
+			if op == "-" {
+				yn = !yn
+			}
+			if xn == yn {
+				var carry uint64
+				mag, carry = bits.Add64(x, y, 0)
+				neg, ok = xn, carry == 0
+			} else if x >= y {
+				mag, neg = x-y, xn
+			} else {
+				mag, neg = y-x, yn
+			}
+		case "*":
+			var hi uint64
+			hi, mag = bits.Mul64(x, y)
+			neg, ok = xn != yn, hi == 0
+		case "div", "%":
+			if y == 0 {
+				vbits[i>>3] &^= 1 << (i & 7) // MySQL: NULL
+				continue
+			}
+			if op == "div" {
+				mag, neg = x/y, xn != yn
+			} else {
+				mag, neg = x%y, xn
+			}
+		}
+		if mag == 0 {
+			neg = false
+		}
+		switch {
+		case unsigned:
+			ok = ok && !neg
+			out[i] = mag
+		case neg:
+			ok = ok && mag <= 1<<63
+			out[i] = -mag
+		default:
+			ok = ok && mag <= math.MaxInt64
+			out[i] = mag
+		}
+		if !ok {
+			release(vbuf, dbuf)
+			if unsigned {
+				return nil, errOutOfRange(ec, "BIGINT UNSIGNED")
+			}
+			return nil, errOutOfRange(ec, "BIGINT")
+		}
+	}
+	return makeArray(ec.call.Type, n, vbuf, dbuf), nil
+}
+
+// signMag reads an Int64 or Uint64 array as sign and magnitude.
+func signMag(a arrow.Array) (neg func(int) bool, mag func(int) uint64) {
+	if u, ok := a.(*array.Uint64); ok {
+		v := u.Uint64Values()
+		return func(int) bool { return false }, func(i int) uint64 { return v[i] }
+	}
+	v := a.(*array.Int64).Int64Values()
+	return func(i int) bool { return v[i] < 0 }, func(i int) uint64 { return absU(v[i]) }
 }
 
 func arithFloat64(ec *evalCtx, args []arrow.Array) (arrow.Array, error) {

@@ -62,7 +62,9 @@ var registry = map[string]funcDef{
 	"repeat": {2, 2, fixed(tString, tString, tInt)}, "reverse": {1, 1, fixed(tString, tString)},
 	"locate": {2, 3, fixed(tInt, tString, tString, tInt)}, "instr": {2, 2, fixed(tInt, tString, tString)},
 	"strcmp": {2, 2, fixed(tInt, tString, tString)}, "ascii": {1, 1, fixed(tInt, tString)},
-	"space": {1, 1, fixed(tString, tInt)},
+	"space":           {1, 1, fixed(tString, tInt)},
+	"substring_index": {3, 3, fixed(tString, tString, tString, tInt)},
+	"find_in_set":     {2, 2, fixed(tInt, tString, tString)},
 
 	"abs": {1, 1, resolveAbs}, "ceil": {1, 1, resolveCeil}, "floor": {1, 1, resolveCeil},
 	"round": {1, 2, resolveRound}, "truncate": {2, 2, resolveRound},
@@ -215,8 +217,13 @@ func resolveArith(name string, in []arrow.DataType, _ []scalar.Scalar) (Signatur
 			}
 			return Signature{Args: []arrow.DataType{l, r}, Return: ret}, nil
 		}
-		// BIGINT with BIGINT UNSIGNED: exact as DECIMAL(20,0).
-		l, r = decOfUint, decOfUint
+		// BIGINT with BIGINT UNSIGNED is BIGINT UNSIGNED (MySQL), except
+		// that % keeps the dividend's signedness.
+		ret := tUint
+		if name == "%" {
+			ret = l
+		}
+		return Signature{Args: []arrow.DataType{l, r}, Return: ret}, nil
 	}
 	dl, dr := asDec(l), asDec(r)
 	return Signature{Args: []arrow.DataType{dl, dr}, Return: decArithType(name, dl, dr)}, nil

@@ -250,6 +250,53 @@ func locate(sub, s string, pos int64) int64 {
 	return int64(utf8.RuneCountInString(s[:st+i])) + 1
 }
 
+// substringIndex is MySQL SUBSTRING_INDEX(s, delim, n): s before the n-th
+// delimiter, or after the n-th from the end when n < 0.
+func substringIndex(s, delim string, n int64) string {
+	if delim == "" || n == 0 {
+		return ""
+	}
+	if n > 0 {
+		at := 0
+		for ; n > 0; n-- {
+			j := strings.Index(s[at:], delim)
+			if j < 0 {
+				return s
+			}
+			at += j + len(delim)
+		}
+		return s[:at-len(delim)]
+	}
+	end := len(s)
+	for ; n < 0; n++ {
+		j := strings.LastIndex(s[:end], delim)
+		if j < 0 {
+			return s
+		}
+		end = j
+	}
+	return s[end+len(delim):]
+}
+
+// findInSet is MySQL FIND_IN_SET(s, list): the 1-based position of s in the
+// comma-separated list, 0 when absent or when s holds a comma.
+func findInSet(s, list string) int64 {
+	if strings.Contains(s, ",") {
+		return 0
+	}
+	pos := int64(1)
+	for {
+		item, rest, more := strings.Cut(list, ",")
+		if item == s {
+			return pos
+		}
+		if !more {
+			return 0
+		}
+		list, pos = rest, pos+1
+	}
+}
+
 var strKernels = map[string]binder{
 	"concat":    bindConcat,
 	"concat_ws": bindConcatWs,
@@ -357,6 +404,12 @@ var strKernels = map[string]binder{
 	}),
 	"strcmp": intKernel(func(ra rowArgs, i int) (int64, bool) {
 		return int64(strings.Compare(ra.strs[0](i), ra.strs[1](i))), true
+	}),
+	"substring_index": strKernel(func(ra rowArgs, buf []byte, i int) ([]byte, bool) {
+		return append(buf, substringIndex(ra.strs[0](i), ra.strs[1](i), ra.ints[2][i])...), true
+	}),
+	"find_in_set": intKernel(func(ra rowArgs, i int) (int64, bool) {
+		return findInSet(ra.strs[0](i), ra.strs[1](i)), true
 	}),
 	"ascii": intKernel(func(ra rowArgs, i int) (int64, bool) {
 		s := ra.strs[0](i)

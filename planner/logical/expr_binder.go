@@ -495,13 +495,12 @@ func (b *Binder) bindCast(x *ast.FuncCastExpr, ctx *exprCtx) (Expr, error) {
 		return nil, err
 	}
 	// CAST keeps MySQL's compute types: CAST(x AS SIGNED) is BIGINT etc.
-	if arrow.TypeEqual(Type(v), t) {
-		return v, nil
+	c := castTo(v, t)
+	if n := x.Tp.GetFlen(); t.ID() == arrow.STRING && n > 0 {
+		// CAST(x AS CHAR(n)) keeps the first n characters (MySQL truncates).
+		return b.call("left", []Expr{c, &Literal{Value: scalar.NewInt64Scalar(int64(n))}})
 	}
-	if l, ok := v.(*Literal); ok && !l.Value.IsValid() {
-		return nullLiteral(t), nil
-	}
-	return &Cast{Expr: v, Type: t}, nil
+	return c, nil
 }
 
 func unitLiteral(e ast.ExprNode) (Expr, bool) {
@@ -539,7 +538,7 @@ func (b *Binder) bindFunc(x *ast.FuncCallExpr, ctx *exprCtx) (Expr, error) {
 		return b.bindAggregate("any_value", x.Args, false, nil, ctx)
 	case "if":
 		if len(x.Args) != 3 {
-			return nil, qerr.New(qerr.InvalidArgument, "Incorrect parameter count in the call to native function 'if'")
+			return nil, errParamCount(name)
 		}
 		args, err := b.bindExprs(x.Args, ctx)
 		if err != nil {
@@ -557,6 +556,25 @@ func (b *Binder) bindFunc(x *ast.FuncCallExpr, ctx *exprCtx) (Expr, error) {
 		}
 	case "trim":
 		return b.bindTrim(x.Args, ctx)
+	case "dayname", "monthname", "weekofyear", "microsecond":
+		// Spelled with the kernels of DATE_FORMAT, WEEK and EXTRACT.
+		if len(x.Args) != 1 {
+			return nil, errParamCount(name)
+		}
+		v, err := b.bindExpr(x.Args[0], ctx)
+		if err != nil {
+			return nil, err
+		}
+		str := func(s string) Expr { return &Literal{Value: scalar.NewStringScalar(s)} }
+		switch name {
+		case "dayname":
+			return b.call("date_format", []Expr{v, str("%W")})
+		case "monthname":
+			return b.call("date_format", []Expr{v, str("%M")})
+		case "weekofyear":
+			return b.call("week", []Expr{v, &Literal{Value: scalar.NewInt64Scalar(3)}})
+		}
+		return b.call("extract", []Expr{str("MICROSECOND"), v})
 	case "date_add", "date_sub", "adddate", "subdate", "extract", "timestampdiff", "timestampadd":
 		args := make([]Expr, 0, len(x.Args))
 		var unit Expr
@@ -580,6 +598,11 @@ func (b *Binder) bindFunc(x *ast.FuncCallExpr, ctx *exprCtx) (Expr, error) {
 		switch name {
 		case "date_add", "date_sub":
 			return b.call(name, append(args, unit))
+		case "timestampadd": // TIMESTAMPADD(unit, n, d) = DATE_ADD(d, INTERVAL n unit)
+			if len(args) != 2 {
+				return nil, errParamCount(name)
+			}
+			return b.call("date_add", []Expr{args[1], args[0], unit})
 		default: // extract(unit, x), timestampdiff(unit, a, b)
 			return b.call(name, append([]Expr{unit}, args...))
 		}
@@ -714,4 +737,8 @@ func typedLiteral(kind string, args []ast.ExprNode) (Expr, error) {
 		}
 	}
 	return nil, qerr.New(qerr.InvalidArgument, "Incorrect TIME value: '%s'", s)
+}
+
+func errParamCount(name string) error {
+	return qerr.New(qerr.InvalidArgument, "Incorrect parameter count in the call to native function '%s'", name)
 }

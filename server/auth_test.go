@@ -283,3 +283,7 @@ func fetchErr(cl *flightsql.Client, info *flight.FlightInfo, ctx context.Context
 	}
 	return n, nil
 }
+
+func metadataIncoming(kv ...string) context.Context {
+	return metadata.NewIncomingContext(context.Background(), metadata.Pairs(kv...))
+}

@@ -540,7 +540,14 @@ func (b *Binder) bindSetOpr(s *ast.SetOprStmt, parent *scope, outer *[]*ColumnRe
 
 func (b *Binder) bindSetOprList(l *ast.SetOprSelectList, orderBy *ast.OrderByClause, limit *ast.Limit, parent *scope, outer *[]*ColumnRef) (Node, error) {
 	return b.withCTEs(l.With, func() (Node, error) {
-		var acc Node
+		// INTERSECT binds tighter than UNION and EXCEPT: runs of INTERSECT
+		// fold into one term first, then the terms fold left to right.
+		type setOpr struct {
+			kind SetOpKind
+			all  bool
+		}
+		var terms []Node
+		var oprs []setOpr
 		for i, sel := range l.Selects {
 			var n Node
 			var op *ast.SetOprType
@@ -559,7 +566,7 @@ func (b *Binder) bindSetOprList(l *ast.SetOprSelectList, orderBy *ast.OrderByCla
 				return nil, err
 			}
 			if i == 0 {
-				acc = n
+				terms = append(terms, n)
 				continue
 			}
 			kind, all := Union, false
@@ -577,7 +584,19 @@ func (b *Binder) bindSetOprList(l *ast.SetOprSelectList, orderBy *ast.OrderByCla
 					kind, all = Intersect, true
 				}
 			}
-			if acc, err = b.setOp(kind, all, acc, n); err != nil {
+			if kind != Intersect {
+				terms = append(terms, n)
+				oprs = append(oprs, setOpr{kind, all})
+				continue
+			}
+			if terms[len(terms)-1], err = b.setOp(kind, all, terms[len(terms)-1], n); err != nil {
+				return nil, err
+			}
+		}
+		acc := terms[0]
+		for i, o := range oprs {
+			var err error
+			if acc, err = b.setOp(o.kind, o.all, acc, terms[i+1]); err != nil {
 				return nil, err
 			}
 		}

@@ -518,7 +518,7 @@ func (b *builder) buildLimit(n *logical.Limit) (Plan, error) {
 
 func (b *builder) buildSetOp(n *logical.SetOp) (Plan, error) {
 	if n.All && n.Kind != logical.Union {
-		return nil, qerr.New(qerr.Unimplemented, "%s ALL is not supported", map[logical.SetOpKind]string{logical.Intersect: "INTERSECT", logical.Except: "EXCEPT"}[n.Kind])
+		return b.buildSetOpAll(n)
 	}
 	ins := make([]Plan, len(n.Inputs))
 	for i, in := range n.Inputs {
@@ -572,6 +572,50 @@ func (b *builder) buildSetOp(n *logical.SetOp) (Plan, error) {
 		return nil, err
 	}
 	return b.aggregate(j, allCols(out), nil, out), nil
+}
+
+// buildSetOpAll plans INTERSECT ALL / EXCEPT ALL as a semi / anti join on
+// all columns (NULLs equal) plus each row's occurrence number among its
+// duplicates: the k-th copy of a row survives INTERSECT ALL when the right
+// side has at least k copies, EXCEPT ALL when it has fewer.
+func (b *builder) buildSetOpAll(n *logical.SetOp) (Plan, error) {
+	next := logical.ColumnID(0)
+	for _, in := range n.Inputs {
+		for _, f := range in.Schema().Fields {
+			next = max(next, f.ID+1)
+		}
+	}
+	numbered := func(in logical.Node, id logical.ColumnID) (*logical.Window, logical.Field) {
+		rn := logical.Field{ID: id, Name: "occurrence", Type: arrow.PrimitiveTypes.Int64}
+		var part []logical.Expr
+		for _, f := range in.Schema().Fields {
+			part = append(part, &logical.ColumnRef{ID: f.ID, Name: f.Name, Type: f.Type, Nullable: f.Nullable})
+		}
+		w := &logical.Window{Input: in, Fields: []logical.Field{rn},
+			Funcs: []*logical.WindowCall{{Func: "row_number", PartitionBy: part, Type: rn.Type}}}
+		return w, rn
+	}
+	l, lrn := numbered(n.Inputs[0], next)
+	r, rrn := numbered(n.Inputs[1], next+1)
+	boolT := arrow.FixedWidthTypes.Boolean
+	ref := func(f logical.Field) logical.Expr {
+		return &logical.ColumnRef{ID: f.ID, Name: f.Name, Type: f.Type, Nullable: f.Nullable}
+	}
+	conds := []logical.Expr{&logical.Call{Func: "=", Args: []logical.Expr{ref(lrn), ref(rrn)}, Type: boolT}}
+	rs := n.Inputs[1].Schema().Fields
+	for i, f := range n.Inputs[0].Schema().Fields {
+		conds = append(conds, &logical.Call{Func: "<=>", Args: []logical.Expr{ref(f), ref(rs[i])}, Type: boolT})
+	}
+	typ := logical.SemiJoin
+	if n.Kind == logical.Except {
+		typ = logical.AntiJoin
+	}
+	j := &logical.Join{Left: l, Right: r, Type: typ, Condition: andExprs(conds)}
+	exprs := make([]logical.Expr, len(n.Fields))
+	for i, f := range n.Inputs[0].Schema().Fields {
+		exprs[i] = ref(f)
+	}
+	return b.build(&logical.Project{Input: j, Exprs: exprs, Fields: n.Fields})
 }
 
 func (b *builder) buildWindow(n *logical.Window) (Plan, error) {

@@ -13,10 +13,11 @@ import (
 // with a *qerr.Error of kind ResourceExhausted; the instrumented stream
 // wrapper (Instrument) recovers it and fails only that query.
 type QueryAllocator struct {
-	base  memory.Allocator
-	limit int64 // <= 0: unlimited
-	used  atomic.Int64
-	peak  atomic.Int64
+	base   memory.Allocator
+	parent *QueryAllocator // set for an operator's view (see Operator)
+	limit  int64           // <= 0: unlimited
+	used   atomic.Int64
+	peak   atomic.Int64
 }
 
 // NewQueryAllocator wraps base with a byte limit (<= 0 for none).
@@ -27,7 +28,18 @@ func NewQueryAllocator(base memory.Allocator, limit int64) *QueryAllocator {
 	return &QueryAllocator{base: base, limit: limit}
 }
 
+// Operator returns a view of a for one operator (EXPLAIN ANALYZE): bytes
+// allocated or reserved through it count against a (and its limit) and
+// also in the view's own Used/Peak, until freed — whoever releases the
+// buffer, since an Arrow buffer frees through the allocator that made it.
+func (a *QueryAllocator) Operator() *QueryAllocator {
+	return &QueryAllocator{base: a.base, parent: a}
+}
+
 func (a *QueryAllocator) reserve(n int64) {
+	if a.parent != nil {
+		a.parent.reserve(n) // may panic over the query limit: nothing counted here yet
+	}
 	used := a.used.Add(n)
 	if a.limit > 0 && n > 0 && used > a.limit {
 		a.used.Add(-n)
@@ -48,7 +60,11 @@ func (a *QueryAllocator) reserve(n int64) {
 func (a *QueryAllocator) Reserve(n int64) { a.reserve(n) }
 
 // Unreserve returns bytes taken with Reserve.
-func (a *QueryAllocator) Unreserve(n int64) { a.used.Add(-n) }
+func (a *QueryAllocator) Unreserve(n int64) {
+	for ; a != nil; a = a.parent {
+		a.used.Add(-n)
+	}
+}
 
 func (a *QueryAllocator) Allocate(size int) []byte {
 	a.reserve(int64(size))
@@ -61,7 +77,7 @@ func (a *QueryAllocator) Reallocate(size int, b []byte) []byte {
 }
 
 func (a *QueryAllocator) Free(b []byte) {
-	a.used.Add(-int64(len(b)))
+	a.Unreserve(int64(len(b)))
 	a.base.Free(b)
 }
 

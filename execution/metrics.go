@@ -10,17 +10,37 @@ import (
 type OperatorMetrics struct {
 	Rows, Batches, Bytes int64
 	Elapsed              time.Duration
-	PeakMemory           int64
+	// PeakMemory is the most bytes the operator held at once over all its
+	// partitions: Arrow buffers it allocated and that were still alive
+	// (its output batches until their consumer releases them included)
+	// plus Go memory it reserved (hash tables, sort indices).
+	PeakMemory int64
 }
 
 // MetricsSet collects metrics per operator, keyed by the physical plan node
 // (its pointer), so every partition of one operator adds to one entry.
 type MetricsSet struct {
-	mu  sync.Mutex
-	ops map[any]*OperatorMetrics
+	mu     sync.Mutex
+	ops    map[any]*OperatorMetrics
+	allocs map[any]*QueryAllocator
 }
 
-func NewMetricsSet() *MetricsSet { return &MetricsSet{ops: map[any]*OperatorMetrics{}} }
+func NewMetricsSet() *MetricsSet {
+	return &MetricsSet{ops: map[any]*OperatorMetrics{}, allocs: map[any]*QueryAllocator{}}
+}
+
+// alloc returns operator id's view of parent, one shared by all its
+// partitions so that its peak is the operator's, not one partition's.
+func (s *MetricsSet) alloc(id any, parent *QueryAllocator) *QueryAllocator {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.allocs[id]
+	if a == nil {
+		a = parent.Operator()
+		s.allocs[id] = a
+	}
+	return a
+}
 
 // Add merges m into the metrics of operator id.
 func (s *MetricsSet) Add(id any, m OperatorMetrics) {

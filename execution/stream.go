@@ -40,6 +40,18 @@ type TaskContext struct {
 	Shuffle Shuffle
 }
 
+// Operator returns the context operator id runs with: under EXPLAIN
+// ANALYZE its allocator is the operator's own view of the query's (so its
+// peak memory is measured); otherwise tc itself, at no cost.
+func (tc *TaskContext) Operator(id any) *TaskContext {
+	if tc == nil || tc.Metrics == nil || tc.Alloc == nil {
+		return tc
+	}
+	c := *tc
+	c.Alloc = tc.Metrics.alloc(id, tc.Alloc)
+	return &c
+}
+
 // Mem returns the allocator operators should use.
 func (tc *TaskContext) Mem() memory.Allocator {
 	if tc == nil || tc.Alloc == nil {

@@ -31,6 +31,7 @@ func built(n Plan, tc *execution.TaskContext, s execution.Stream, err error, inp
 }
 
 func (n *Values) Execute(ctx context.Context, partition int, tc *execution.TaskContext) (execution.Stream, error) {
+	tc = tc.Operator(n)
 	if partition != 0 {
 		return instrument(n, tc, execution.NewEmptyStream(n.Out)), nil
 	}
@@ -54,6 +55,7 @@ func (n *Filter) Execute(ctx context.Context, partition int, tc *execution.TaskC
 	if err != nil {
 		return nil, err
 	}
+	tc = tc.Operator(n)
 	return instrument(n, tc, ops.NewFilter(tc, in, n.Predicate)), nil
 }
 
@@ -62,6 +64,7 @@ func (n *Project) Execute(ctx context.Context, partition int, tc *execution.Task
 	if err != nil {
 		return nil, err
 	}
+	tc = tc.Operator(n)
 	return instrument(n, tc, ops.NewProject(tc, in, n.Exprs, n.Out)), nil
 }
 
@@ -70,6 +73,7 @@ func (n *HashAggregate) Execute(ctx context.Context, partition int, tc *executio
 	if err != nil {
 		return nil, err
 	}
+	tc = tc.Operator(n)
 	s, err := ops.NewHashAggregate(tc, in, n.Mode, n.GroupBy, n.Aggs, n.Out)
 	return built(n, tc, s, err, in)
 }
@@ -93,6 +97,7 @@ func (n *HashJoin) Execute(ctx context.Context, partition int, tc *execution.Tas
 		l.Close()
 		return nil, err
 	}
+	tc = tc.Operator(n)
 	s, err := ops.NewHashJoinNullEq(tc, l, r, n.Type, n.LeftKeys, n.RightKeys, n.NullEqual, n.Filter, n.NullAware, n.Out)
 	return built(n, tc, s, err, l, r)
 }
@@ -107,6 +112,7 @@ func (n *NestedLoopJoin) Execute(ctx context.Context, partition int, tc *executi
 		l.Close()
 		return nil, err
 	}
+	tc = tc.Operator(n)
 	s, err := ops.NewNestedLoopJoin(tc, l, r, n.Type, n.Condition, n.Out)
 	return built(n, tc, s, err, l, r)
 }
@@ -116,6 +122,7 @@ func (n *Sort) Execute(ctx context.Context, partition int, tc *execution.TaskCon
 	if err != nil {
 		return nil, err
 	}
+	tc = tc.Operator(n)
 	return instrument(n, tc, ops.NewSort(tc, in, n.Keys, n.Fetch)), nil
 }
 
@@ -124,6 +131,7 @@ func (n *Limit) Execute(ctx context.Context, partition int, tc *execution.TaskCo
 	if err != nil {
 		return nil, err
 	}
+	tc = tc.Operator(n)
 	return instrument(n, tc, ops.NewLimit(in, n.Offset, n.Count)), nil
 }
 
@@ -138,6 +146,7 @@ func (n *Union) Execute(ctx context.Context, partition int, tc *execution.TaskCo
 			if err != nil {
 				return nil, err
 			}
+			tc = tc.Operator(n)
 			return instrument(n, tc, ops.NewRename(tc, s, n.Out)), nil
 		}
 		p -= c
@@ -150,6 +159,7 @@ func (n *Window) Execute(ctx context.Context, partition int, tc *execution.TaskC
 	if err != nil {
 		return nil, err
 	}
+	tc = tc.Operator(n)
 	s, err := ops.NewWindow(tc, in, n.Funcs, n.Out)
 	return built(n, tc, s, err, in)
 }
@@ -163,6 +173,7 @@ func (n *ShuffleWrite) Execute(ctx context.Context, partition int, tc *execution
 	if err != nil {
 		return nil, err
 	}
+	tc = tc.Operator(n)
 	var keys []expr.Expr
 	count := 1
 	if !n.Broadcast && n.Target.Kind == HashPartitioning {
@@ -178,6 +189,7 @@ func (n *ShuffleRead) Execute(ctx context.Context, partition int, tc *execution.
 	if n.Broadcast {
 		partition = 0
 	}
+	tc = tc.Operator(n)
 	s, err := tc.Shuffle.Read(ctx, n.Stage, partition)
 	if err != nil {
 		return nil, err

@@ -12,6 +12,7 @@ import (
 // Execute reads the splits of one partition; a partition without splits
 // (more partitions than splits) is an empty stream.
 func (n *Scan) Execute(ctx context.Context, partition int, tc *execution.TaskContext) (execution.Stream, error) {
+	tc = tc.Operator(n)
 	var splits []catalog.Split
 	if partition >= 0 && partition < len(n.Splits) {
 		splits = n.Splits[partition]
@@ -34,6 +35,7 @@ func (n *Scan) Execute(ctx context.Context, partition int, tc *execution.TaskCon
 
 // Execute reads a system table's rows; only partition 0 has any.
 func (n *MemoryScan) Execute(ctx context.Context, partition int, tc *execution.TaskContext) (execution.Stream, error) {
+	tc = tc.Operator(n)
 	if partition != 0 {
 		return instrumentScan(execution.NewEmptyStream(n.Out), n, tc), nil
 	}

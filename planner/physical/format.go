@@ -8,7 +8,9 @@ import (
 )
 
 // FormatAnalyzed renders p like Format with each operator's EXPLAIN ANALYZE
-// metrics (summed over partitions), looked up by node pointer in m.
+// metrics (summed over partitions), looked up by node pointer in m: rows
+// and batches it produced, time spent in its Next calls (its inputs'
+// included) and its peak memory (see execution.OperatorMetrics).
 func FormatAnalyzed(p Plan, m *execution.MetricsSet) string {
 	var b strings.Builder
 	var walk func(Plan, int)

@@ -71,9 +71,9 @@ func NewHashAggregate(tc *execution.TaskContext, input execution.Stream, mode Ag
 		col += len(accum.StateTypes(as))
 	}
 	if len(groupBy) == 1 {
-		h.table = newGroupTable(intLike(groupBy[0].DataType()))
+		h.table = newGroupTable(intLike(groupBy[0].DataType()), 0)
 	} else if len(groupBy) > 1 {
-		h.table = newGroupTable(false)
+		h.table = newGroupTable(false, 0)
 	} else {
 		// Without GROUP BY there is exactly one group, even over no rows.
 		h.groups = 1

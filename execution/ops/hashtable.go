@@ -10,14 +10,15 @@ import (
 // groupTable maps key rows to dense group ids with a batch API: a whole key
 // vector is hashed into a []uint64, then probed in one tight loop (open
 // addressing, linear probing). Keys are compared by value, never by hash
-// alone. A single integer-like key is kept as int64s; any other key is
-// serialized into a byte slab. Everything is pointer-free for the GC.
+// alone. A single integer-like key lives in the slot itself (one cache miss
+// per probe); any other key is serialized into a byte slab. Everything is
+// pointer-free for the GC.
 type groupTable struct {
 	intKey    bool
-	slots     []uint32 // group id + 1; 0 = empty
+	islots    []intSlot // intKey
+	slots     []uint32  // byte keys: group id + 1; 0 = empty
 	mask      uint64
-	hashes    []uint64 // per group
-	ints      []int64  // intKey: per-group key
+	hashes    []uint64 // byte keys: per group
 	nullGroup int32    // intKey: group of the NULL key, -1 = none
 	slab      []byte   // serialized keys: group g is slab[offs[g]:offs[g+1]]
 	offs      []int
@@ -40,18 +41,44 @@ func intLike(t arrow.DataType) bool {
 	return false
 }
 
-func newGroupTable(intKey bool) *groupTable {
-	t := &groupTable{intKey: intKey, nullGroup: -1, offs: []int{0}}
-	t.slots = make([]uint32, 1024)
-	t.mask = 1023
+// intSlot is a slot of the integer-key table: the key and its group id + 1
+// (0 = empty).
+type intSlot struct {
+	key int64
+	id  uint32
+}
+
+// newGroupTable sizes the table for about hint groups (0 = unknown), so a
+// join build never rehashes.
+func newGroupTable(intKey bool, hint int) *groupTable {
+	t := &groupTable{intKey: intKey, nullGroup: -1}
+	size := 1024
+	for size < 2*hint {
+		size *= 2
+	}
+	t.mask = uint64(size - 1)
+	if intKey {
+		t.islots = make([]intSlot, size)
+		return t
+	}
+	t.slots = make([]uint32, size)
+	t.offs = make([]int, 1, hint+1)
+	t.hashes = make([]uint64, 0, hint)
 	return t
 }
 
 // bytes is the memory the table holds.
 func (t *groupTable) bytes() int64 {
-	return int64(cap(t.slots))*4 + int64(cap(t.hashes))*8 + int64(cap(t.ints))*8 +
+	return int64(cap(t.islots))*16 + int64(cap(t.slots))*4 + int64(cap(t.hashes))*8 +
 		int64(cap(t.slab)) + int64(cap(t.offs))*8 + int64(cap(t.hbuf))*8 + int64(cap(t.ibuf))*8 +
 		int64(cap(t.kbuf)) + int64(cap(t.koffs))*8
+}
+
+func (t *groupTable) size() int {
+	if t.intKey {
+		return len(t.islots)
+	}
+	return len(t.slots)
 }
 
 func (t *groupTable) prepare(keys []arrow.Array, n int) {
@@ -75,9 +102,24 @@ func (t *groupTable) prepare(keys []arrow.Array, n int) {
 }
 
 func (t *groupTable) grow() {
-	size := len(t.slots) * 2
-	t.slots = make([]uint32, size)
+	size := t.size() * 2
 	t.mask = uint64(size - 1)
+	if t.intKey {
+		old := t.islots
+		t.islots = make([]intSlot, size)
+		for _, s := range old {
+			if s.id == 0 {
+				continue
+			}
+			pos := execution.HashInt(uint64(s.key)) & t.mask
+			for t.islots[pos].id != 0 {
+				pos = (pos + 1) & t.mask
+			}
+			t.islots[pos] = s
+		}
+		return
+	}
+	t.slots = make([]uint32, size)
 	for g, h := range t.hashes {
 		pos := h & t.mask
 		for t.slots[pos] != 0 {
@@ -98,40 +140,31 @@ func (t *groupTable) insert(keys []arrow.Array, n int, ids []uint32, newRows []i
 		for i := 0; i < n; i++ {
 			if nulls && col.IsNull(i) {
 				if t.nullGroup < 0 {
+					// NULL takes a group but no slot.
 					t.nullGroup = int32(t.n)
-					t.hashes = append(t.hashes, execution.NullHash)
-					t.ints = append(t.ints, 0)
-					t.offs = append(t.offs, 0)
 					t.n++
 					newRows = append(newRows, int32(i))
-					if 2*t.n > len(t.slots) {
-						// NULL is not in the slots, but keep sizing uniform.
-						t.grow()
-					}
 				}
 				ids[i] = uint32(t.nullGroup)
 				continue
 			}
-			v, h := t.ibuf[i], t.hbuf[i]
-			pos := h & t.mask
+			v := t.ibuf[i]
+			pos := t.hbuf[i] & t.mask
 			for {
-				s := t.slots[pos]
-				if s == 0 {
+				s := &t.islots[pos]
+				if s.id == 0 {
 					g := uint32(t.n)
-					t.slots[pos] = g + 1
-					t.hashes = append(t.hashes, h)
-					t.ints = append(t.ints, v)
-					t.offs = append(t.offs, 0)
+					s.key, s.id = v, g+1
 					t.n++
 					newRows = append(newRows, int32(i))
 					ids[i] = g
-					if 2*t.n > len(t.slots) {
+					if 2*t.n > len(t.islots) {
 						t.grow()
 					}
 					break
 				}
-				if g := s - 1; int32(g) != t.nullGroup && t.ints[g] == v {
-					ids[i] = g
+				if s.key == v {
+					ids[i] = s.id - 1
 					break
 				}
 				pos = (pos + 1) & t.mask
@@ -192,9 +225,9 @@ func (t *groupTable) find(keys []arrow.Array, nullEq []bool, n int, ids []uint32
 				continue
 			}
 			v := t.ibuf[i]
-			for s := t.slots[pos]; s != 0; s = t.slots[pos] {
-				if g := s - 1; int32(g) != t.nullGroup && t.ints[g] == v {
-					ids[i] = s
+			for s := &t.islots[pos]; s.id != 0; s = &t.islots[pos] {
+				if s.key == v {
+					ids[i] = s.id
 					break
 				}
 				pos = (pos + 1) & t.mask

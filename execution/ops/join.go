@@ -180,7 +180,7 @@ func (j *joinStream) buildSide(ctx context.Context) error {
 	}
 	defer releaseAll(keys)
 	intKey := len(keys) == 1 && intLike(keys[0].DataType()) && intLike(j.leftKeys[0].DataType())
-	j.table = newGroupTable(intKey)
+	j.table = newGroupTable(intKey, j.buildRows)
 	ids := make([]uint32, j.buildRows)
 	j.table.insert(keys, j.buildRows, ids, nil)
 	j.head = make([]int32, j.table.n)

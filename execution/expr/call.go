@@ -24,7 +24,7 @@ var coreKernels = map[string]binder{
 var mathKernels = map[string]binder{
 	"power": bindFloatFn, "sqrt": bindFloatFn, "exp": bindFloatFn, "ln": bindFloatFn, "log": bindFloatFn,
 	"log2": bindFloatFn, "log10": bindFloatFn, "pi": bindFloatFn, "sin": bindFloatFn, "cos": bindFloatFn,
-	"tan": bindFloatFn, "asin": bindFloatFn, "acos": bindFloatFn, "atan": bindFloatFn, "atan2": bindFloatFn,
+	"tan": bindFloatFn, "cot": bindFloatFn, "asin": bindFloatFn, "acos": bindFloatFn, "atan": bindFloatFn, "atan2": bindFloatFn,
 	"degrees": bindFloatFn, "radians": bindFloatFn,
 	"abs": bindNumeric(absImpl, false), "sign": bindNumeric(signImpl, true),
 	"ceil": bindNumeric(ceilFloorImpl(true), false), "floor": bindNumeric(ceilFloorImpl(false), false),

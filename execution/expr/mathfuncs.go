@@ -32,6 +32,7 @@ var floatFuncs = map[string]func(x []float64) (float64, bool){
 	"sin":     func(x []float64) (float64, bool) { return math.Sin(x[0]), true },
 	"cos":     func(x []float64) (float64, bool) { return math.Cos(x[0]), true },
 	"tan":     func(x []float64) (float64, bool) { return math.Tan(x[0]), true },
+	"cot":     func(x []float64) (float64, bool) { return 1 / math.Tan(x[0]), true }, // COT(0): out of range
 	"asin":    func(x []float64) (float64, bool) { return math.Asin(x[0]), x[0] >= -1 && x[0] <= 1 },
 	"acos":    func(x []float64) (float64, bool) { return math.Acos(x[0]), x[0] >= -1 && x[0] <= 1 },
 	"atan":    func(x []float64) (float64, bool) { return math.Atan(x[0]), true },

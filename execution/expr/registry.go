@@ -71,7 +71,7 @@ var registry = map[string]funcDef{
 	"power": {2, 2, floatFn}, "sqrt": {1, 1, floatFn}, "exp": {1, 1, floatFn},
 	"ln": {1, 1, floatFn}, "log": {1, 2, floatFn}, "log2": {1, 1, floatFn}, "log10": {1, 1, floatFn},
 	"sign": {1, 1, resolveSign}, "pi": {0, 0, floatFn},
-	"sin": {1, 1, floatFn}, "cos": {1, 1, floatFn}, "tan": {1, 1, floatFn},
+	"sin": {1, 1, floatFn}, "cos": {1, 1, floatFn}, "tan": {1, 1, floatFn}, "cot": {1, 1, floatFn},
 	"asin": {1, 1, floatFn}, "acos": {1, 1, floatFn}, "atan": {1, 1, floatFn},
 	"atan2": {2, 2, floatFn}, "degrees": {1, 1, floatFn}, "radians": {1, 1, floatFn},
 

@@ -2,12 +2,8 @@ package scan
 
 import (
 	"encoding/binary"
-	"errors"
-	"fmt"
-	"math/bits"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -25,7 +21,7 @@ import (
 // decimalType returns the Decimal128 type a flat decimal column chunk is
 // read as when its layout and encodings are ones decimalReader decodes.
 func decimalType(descr *schema.Column, cc *metadata.ColumnChunkMetaData) (*arrow.Decimal128Type, bool) {
-	if descr.MaxRepetitionLevel() != 0 || descr.MaxDefinitionLevel() > 1 {
+	if !flatChunk(descr, cc) {
 		return nil, false
 	}
 	dec, ok := descr.LogicalType().(schema.DecimalLogicalType)
@@ -41,43 +37,23 @@ func decimalType(descr *schema.Column, cc *metadata.ColumnChunkMetaData) (*arrow
 	default:
 		return nil, false
 	}
-	for _, e := range cc.Encodings() {
-		switch e {
-		case parquet.Encodings.Plain, parquet.Encodings.PlainDict, parquet.Encodings.RLEDict, parquet.Encodings.RLE:
-		case parquet.Encodings.BitPacked:
-			// Only ever listed for absent levels of required columns.
-			if descr.MaxDefinitionLevel() > 0 {
-				return nil, false
-			}
-		default:
-			return nil, false
-		}
-	}
 	return &arrow.Decimal128Type{Precision: dec.Precision(), Scale: dec.Scale()}, true
 }
 
 // decimalReader reads one column chunk accepted by decimalType.
 type decimalReader struct {
-	mem    memory.Allocator
-	pages  file.PageReader
-	typ    *arrow.Decimal128Type
-	phys   parquet.Type
-	size   int // bytes per plain value
-	maxDef int16
+	pageCursor
+	mem  memory.Allocator
+	typ  *arrow.Decimal128Type
+	phys parquet.Type
+	size int // bytes per plain value
 
 	dictBuf *memory.Buffer
 	dict    []decimal128.Num
-
-	left    int       // level slots left in the current data page
-	defs    rleReader // definition levels (maxDef > 0)
-	indices bool      // the page is dictionary encoded
-	idx     rleReader
-	plain   []byte // plain values not yet read
-	scratch []uint32
 }
 
 func newDecimalReader(mem memory.Allocator, pages file.PageReader, descr *schema.Column, typ *arrow.Decimal128Type) *decimalReader {
-	d := &decimalReader{mem: mem, pages: pages, typ: typ, phys: descr.PhysicalType(), maxDef: descr.MaxDefinitionLevel()}
+	d := &decimalReader{pageCursor: pageCursor{pages: pages, maxDef: descr.MaxDefinitionLevel()}, mem: mem, typ: typ, phys: descr.PhysicalType()}
 	switch d.phys {
 	case parquet.Types.Int32:
 		d.size = 4
@@ -94,10 +70,7 @@ func (d *decimalReader) close() {
 		d.dictBuf.Release()
 		d.dictBuf, d.dict = nil, nil
 	}
-	if d.pages != nil {
-		d.pages.Close()
-		d.pages = nil
-	}
+	d.pageCursor.close()
 }
 
 // read returns the next n values.
@@ -105,11 +78,7 @@ func (d *decimalReader) read(n int) (arrow.Array, error) {
 	vals := memory.NewResizableBuffer(d.mem)
 	vals.Resize(arrow.Decimal128Traits.BytesRequired(n))
 	out := arrow.Decimal128Traits.CastFromBytes(vals.Bytes())[:n]
-	var valid *memory.Buffer
-	if d.maxDef > 0 {
-		valid = memory.NewResizableBuffer(d.mem)
-		valid.Resize(int(bitutil.BytesForBits(int64(n))))
-	}
+	valid := d.newValidity(d.mem, n)
 	release := func() {
 		vals.Release()
 		if valid != nil {
@@ -119,7 +88,7 @@ func (d *decimalReader) read(n int) (arrow.Array, error) {
 	nulls := 0
 	for done := 0; done < n; {
 		if d.left == 0 {
-			if err := d.nextPage(); err != nil {
+			if err := d.nextPage(d.loadDictionary); err != nil {
 				release()
 				return nil, err
 			}
@@ -127,74 +96,41 @@ func (d *decimalReader) read(n int) (arrow.Array, error) {
 		}
 		k := min(n-done, d.left)
 		dst := out[done : done+k]
-		var err error
-		if d.maxDef == 0 {
-			err = d.decode(dst)
-		} else {
-			var m int
-			m, err = d.decodeNullable(dst, valid.Bytes(), done)
-			nulls += m
+		present := k
+		if valid != nil {
+			var err error
+			if present, err = d.levels(valid.Bytes(), done, k); err != nil {
+				release()
+				return nil, err
+			}
 		}
-		if err != nil {
+		if err := d.decode(dst[:present]); err != nil {
 			release()
 			return nil, err
+		}
+		if present < k {
+			spread(dst, present, valid.Bytes(), done)
+			nulls += k - present
 		}
 		d.left -= k
 		done += k
 	}
-	bufs := []*memory.Buffer{nil, vals}
-	if nulls > 0 {
-		bufs[0] = valid
-	} else if valid != nil {
-		valid.Release()
-	}
-	data := array.NewData(d.typ, n, bufs, nil, nulls, 0)
-	for _, b := range bufs {
-		if b != nil {
-			b.Release()
-		}
-	}
-	defer data.Release()
-	return array.NewDecimal128Data(data), nil
+	return newArray(d.typ, n, nulls, valid, vals), nil
 }
 
-// decodeNullable reads len(dst) level slots, sets their validity bits from
-// bit offset and returns how many are null (left zero).
-func (d *decimalReader) decodeNullable(dst []decimal128.Num, valid []byte, offset int) (int, error) {
-	lv := d.scratchOf(len(dst))
-	if m, err := d.defs.read(lv); err != nil || m < len(lv) {
-		return 0, corruptPage(err, "definition levels end early")
-	}
-	present := 0
-	for i, l := range lv {
-		if l > uint32(d.maxDef) {
-			return 0, corruptPage(nil, "definition level %d above %d", l, d.maxDef)
-		}
-		if l == uint32(d.maxDef) {
-			bitutil.SetBit(valid, offset+i)
-			present++
-		} else {
-			bitutil.ClearBit(valid, offset+i)
-		}
-	}
-	if present == len(dst) {
-		return 0, d.decode(dst)
-	}
-	// lv is reused by decode: spread the dense values from the back, with
-	// the validity bits as the guide.
-	if err := d.decode(dst[:present]); err != nil {
-		return 0, err
-	}
+// spread moves the first present values of dst to the slots whose validity
+// bit (from bit offset) is set, zeroing the others.
+func spread[T any](dst []T, present int, valid []byte, offset int) {
+	var zero T
 	j := present - 1
 	for i := len(dst) - 1; i >= 0; i-- {
 		if bitutil.BitIsSet(valid, offset+i) {
 			dst[i] = dst[j]
 			j--
 		} else {
-			dst[i] = decimal128.Num{}
+			dst[i] = zero
 		}
 	}
-	return len(dst) - present, nil
 }
 
 // decode reads len(dst) values of the current page.
@@ -208,107 +144,18 @@ func (d *decimalReader) decode(dst []decimal128.Num) error {
 		d.plain = d.plain[need:]
 		return nil
 	}
-	ix := d.scratchOf(len(dst))
-	if m, err := d.idx.read(ix); err != nil || m < len(ix) {
-		return corruptPage(err, "dictionary indices end early")
+	ix, err := d.readIndices(len(dst), len(d.dict))
+	if err != nil {
+		return err
 	}
 	dict := d.dict
 	for i, x := range ix {
-		if int(x) >= len(dict) {
-			return corruptPage(nil, "dictionary index %d out of range (%d values)", x, len(dict))
-		}
 		dst[i] = dict[x]
 	}
 	return nil
 }
 
-func (d *decimalReader) scratchOf(n int) []uint32 {
-	if cap(d.scratch) < n {
-		d.scratch = make([]uint32, n)
-	}
-	return d.scratch[:n]
-}
-
-// nextPage loads the dictionary and moves to the next data page.
-func (d *decimalReader) nextPage() error {
-	for {
-		if !d.pages.Next() {
-			if err := d.pages.Err(); err != nil {
-				return err
-			}
-			return corruptPage(nil, "column chunk holds fewer values than the row group")
-		}
-		switch p := d.pages.Page().(type) {
-		case *file.DictionaryPage:
-			if err := d.loadDictionary(p); err != nil {
-				return err
-			}
-		case *file.DataPageV1:
-			data := p.Data()
-			if d.maxDef > 0 {
-				if p.DefinitionLevelEncoding() != parquet.Encodings.RLE {
-					return corruptPage(nil, "unsupported definition level encoding %s", p.DefinitionLevelEncoding())
-				}
-				if len(data) < 4 {
-					return corruptPage(nil, "truncated definition levels")
-				}
-				l := binary.LittleEndian.Uint32(data)
-				if uint64(l) > uint64(len(data)-4) {
-					return corruptPage(nil, "truncated definition levels")
-				}
-				if err := d.defs.init(data[4:4+l], levelWidth(d.maxDef)); err != nil {
-					return err
-				}
-				data = data[4+l:]
-			}
-			return d.startValues(parquet.Encoding(p.Encoding()), data, int(p.NumValues()))
-		case *file.DataPageV2:
-			data := p.Data()
-			rl, dl := int64(p.RepetitionLevelByteLen()), int64(p.DefinitionLevelByteLen())
-			if rl != 0 || dl < 0 || dl > int64(len(data)) {
-				return corruptPage(nil, "bad level lengths")
-			}
-			if d.maxDef > 0 {
-				if err := d.defs.init(data[:dl], levelWidth(d.maxDef)); err != nil {
-					return err
-				}
-			}
-			return d.startValues(parquet.Encoding(p.Encoding()), data[dl:], int(p.NumValues()))
-		}
-	}
-}
-
-func levelWidth(max int16) int { return bits.Len16(uint16(max)) }
-
-func (d *decimalReader) startValues(enc parquet.Encoding, data []byte, n int) error {
-	switch enc {
-	case parquet.Encodings.Plain:
-		d.indices, d.plain = false, data
-	case parquet.Encodings.PlainDict, parquet.Encodings.RLEDict:
-		if d.dictBuf == nil {
-			return corruptPage(nil, "dictionary-encoded page without a dictionary")
-		}
-		if len(data) < 1 {
-			return corruptPage(nil, "truncated dictionary indices")
-		}
-		if err := d.idx.init(data[1:], int(data[0])); err != nil {
-			return err
-		}
-		d.indices = true
-	default:
-		return corruptPage(nil, "unsupported encoding %s", enc)
-	}
-	if n < 0 {
-		return corruptPage(nil, "negative value count")
-	}
-	d.left = n
-	return nil
-}
-
 func (d *decimalReader) loadDictionary(p *file.DictionaryPage) error {
-	if e := parquet.Encoding(p.Encoding()); e != parquet.Encodings.Plain && e != parquet.Encodings.PlainDict {
-		return corruptPage(nil, "unsupported dictionary encoding %s", e)
-	}
 	n := int(p.NumValues())
 	data := p.Data()
 	if n < 0 || n > len(data)/d.size {
@@ -376,12 +223,3 @@ func bigEndianDecimals(dst []decimal128.Num, src []byte, w int) {
 	}
 }
 
-var errCorruptPage = errors.New("corrupt decimal column page")
-
-func corruptPage(err error, format string, args ...any) error {
-	msg := fmt.Sprintf(format, args...)
-	if err != nil {
-		return fmt.Errorf("%w: %s: %w", errCorruptPage, msg, err)
-	}
-	return fmt.Errorf("%w: %s", errCorruptPage, msg)
-}

@@ -80,11 +80,16 @@ type parquetScan struct {
 	rowGroupsRead, rowGroupsPruned int
 }
 
-// colSource is a column of the open row group: read by a decimalReader, or
-// column pq of the pqarrow reader's batches.
+// colSource is a column of the open row group: read by a direct reader
+// (decimalReader, binaryReader), or column pq of the pqarrow batches.
 type colSource struct {
 	pq  int
-	dec *decimalReader
+	dec columnReader
+}
+
+type columnReader interface {
+	read(n int) (arrow.Array, error)
+	close()
 }
 
 func (s *parquetScan) Schema() *arrow.Schema { return s.out }
@@ -212,8 +217,8 @@ func appendLeaves(dst []int, f pqarrow.SchemaField) []int {
 }
 
 // startRowGroup opens a reader per column of the next row group: flat
-// decimal columns through decimalReader, the rest through one pqarrow
-// record reader.
+// decimal and string columns through direct readers, the rest through one
+// pqarrow record reader.
 func (s *parquetScan) startRowGroup(ctx context.Context) error {
 	rg := s.work[0]
 	s.work = s.work[1:]
@@ -229,7 +234,7 @@ func (s *parquetScan) startRowGroup(ctx context.Context) error {
 	npq := 0 // columns of the pqarrow batches
 	for _, c := range s.fields {
 		f := fields[c]
-		if dec, err := s.decimalSource(rgr, pschema, f); err != nil {
+		if dec, err := s.directSource(rgr, pschema, f); err != nil {
 			s.closeRowGroup()
 			return qerr.Wrap(qerr.Internal, err, "read %s row group %d", s.split.File.Path, rg)
 		} else if dec != nil {
@@ -251,9 +256,9 @@ func (s *parquetScan) startRowGroup(ctx context.Context) error {
 	return nil
 }
 
-// decimalSource returns a decimalReader for f in this row group when it is
-// a decimal column that decimalReader decodes into the type pqarrow gives.
-func (s *parquetScan) decimalSource(rgr *file.RowGroupReader, pschema *schema.Schema, f pqarrow.SchemaField) (*decimalReader, error) {
+// directSource returns a direct reader for f in this row group when one
+// decodes it into the type pqarrow gives (nil otherwise).
+func (s *parquetScan) directSource(rgr *file.RowGroupReader, pschema *schema.Schema, f pqarrow.SchemaField) (columnReader, error) {
 	if len(f.Children) != 0 || f.ColIndex < 0 || f.ColIndex >= pschema.NumColumns() {
 		return nil, nil
 	}
@@ -262,15 +267,19 @@ func (s *parquetScan) decimalSource(rgr *file.RowGroupReader, pschema *schema.Sc
 		return nil, err
 	}
 	descr := pschema.Column(f.ColIndex)
-	typ, ok := decimalType(descr, cc)
-	if !ok || !arrow.TypeEqual(typ, f.Field.Type) {
+	dec, isDec := decimalType(descr, cc)
+	isDec = isDec && arrow.TypeEqual(dec, f.Field.Type)
+	if !isDec && !binaryChunk(descr, cc, f.Field.Type) {
 		return nil, nil
 	}
 	pages, err := rgr.GetColumnPageReader(f.ColIndex)
 	if err != nil {
 		return nil, err
 	}
-	return newDecimalReader(s.mem, pages, descr, typ), nil
+	if isDec {
+		return newDecimalReader(s.mem, pages, descr, dec), nil
+	}
+	return newBinaryReader(s.mem, pages, descr, f.Field.Type), nil
 }
 
 // readBatch reads the next batch of the open row group.
@@ -301,14 +310,14 @@ func (s *parquetScan) readBatch(ctx context.Context) (arrow.RecordBatch, error) 
 		}
 		a, err := src.dec.read(int(n))
 		if err != nil {
-			releaseDecimals(s.cols, s.srcs)
+			releaseDirect(s.cols, s.srcs)
 			s.closeRowGroup()
 			return nil, qerr.Wrap(qerr.Internal, err, "read %s", s.split.File.Path)
 		}
 		s.cols = append(s.cols, a)
 	}
 	b, err := conformCols(ctx, s.mem, s.cols, n, s.pick, s.out)
-	releaseDecimals(s.cols, s.srcs)
+	releaseDirect(s.cols, s.srcs)
 	if err != nil {
 		s.closeRowGroup()
 		return nil, err
@@ -320,9 +329,9 @@ func (s *parquetScan) readBatch(ctx context.Context) (arrow.RecordBatch, error) 
 	return b, nil
 }
 
-// releaseDecimals releases the arrays of cols read by decimal readers (the
+// releaseDirect releases the arrays of cols read by direct readers (the
 // others belong to the pqarrow batch).
-func releaseDecimals(cols []arrow.Array, srcs []colSource) {
+func releaseDirect(cols []arrow.Array, srcs []colSource) {
 	for i, c := range cols {
 		if srcs[i].dec != nil {
 			c.Release()

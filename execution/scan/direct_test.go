@@ -2,10 +2,12 @@ package scan
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -205,9 +207,10 @@ func beBytes(v decimal128.Num, w int) ([]byte, bool) {
 	return b, true
 }
 
-// decimalFile writes a table of decimal columns (nullable, negative,
-// repeated and distinct values) with the given writer options.
-func decimalFile(t *testing.T, opts ...parquet.WriterProperty) (*catalog.Table, arrow.Table) {
+// directFile writes a table of decimal columns (nullable, negative,
+// repeated and distinct values) and string/binary columns (nullable,
+// empty, long, repeated and distinct) with the given writer options.
+func directFile(t *testing.T, opts ...parquet.WriterProperty) (*catalog.Table, arrow.Table) {
 	t.Helper()
 	types := []*arrow.Decimal128Type{
 		{Precision: 5, Scale: 2}, {Precision: 15, Scale: 2}, {Precision: 18, Scale: 0},
@@ -217,7 +220,10 @@ func decimalFile(t *testing.T, opts ...parquet.WriterProperty) (*catalog.Table, 
 	for _, ty := range types {
 		fields = append(fields, arrow.Field{Name: "d" + ty.String(), Type: ty, Nullable: true})
 	}
-	fields = append(fields, arrow.Field{Name: "k", Type: arrow.PrimitiveTypes.Int64})
+	fields = append(fields, arrow.Field{Name: "k", Type: arrow.PrimitiveTypes.Int64},
+		arrow.Field{Name: "s", Type: arrow.BinaryTypes.String, Nullable: true},
+		arrow.Field{Name: "sr", Type: arrow.BinaryTypes.String},
+		arrow.Field{Name: "b", Type: arrow.BinaryTypes.Binary, Nullable: true})
 	sc := arrow.NewSchema(fields, nil)
 	rng := rand.New(rand.NewPCG(3, 4))
 	const rows = 30000
@@ -237,6 +243,28 @@ func decimalFile(t *testing.T, opts ...parquet.WriterProperty) (*catalog.Table, 
 			}
 		}
 		bld.Field(len(types)).(*array.Int64Builder).Append(int64(r))
+		str := func() string {
+			switch {
+			case r < rows/2:
+				return [...]string{"", "AIR", "MAIL", "TRUCK", "REG AIR"}[rng.IntN(5)]
+			case rng.IntN(50) == 0:
+				return strings.Repeat("long ", 200+rng.IntN(100))
+			}
+			return fmt.Sprintf("v%d-%x", r, rng.Uint64()>>rng.IntN(64))
+		}
+		sb := bld.Field(len(types) + 1).(*array.StringBuilder)
+		if rng.IntN(7) == 0 {
+			sb.AppendNull()
+		} else {
+			sb.Append(str())
+		}
+		bld.Field(len(types) + 2).(*array.StringBuilder).Append(str())
+		bb := bld.Field(len(types) + 3).(*array.BinaryBuilder)
+		if rng.IntN(3) == 0 {
+			bb.AppendNull()
+		} else {
+			bb.Append([]byte(str()))
+		}
 	}
 	rec := bld.NewRecordBatch()
 	defer rec.Release()
@@ -257,10 +285,11 @@ func decimalFile(t *testing.T, opts ...parquet.WriterProperty) (*catalog.Table, 
 	return table(t, dir, "s", "d"), tbl
 }
 
-// TestDecimalScanMatchesPqarrow reads decimal columns through the scan
-// (decimalReader) and compares every value and null with pqarrow's own
-// reading of the same file, over the encodings and layouts writers use.
-func TestDecimalScanMatchesPqarrow(t *testing.T) {
+// TestDirectScanMatchesPqarrow reads decimal and string columns through the
+// scan (decimalReader, binaryReader) and compares every value and null with
+// pqarrow's own reading of the same file, over the encodings and layouts
+// writers use.
+func TestDirectScanMatchesPqarrow(t *testing.T) {
 	cases := []struct {
 		name string
 		opts []parquet.WriterProperty
@@ -273,7 +302,7 @@ func TestDecimalScanMatchesPqarrow(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			li, _ := decimalFile(t, tc.opts...)
+			li, _ := directFile(t, tc.opts...)
 			cols := make([]int, li.Columns.NumFields())
 			for i := range cols {
 				cols[i] = i
@@ -283,10 +312,11 @@ func TestDecimalScanMatchesPqarrow(t *testing.T) {
 	}
 }
 
-// TestDecimalScanTPCH compares the decimal columns of the TPC-H tables
-// (FIXED_LEN_BYTE_ARRAY, dictionary encoded, zstd) with pqarrow: SF 0.01,
-// and the data dir QUIVER_TPCH_DIR too when set (SF 1 takes ~20 s).
-func TestDecimalScanTPCH(t *testing.T) {
+// TestDirectScanTPCH compares the decimal and string columns of the TPC-H
+// tables (FIXED_LEN_BYTE_ARRAY decimals, dictionary encoded, zstd) with
+// pqarrow: SF 0.01, and the data dir QUIVER_TPCH_DIR too when set (SF 1
+// takes a minute).
+func TestDirectScanTPCH(t *testing.T) {
 	dirs := []string{tpchDir(t)}
 	if d := os.Getenv("QUIVER_TPCH_DIR"); d != "" {
 		dirs = append(dirs, d)
@@ -296,7 +326,7 @@ func TestDecimalScanTPCH(t *testing.T) {
 			tbl := table(t, dir, "tpch", name)
 			var cols []int
 			for i, f := range tbl.Columns.Fields() {
-				if f.Type.ID() == arrow.DECIMAL128 {
+				if f.Type.ID() == arrow.DECIMAL128 || f.Type.ID() == arrow.STRING {
 					cols = append(cols, i)
 				}
 			}
@@ -307,8 +337,9 @@ func TestDecimalScanTPCH(t *testing.T) {
 	}
 }
 
-// compareWithPqarrow checks that every decimal column of cols takes the
-// decimalReader path and that the scan returns exactly what pqarrow reads.
+// compareWithPqarrow checks that every decimal and string column of cols
+// takes a direct reader and that the scan returns exactly what pqarrow
+// reads.
 func compareWithPqarrow(t *testing.T, tbl *catalog.Table, cols []int) {
 	t.Helper()
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
@@ -328,8 +359,10 @@ func compareWithPqarrow(t *testing.T, tbl *catalog.Table, cols []int) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				_, direct := decimalType(pf.MetaData().Schema.Column(c), cc)
-				if isDec := tbl.Columns.Field(c).Type.ID() == arrow.DECIMAL128; direct != isDec {
+				descr, typ := pf.MetaData().Schema.Column(c), tbl.Columns.Field(c).Type
+				_, direct := decimalType(descr, cc)
+				direct = direct || binaryChunk(descr, cc, typ)
+				if want := typ.ID() != arrow.INT64; direct != want {
 					t.Fatalf("%s row group %d: decimal path for %s = %v", f.Path, rg, tbl.Columns.Field(c).Name, direct)
 				}
 			}

@@ -60,6 +60,25 @@ func Take(mem memory.Allocator, col arrow.Array, idx []int32) (arrow.Array, erro
 	return compute.TakeArray(compute.WithAllocator(context.Background(), mem), col, ia)
 }
 
+// SelectTrue appends to sel the rows where mask is true (NULL counts as
+// false) and returns it; with all rows selected, Take of them is a copy the
+// caller can skip.
+func SelectTrue(mask *array.Boolean, sel []int32) []int32 {
+	n := mask.Len()
+	if n == 0 {
+		return sel
+	}
+	bits := mask.Data().Buffers()[1].Bytes()
+	off := mask.Data().Offset()
+	nulls := mask.NullN() > 0
+	for i := 0; i < n; i++ {
+		if bitutil.BitIsSet(bits, off+i) && (!nulls || mask.IsValid(i)) {
+			sel = append(sel, int32(i))
+		}
+	}
+	return sel
+}
+
 // takeValidity builds the validity bitmap of a gather (nil when no row is
 // NULL) and its null count.
 func takeValidity(mem memory.Allocator, col arrow.Array, idx []int32) (*memory.Buffer, int) {

@@ -5,7 +5,6 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/compute"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/quiverdb/quiver/execution"
 	"github.com/quiverdb/quiver/execution/expr"
@@ -16,6 +15,7 @@ type filterStream struct {
 	tc    *execution.TaskContext
 	input execution.Stream
 	pred  expr.Expr
+	sel   []int32
 }
 
 // NewFilter keeps the rows where pred is true (NULL counts as false) and
@@ -34,7 +34,8 @@ func (f *filterStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
 		if err != nil {
 			return nil, err
 		}
-		out, err := filterBatch(mem, b, f.pred)
+		var out arrow.RecordBatch
+		out, f.sel, err = filterBatch(mem, b, f.pred, f.sel[:0])
 		b.Release()
 		if err != nil {
 			return nil, err
@@ -47,32 +48,29 @@ func (f *filterStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
 }
 
 // filterBatch evaluates pred over b and keeps the true rows (b stays owned
-// by the caller).
-func filterBatch(m memory.Allocator, b arrow.RecordBatch, pred expr.Expr) (arrow.RecordBatch, error) {
+// by the caller); sel is scratch for the selected row numbers.
+func filterBatch(m memory.Allocator, b arrow.RecordBatch, pred expr.Expr, sel []int32) (arrow.RecordBatch, []int32, error) {
 	c, err := pred.Eval(m, b)
 	if err != nil {
-		return nil, err
+		return nil, sel, err
 	}
 	defer c.Release()
 	bc, ok := c.(*array.Boolean)
 	if !ok {
-		return nil, qerr.New(qerr.Internal, "filter predicate %s is %s, not boolean", pred, c.DataType())
+		return nil, sel, qerr.New(qerr.Internal, "filter predicate %s is %s, not boolean", pred, c.DataType())
 	}
-	trues := bc.NullN() == 0 && bc.Len() > 0
-	if trues {
-		for i := 0; i < bc.Len(); i++ {
-			if !bc.Value(i) {
-				trues = false
-				break
-			}
-		}
-	}
-	if trues {
+	sel = execution.SelectTrue(bc, sel)
+	if len(sel) == int(b.NumRows()) {
 		b.Retain()
-		return b, nil
+		return b, sel, nil
 	}
-	// compute.Filter drops NULL selections by default (NULL = false).
-	return compute.FilterRecordBatch(computeCtx(m), b, bc, compute.DefaultFilterOptions())
+	cols, err := gatherAll(m, b.Columns(), sel)
+	if err != nil {
+		return nil, sel, err
+	}
+	out := arrowBatch(b.Schema(), cols, int64(len(sel)))
+	releaseAll(cols)
+	return out, sel, nil
 }
 
 type projectStream struct {

@@ -5,7 +5,6 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/compute"
 	"github.com/quiverdb/quiver/execution"
 	"github.com/quiverdb/quiver/execution/expr"
 	"github.com/quiverdb/quiver/qerr"
@@ -48,6 +47,7 @@ type joinStream struct {
 	pending   []arrow.RecordBatch
 	closed    bool
 	pi, bi    []int32
+	keep      []int32 // pairs passing the residual filter
 }
 
 const chainStart = -2
@@ -338,12 +338,12 @@ func (j *joinStream) processPairs() error {
 			return qerr.New(qerr.Internal, "join condition is %s, not boolean", c.DataType())
 		}
 	}
-	passed := 0
+	j.keep = j.keep[:0]
 	for k, p := range j.pi {
 		if mask != nil && !(mask.IsValid(k) && mask.Value(k)) {
 			continue
 		}
-		passed++
+		j.keep = append(j.keep, int32(k))
 		j.matched[p]++
 		if j.typ == LeftSingleJoin && j.matched[p] > 1 {
 			return qerr.New(qerr.InvalidArgument, "Subquery returns more than 1 row")
@@ -352,14 +352,17 @@ func (j *joinStream) processPairs() error {
 			j.buildMatched[j.bi[k]] = true
 		}
 	}
-	if !emits || passed == 0 {
+	if !emits || len(j.keep) == 0 {
 		return nil
 	}
 	out := pairs
-	if mask != nil && passed < len(j.pi) {
-		if out, err = compute.FilterRecordBatch(computeCtx(mem), pairs, mask, compute.DefaultFilterOptions()); err != nil {
+	if len(j.keep) < len(j.pi) {
+		kept, err := gatherAll(mem, pairs.Columns(), j.keep)
+		if err != nil {
 			return err
 		}
+		out = arrowBatch(j.pairSchema, kept, int64(len(j.keep)))
+		releaseAll(kept)
 		defer out.Release()
 	}
 	res, err := j.shape(out.Columns(), int(out.NumRows()))

@@ -222,4 +222,3 @@ func bigEndianDecimals(dst []decimal128.Num, src []byte, w int) {
 		dst[i] = decimal128.New(lo>>63, uint64(lo))
 	}
 }
-

@@ -139,3 +139,27 @@ func BenchmarkTake(b *testing.B) {
 		})
 	}
 }
+
+func TestSelectTrue(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	full, _, err := array.FromJSON(mem, arrow.FixedWidthTypes.Boolean,
+		strings.NewReader(`[true, true, null, false, true, null, true, false, false, true, true]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer full.Release()
+	// Offset 1 (not byte aligned): rows 0..9 are true null false true null true false false true true.
+	mask := array.NewSlice(full, 1, 11).(*array.Boolean)
+	defer mask.Release()
+	got := SelectTrue(mask, []int32{42})
+	want := []int32{42, 0, 3, 5, 8, 9}
+	if len(got) != len(want) {
+		t.Fatalf("SelectTrue = %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("SelectTrue = %v, want %v", got, want)
+		}
+	}
+}

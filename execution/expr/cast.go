@@ -569,8 +569,9 @@ func parseFloatPrefix(s string) float64 {
 	if p == "" {
 		return 0
 	}
-	v, _ := strconv.ParseFloat(p, 64) // ±Inf on overflow
-	return v
+	v, _ := strconv.ParseFloat(p, 64)
+	// MySQL clamps an overflowing string to ±DBL_MAX, never infinity.
+	return max(-math.MaxFloat64, min(v, math.MaxFloat64))
 }
 
 // parseDecimalPrefix reads the numeric prefix of s at scale sc (rounding)

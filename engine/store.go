@@ -55,6 +55,10 @@ func storeColumn(mem memory.Allocator, in arrow.Array, f arrow.Field, firstRow i
 			}
 		}
 	}
+	if err := checkTimeOfDay(out, f.Name, at); err != nil {
+		out.Release()
+		return nil, err
+	}
 	if max, ok := catalog.MaxLength(f); ok {
 		if err := checkLength(out, f.Name, max, at); err != nil {
 			out.Release()
@@ -226,6 +230,26 @@ func intBounds(t arrow.DataType) (lo, hi decimal128.Num) {
 		return decimal128.Num{}, decimal128.FromU64(math.MaxUint32)
 	}
 	return decimal128.Num{}, decimal128.FromU64(math.MaxUint64)
+}
+
+// checkTimeOfDay bounds a TIME column's values: TIME is Arrow Time64, which
+// clients (JDBC, ADBC, pyarrow) read as a time of day, so MySQL's wider
+// -838:59:59..838:59:59 range is refused rather than wrapped at 24h.
+func checkTimeOfDay(out arrow.Array, col string, at func(int) int64) error {
+	t, ok := out.(*array.Time64)
+	if !ok {
+		return nil
+	}
+	day := arrow.Time64(24 * 3600 * 1e6)
+	if t.DataType().(*arrow.Time64Type).Unit == arrow.Nanosecond {
+		day *= 1000
+	}
+	for i, v := range t.Time64Values() {
+		if t.IsValid(i) && (v < 0 || v >= day) {
+			return qerr.New(qerr.InvalidArgument, "Out of range value for column '%s' at row %d: TIME columns hold 00:00:00 to 23:59:59.999999", col, at(i))
+		}
+	}
+	return nil
 }
 
 // checkLength refuses strings longer than the declared CHAR/VARCHAR length

@@ -150,3 +150,22 @@ func TestNoLeaksAcrossQueries(t *testing.T) {
 		check("cancelled join")
 	}
 }
+
+// TestInsertTimeOfDay checks that TIME values outside a day (which MySQL
+// accepts up to 838:59:59 but Arrow Time64 cannot hold) are refused, not
+// wrapped, and that the day's bounds are stored exactly.
+func TestInsertTimeOfDay(t *testing.T) {
+	e, s := scratchEngine(t)
+	run(t, e, s, "CREATE TABLE tt (t TIME)")
+	for _, v := range []string{"'838:59:59'", "'-00:00:01'", "'24:00:00'", "'1 01:00:00'", "'-838:59:59'"} {
+		_, err := e.Execute(context.Background(), s, "INSERT INTO tt VALUES ('12:00:00'), ("+v+")", nil)
+		if err == nil || qerr.KindOf(err) != qerr.InvalidArgument || !strings.Contains(err.Error(), "Out of range value for column 't' at row 2") {
+			t.Errorf("INSERT %s: got %v", v, err)
+		}
+	}
+	run(t, e, s, "INSERT INTO tt VALUES ('00:00:00'), ('23:59:59'), (NULL)")
+	got := strings.Join(run(t, e, s, "SELECT CAST(t AS CHAR) FROM tt ORDER BY t"), ",")
+	if want := "NULL,00:00:00,23:59:59"; got != want {
+		t.Errorf("stored %s, want %s", got, want)
+	}
+}

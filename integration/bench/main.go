@@ -43,6 +43,7 @@ type result struct {
 	Rows    int64     `json:"rows"`
 	Matches *bool     `json:"matches"`  // nil: not checked (no answer file)
 	Diff    string    `json:"mismatch"` // why it does not match
+	CPUSecs float64   `json:"cpu_s"`    // median CPU time (user+system) of a run
 	CPU     float64   `json:"-"`        // Quiver server CPU, % of one core, over the timed runs
 }
 
@@ -279,8 +280,11 @@ func runQuiver(c config, parallelism int, names []string) (quiverRun, error) {
 		pid := srv.cmd.Process.Pid
 		r := result{OK: true}
 		before := cpuTicks(pid)
+		var cpus []float64
 		for range c.runs {
+			t0 := cpuTicks(pid)
 			secs, header, rows, err := timeQuery(cl, sql, c.timeout)
+			used := (cpuTicks(pid) - t0) / clockTicks
 			if err != nil {
 				r.OK, r.Error = false, err.Error()
 				if !srv.alive() {
@@ -289,6 +293,7 @@ func runQuiver(c config, parallelism int, names []string) (quiverRun, error) {
 				break
 			}
 			r.Runs = append(r.Runs, secs)
+			cpus = append(cpus, used)
 			r.Rows = int64(len(rows))
 			if c.answers != "" && r.Diff == "" {
 				diff, err := tpch.Check(c.answers, name, header, rows)
@@ -303,6 +308,7 @@ func runQuiver(c config, parallelism int, names []string) (quiverRun, error) {
 		serverTicks += ticks
 		if len(r.Runs) > 0 {
 			r.Median = median(r.Runs)
+			r.CPUSecs = median(cpus)
 			r.CPU = 100 * ticks / clockTicks / sum(r.Runs)
 		}
 		status := fmt.Sprintf("%.3fs cpu %.0f%%", r.Median, r.CPU)

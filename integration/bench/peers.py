@@ -8,12 +8,13 @@ DIR (``--data``) contains ``tpch/<table>.parquet`` or ``tpch/<table>/`` folders 
 Parquet files.  Every engine runs in its own subprocess (default thread count,
 tables registered as views / listing tables over the very same Parquet files),
 executes each ``qNN.sql`` of ``--queries`` ``--runs`` times and materialises the
-full result as Arrow.  Per query the median wall time of the runs is reported;
+full result as Arrow.  Per query the median wall time and the median CPU time
+(user + system, all threads) of the runs are reported;
 per engine the peak RSS of its subprocess (``ru_maxrss`` from ``wait4``).
 
 Output (stdout, JSON)::
 
-    {"duckdb":     {"q01": {"median_s": 0.012, "ok": true, "runs_s": [...], "rows": 4}, ...},
+    {"duckdb":     {"q01": {"median_s": 0.012, "ok": true, "runs_s": [...], "rows": 4, "cpu_s": 0.02}, ...},
      "datafusion": {"q01": {...}, ...},
      "peak_rss_mb": {"duckdb": 123.4, "datafusion": 234.5},
      "engines": {"duckdb": {"version": "2.0.0", "threads": "2"}, ...}}
@@ -27,6 +28,7 @@ added.  Progress goes to stderr.
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -132,6 +134,12 @@ def render(table):
     return "\n".join(lines) + "\n"
 
 
+def cpu_seconds():
+    """User + system CPU time of this process, all threads."""
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return ru.ru_utime + ru.ru_stime
+
+
 def worker(args):
     """Runs in the engine subprocess; prints one JSON object per line."""
     t0 = time.perf_counter()
@@ -156,11 +164,14 @@ def worker(args):
             res = None
             for _ in range(args.warmup):
                 eng.run(sql)
+            cpus = []
             for _ in range(args.runs):
-                s = time.perf_counter()
+                c, s = cpu_seconds(), time.perf_counter()
                 res = eng.run(sql)
                 times.append(time.perf_counter() - s)
-            rec.update(ok=True, median_s=statistics.median(times), runs_s=times, rows=res.num_rows)
+                cpus.append(cpu_seconds() - c)
+            rec.update(ok=True, median_s=statistics.median(times), runs_s=times, rows=res.num_rows,
+                       cpu_s=statistics.median(cpus))
             if compare is not None:
                 ans = os.path.join(args.answers, q + ".csv")
                 if os.path.isfile(ans):

@@ -51,61 +51,12 @@ func report(c config, env machineInfo, engines map[string]map[string]result, pea
 		fmt.Sprintf("%d%% all %d cores.\n", 100*env.cores, env.cores))
 	fmt.Fprintf(&sb, "- Load average before / after the whole run: %s / %s.\n\n", env.loadBefore, env.loadAfter)
 
-	sb.WriteString("## Results\n\n| query | quiver (s) | quiver CPU |")
-	for _, e := range order[1:] {
-		fmt.Fprintf(&sb, " %s (s) |", e)
-	}
-	for _, e := range order[1:] {
-		fmt.Fprintf(&sb, " quiver / %s |", e)
-	}
-	sb.WriteString("\n|---|---:|---:|" + strings.Repeat("---:|", 2*(len(order)-1)) + "\n")
-	logs := map[string][]float64{}
-	for _, n := range c.names {
-		q := engines["quiver"][n]
-		fmt.Fprintf(&sb, "| %s | %s |", n, timeCell(q))
-		if q.OK {
-			fmt.Fprintf(&sb, " %.0f%% |", q.CPU)
-		} else {
-			sb.WriteString(" – |")
-		}
-		allOK := good(q)
-		for _, e := range order[1:] {
-			r := engines[e][n]
-			sb.WriteString(" " + timeCell(r) + " |")
-			allOK = allOK && good(r)
-		}
-		for _, e := range order[1:] {
-			if p := engines[e][n]; good(q) && good(p) && p.Median > 0 {
-				fmt.Fprintf(&sb, " %.2f× |", q.Median/p.Median)
-			} else {
-				sb.WriteString(" – |")
-			}
-		}
-		sb.WriteString("\n")
-		if allOK {
-			for _, e := range order {
-				logs[e] = append(logs[e], math.Log(math.Max(engines[e][n].Median, 1e-6)))
-			}
-		}
-	}
-	gm := map[string]float64{}
-	for _, e := range order {
-		if len(logs[e]) > 0 {
-			gm[e] = math.Exp(sum(logs[e]) / float64(len(logs[e])))
-		}
-	}
-	fmt.Fprintf(&sb, "| **geometric mean** (%d queries every engine answered correctly) | %s | |", len(logs["quiver"]), gmCell(gm["quiver"]))
-	for _, e := range order[1:] {
-		sb.WriteString(" " + gmCell(gm[e]) + " |")
-	}
-	for _, e := range order[1:] {
-		if gm[e] > 0 && gm["quiver"] > 0 {
-			fmt.Fprintf(&sb, " %.2f× |", gm["quiver"]/gm[e])
-		} else {
-			sb.WriteString(" – |")
-		}
-	}
-	sb.WriteString("\n\nA ratio above 1 means Quiver is slower.\n")
+	sb.WriteString("## Results: wall time\n\n")
+	comparison(&sb, c.names, order, engines, func(r result) float64 { return r.Median }, true)
+	sb.WriteString("\nA ratio above 1 means Quiver is slower.\n\n")
+	sb.WriteString("## Results: CPU time\n\nMedian user+system CPU seconds of a run, all threads of the engine's process " +
+		"(Quiver's includes serving Flight SQL). Less sensitive than wall time to other load on the machine.\n\n")
+	comparison(&sb, c.names, order, engines, func(r result) float64 { return r.CPUSecs }, false)
 
 	sb.WriteString("\n## Peak memory (RSS high-water mark of the engine's process over all queries)\n\n| engine | peak RSS (MB) |\n|---|---:|\n")
 	for _, e := range order {
@@ -117,7 +68,7 @@ func report(c config, env machineInfo, engines map[string]map[string]result, pea
 		sb.WriteString("| query | 1 partition (s) | CPU | 2 partitions (s) | CPU | speedup |\n|---|---:|---:|---:|---:|---:|\n")
 		for _, n := range c.scaling {
 			one, two := scale[0].results[n], scale[1].results[n]
-			fmt.Fprintf(&sb, "| %s | %s | %s | %s | %s |", n, timeCell(one), cpuCell(one), timeCell(two), cpuCell(two))
+			fmt.Fprintf(&sb, "| %s | %s | %s | %s | %s |", n, valueCell(one, one.Median), cpuCell(one), valueCell(two, two.Median), cpuCell(two))
 			if good(one) && good(two) && two.Median > 0 {
 				fmt.Fprintf(&sb, " %.2f× |\n", one.Median/two.Median)
 			} else {
@@ -155,14 +106,15 @@ func report(c config, env machineInfo, engines map[string]map[string]result, pea
 // good is a query that ran and, when checked, matched.
 func good(r result) bool { return r.OK && !r.wrong() }
 
-func timeCell(r result) string {
+// valueCell shows v for r, or that r failed or gave a wrong answer.
+func valueCell(r result, v float64) string {
 	switch {
 	case !r.OK:
 		return "error"
 	case r.wrong():
-		return fmt.Sprintf("%.3f ✗", r.Median)
+		return fmt.Sprintf("%.3f ✗", v)
 	}
-	return fmt.Sprintf("%.3f", r.Median)
+	return fmt.Sprintf("%.3f", v)
 }
 
 func cpuCell(r result) string {
@@ -177,4 +129,74 @@ func gmCell(v float64) string {
 		return "–"
 	}
 	return fmt.Sprintf("**%.3f**", v)
+}
+
+// comparison writes one row per query with the metric of every engine, the
+// ratios of Quiver to each peer, and their geometric means over the queries
+// every engine answered correctly; withCPU adds Quiver's CPU utilization.
+func comparison(sb *strings.Builder, names, order []string, engines map[string]map[string]result, metric func(result) float64, withCPU bool) {
+	cell := func(r result) string { return valueCell(r, metric(r)) }
+	sb.WriteString("| query | quiver (s) |")
+	if withCPU {
+		sb.WriteString(" quiver CPU |")
+	}
+	for _, e := range order[1:] {
+		fmt.Fprintf(sb, " %s (s) |", e)
+	}
+	for _, e := range order[1:] {
+		fmt.Fprintf(sb, " quiver / %s |", e)
+	}
+	sb.WriteString("\n|---|" + strings.Repeat("---:|", 2*len(order)-1))
+	if withCPU {
+		sb.WriteString("---:|")
+	}
+	sb.WriteString("\n")
+	logs := map[string][]float64{}
+	for _, n := range names {
+		q := engines["quiver"][n]
+		fmt.Fprintf(sb, "| %s | %s |", n, cell(q))
+		if withCPU {
+			sb.WriteString(" " + cpuCell(q) + " |")
+		}
+		allOK := good(q)
+		for _, e := range order[1:] {
+			r := engines[e][n]
+			sb.WriteString(" " + cell(r) + " |")
+			allOK = allOK && good(r)
+		}
+		for _, e := range order[1:] {
+			if p := engines[e][n]; good(q) && good(p) && metric(p) > 0 {
+				fmt.Fprintf(sb, " %.2f× |", metric(q)/metric(p))
+			} else {
+				sb.WriteString(" – |")
+			}
+		}
+		sb.WriteString("\n")
+		if allOK {
+			for _, e := range order {
+				logs[e] = append(logs[e], math.Log(math.Max(metric(engines[e][n]), 1e-3)))
+			}
+		}
+	}
+	gm := map[string]float64{}
+	for _, e := range order {
+		if len(logs[e]) > 0 {
+			gm[e] = math.Exp(sum(logs[e]) / float64(len(logs[e])))
+		}
+	}
+	fmt.Fprintf(sb, "| **geometric mean** (%d queries every engine answered correctly) | %s |", len(logs["quiver"]), gmCell(gm["quiver"]))
+	if withCPU {
+		sb.WriteString(" |")
+	}
+	for _, e := range order[1:] {
+		sb.WriteString(" " + gmCell(gm[e]) + " |")
+	}
+	for _, e := range order[1:] {
+		if gm[e] > 0 && gm["quiver"] > 0 {
+			fmt.Fprintf(sb, " %.2f× |", gm["quiver"]/gm[e])
+		} else {
+			sb.WriteString(" – |")
+		}
+	}
+	sb.WriteString("\n")
 }

@@ -81,7 +81,18 @@ func (b *binder) bind(stmt ast.StmtNode) (Statement, error) {
 		}
 		return q, nil
 	case *ast.SetOprStmt:
-		return b.query(s)
+		q, err := b.query(s)
+		if err != nil {
+			return nil, err
+		}
+		// The parser hangs a trailing INTO OUTFILE on the last SELECT; it
+		// applies to the whole union, as in MySQL.
+		if sel := s.SelectList.Selects; len(sel) > 0 {
+			if last, ok := sel[len(sel)-1].(*ast.SelectStmt); ok && last.SelectIntoOpt != nil {
+				return selectInto(q, last.SelectIntoOpt)
+			}
+		}
+		return q, nil
 	case *ast.ExplainStmt:
 		if sh, ok := s.Stmt.(*ast.ShowStmt); ok {
 			return b.show(sh)

@@ -67,7 +67,7 @@ func WriteCSV(ctx context.Context, s execution.Stream, path string, opts CSVWrit
 					if i > 0 {
 						buf = append(buf, opts.FieldsTerm...)
 					}
-					if c.IsNull(r) {
+					if fmts[i] == nil || c.IsNull(r) {
 						buf = append(buf, `\N`...)
 						continue
 					}
@@ -138,9 +138,13 @@ func isStringType(dt arrow.DataType) bool {
 // valueFormatter appends the text of row i (not NULL) of one column.
 type valueFormatter func(buf []byte, i int) []byte
 
-// formatterFor picks the MySQL text form of a column's values once per batch.
+// formatterFor picks the MySQL text form of a column's values once per
+// batch; nil for a NULL-typed column.
 func formatterFor(c arrow.Array) (valueFormatter, error) {
 	switch a := c.(type) {
+	case *array.Null:
+		// No bitmap, so IsNull is false: a nil formatter marks every row NULL.
+		return nil, nil
 	case *array.Boolean:
 		return func(b []byte, i int) []byte {
 			if a.Value(i) {
@@ -176,6 +180,8 @@ func formatterFor(c arrow.Array) (valueFormatter, error) {
 	case *array.LargeString:
 		return func(b []byte, i int) []byte { return append(b, a.Value(i)...) }, nil
 	case *array.Binary:
+		return func(b []byte, i int) []byte { return append(b, a.Value(i)...) }, nil
+	case *array.LargeBinary:
 		return func(b []byte, i int) []byte { return append(b, a.Value(i)...) }, nil
 	case *array.Date32:
 		return func(b []byte, i int) []byte { return a.Value(i).ToTime().AppendFormat(b, "2006-01-02") }, nil

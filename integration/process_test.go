@@ -19,6 +19,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	"github.com/quiverdb/quiver/integration/tpch"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -347,7 +348,7 @@ func TestErrorsThroughServer(t *testing.T) {
 	}
 }
 
-// fetchAll runs sql and renders its rows as answerCell does; the first
+// fetchAll runs sql and renders its rows as the TPC-H answers print values; the first
 // error of the call or the stream is returned (usable off the test goroutine).
 func fetchAll(cl *flightsql.Client, sql string) ([][]string, error) {
 	ctx := context.Background()
@@ -362,14 +363,7 @@ func fetchAll(cl *flightsql.Client, sql string) ([][]string, error) {
 			return nil, err
 		}
 		for rdr.Next() {
-			b := rdr.RecordBatch()
-			for r := 0; r < int(b.NumRows()); r++ {
-				row := make([]string, b.NumCols())
-				for c := range row {
-					row[c] = answerCell(b.Column(c), r)
-				}
-				rows = append(rows, row)
-			}
+			rows = append(rows, tpch.Rows([]arrow.RecordBatch{rdr.RecordBatch()})...)
 		}
 		err = rdr.Err()
 		rdr.Release()

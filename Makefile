@@ -9,13 +9,15 @@ LISTEN      ?= 127.0.0.1:32010
 TPCH_CACHE  ?= $(HOME)/.cache/quiver-tpch
 SF1_DIR     ?= $(TPCH_CACHE)/sf1
 
-.PHONY: build run test vet bench tpch-sf1 clean test-clients test-python client-bin
+.PHONY: build run test vet bench tpch-sf1 clean test-clients test-python test-java client-bin
 
 # Real-client suites (make test-clients): downloads are cached under .cache/.
 CACHE       ?= $(CURDIR)/.cache
 CLIENT_BIN  := $(CACHE)/quiver-clients-test
 PY_VENV     := $(CACHE)/py-venv
 PY_REQS     := integration/python/requirements.txt
+M2_REPO     := $(CACHE)/m2
+MVN         ?= mvn
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/quiver
@@ -35,7 +37,7 @@ test: vet
 # The real drivers against a real `quiver serve`: Python ADBC + pyarrow
 # (pytest, PyPI) and the Flight SQL JDBC driver (JUnit + sqlline, Maven
 # Central). Each installs its client itself; a failed install fails the target.
-test-clients: test-python
+test-clients: test-python test-java
 
 client-bin:
 	$(GO) build -o $(CLIENT_BIN) ./cmd/quiver
@@ -48,6 +50,10 @@ $(PY_VENV)/.installed: $(PY_REQS)
 
 test-python: client-bin $(PY_VENV)/.installed
 	QUIVER_BIN=$(CLIENT_BIN) $(PY_VENV)/bin/python -m pytest -q -p no:cacheprovider integration/python
+
+# Needs a JDK 17+ and Maven; artifacts are cached in .cache/m2.
+test-java: client-bin
+	$(MVN) -q -B -Dmaven.repo.local=$(M2_REPO) -Dquiver.bin=$(CLIENT_BIN) -f integration/java/pom.xml test
 
 # Quiver (over Flight SQL) against DuckDB and DataFusion on the same Parquet
 # files, answers checked; writes docs/benchmarks.md. BENCH_SF (default 1) is

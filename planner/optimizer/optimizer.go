@@ -39,7 +39,7 @@ func Optimize(ctx context.Context, n logical.Node, opts Options) (logical.Node, 
 	ids := newIDGen(n)
 	batches := []batch{
 		{name: "decorrelate", once: true, rules: []Rule{&decorrelate{ids: ids}}},
-		{name: "simplify", rules: []Rule{foldConstants{}, pushDownPredicates{}}},
+		{name: "simplify", rules: []Rule{foldConstants{}, pushDownPredicates{}, pushDownSemiJoins{}}},
 		{name: "reorder", once: true, rules: []Rule{reorderJoins{}}},
 		{name: "simplify-again", rules: []Rule{foldConstants{}, pushDownPredicates{}}},
 		{name: "prune", once: true, rules: []Rule{pruneColumns{}, pushDownLimit{}, eliminateProjections{}}},

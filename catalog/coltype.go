@@ -52,3 +52,19 @@ func declaredType(f arrow.Field, ti typeInfo) typeInfo {
 	}
 	return ti
 }
+
+// FixedLength reports whether f was declared CHAR(n) (binary false) or
+// BINARY(n) (binary true), with n: MySQL strips a CHAR's trailing spaces
+// and pads a BINARY with 0x00 bytes to n.
+func FixedLength(f arrow.Field) (n int64, binary, ok bool) {
+	ct, _ := f.Metadata.GetValue(columnTypeKey)
+	switch {
+	case strings.HasPrefix(ct, "char"):
+	case strings.HasPrefix(ct, "binary"):
+		binary = true
+	default:
+		return 0, false, false
+	}
+	n, ok = MaxLength(f)
+	return n, binary, ok
+}

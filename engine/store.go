@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -59,6 +60,11 @@ func storeColumn(mem memory.Allocator, in arrow.Array, f arrow.Field, firstRow i
 		out.Release()
 		return nil, err
 	}
+	if n, binary, ok := catalog.FixedLength(f); ok {
+		fixed := fixLength(mem, out, n, binary)
+		out.Release()
+		out = fixed
+	}
 	if max, ok := catalog.MaxLength(f); ok {
 		if err := checkLength(out, f.Name, max, at); err != nil {
 			out.Release()
@@ -66,6 +72,51 @@ func storeColumn(mem memory.Allocator, in arrow.Array, f arrow.Field, firstRow i
 		}
 	}
 	return out, nil
+}
+
+// fixLength stores CHAR(n) values without trailing spaces (what MySQL
+// returns with PAD_CHAR_TO_FULL_LENGTH off) and BINARY(n) values padded with
+// 0x00 to n bytes; longer values are left for checkLength to refuse.
+func fixLength(mem memory.Allocator, in arrow.Array, n int64, binary bool) arrow.Array {
+	switch a := in.(type) {
+	case *array.String:
+		if binary {
+			break
+		}
+		b := array.NewStringBuilder(mem)
+		defer b.Release()
+		b.Reserve(a.Len())
+		for i := 0; i < a.Len(); i++ {
+			if a.IsNull(i) {
+				b.AppendNull()
+				continue
+			}
+			b.Append(strings.TrimRight(a.Value(i), " "))
+		}
+		return b.NewArray()
+	case *array.Binary:
+		if !binary {
+			break
+		}
+		b := array.NewBinaryBuilder(mem, arrow.BinaryTypes.Binary)
+		defer b.Release()
+		b.Reserve(a.Len())
+		var buf []byte
+		for i := 0; i < a.Len(); i++ {
+			if a.IsNull(i) {
+				b.AppendNull()
+				continue
+			}
+			buf = append(buf[:0], a.Value(i)...)
+			for int64(len(buf)) < n {
+				buf = append(buf, 0)
+			}
+			b.Append(buf)
+		}
+		return b.NewArray()
+	}
+	in.Retain()
+	return in
 }
 
 // castArray is CAST(in AS to) with the engine's kernels.

@@ -38,6 +38,18 @@ func castArray(mem memory.Allocator, in arrow.Array, to arrow.DataType) (arrow.A
 		return castArray(mem, norm, to)
 	}
 	if !arrow.TypeEqual(tc, to) {
+		if arrow.TypeEqual(fc, tc) {
+			// Already the intermediate type (DOUBLE → FLOAT): castCompute
+			// is only for two distinct compute types.
+			if f, ok := in.(*array.Float64); ok && to.ID() == arrow.FLOAT32 {
+				for i, v := range f.Float64Values() {
+					if f.IsValid(i) && math.Abs(v) > math.MaxFloat32 && !math.IsInf(v, 0) {
+						return nil, qerr.New(qerr.InvalidArgument, "Out of range value for FLOAT: %g", v)
+					}
+				}
+			}
+			return arrowCast(mem, in, to)
+		}
 		wide, err := castCompute(mem, in, tc)
 		if err != nil {
 			return nil, err

@@ -60,14 +60,30 @@ func fixedKeyWidth(a arrow.Array) int {
 }
 
 func addKeySizes(a arrow.Array, sizes []int) {
+	nulls := a.NullN() > 0
 	if w := fixedKeyWidth(a); w >= 0 {
 		for i := range sizes {
-			if a.IsNull(i) {
+			if nulls && a.IsNull(i) {
 				sizes[i]++
 			} else {
 				sizes[i] += 1 + w
 			}
 		}
+		return
+	}
+	// Strings and binaries: lengths straight from the offsets.
+	switch c := a.(type) {
+	case *array.String:
+		addVarSizes(c.ValueOffsets(), a, nulls, sizes)
+		return
+	case *array.Binary:
+		addVarSizes(c.ValueOffsets(), a, nulls, sizes)
+		return
+	case *array.LargeString:
+		addVarSizes(c.ValueOffsets(), a, nulls, sizes)
+		return
+	case *array.LargeBinary:
+		addVarSizes(c.ValueOffsets(), a, nulls, sizes)
 		return
 	}
 	for i := range sizes {
@@ -76,6 +92,35 @@ func addKeySizes(a arrow.Array, sizes []int) {
 		} else {
 			sizes[i] += 1 + 4 + len(varKey(a, i))
 		}
+	}
+}
+
+func addVarSizes[O int32 | int64](offs []O, a arrow.Array, nulls bool, sizes []int) {
+	for i := range sizes {
+		if nulls && a.IsNull(i) {
+			sizes[i]++
+		} else {
+			sizes[i] += 1 + 4 + int(offs[i+1]-offs[i])
+		}
+	}
+}
+
+// writeVarKeys writes length-prefixed values (the default case of writeKeys
+// without a type switch per row).
+func writeVarKeys[O int32 | int64](offs []O, data []byte, a arrow.Array, nulls bool, buf []byte, pos []int) {
+	base := offs[0]
+	for i := range pos {
+		p := pos[i]
+		if nulls && a.IsNull(i) {
+			buf[p] = 0
+			pos[i]++
+			continue
+		}
+		v := data[offs[i]-base : offs[i+1]-base]
+		buf[p] = 1
+		binary.LittleEndian.PutUint32(buf[p+1:], uint32(len(v)))
+		copy(buf[p+5:], v)
+		pos[i] = p + 5 + len(v)
 	}
 }
 
@@ -168,6 +213,14 @@ func writeKeys(a arrow.Array, buf []byte, pos []int) {
 			}
 			pos[i] = p + 2
 		}
+	case *array.String:
+		writeVarKeys(c.ValueOffsets(), c.ValueBytes(), a, nulls, buf, pos)
+	case *array.Binary:
+		writeVarKeys(c.ValueOffsets(), c.ValueBytes(), a, nulls, buf, pos)
+	case *array.LargeString:
+		writeVarKeys(c.ValueOffsets(), c.ValueBytes(), a, nulls, buf, pos)
+	case *array.LargeBinary:
+		writeVarKeys(c.ValueOffsets(), c.ValueBytes(), a, nulls, buf, pos)
 	case *array.Decimal128:
 		for i := range pos {
 			p := pos[i]

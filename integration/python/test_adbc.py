@@ -207,8 +207,8 @@ def test_cancel(private_server):
         conn.close()
 
 
-@pytest.mark.xfail(reason="execution: the nested-loop join does not check cancellation inside its loop, so a "
-                          "cancelled cross join keeps a core busy until it completes", strict=True)
+@pytest.mark.xfail(reason="execution: a cancelled cross join (nested-loop join) often keeps a core busy for "
+                          "seconds after the cancel; not strict because it sometimes stops in time", strict=False)
 def test_cancel_stops_server_work(private_server):
     """After a cancel the server stops working on the query within about a second."""
     conn = flight_sql.connect(private_server.uri, autocommit=True)
@@ -225,7 +225,6 @@ def test_cancel_stops_server_work(private_server):
         conn.close()
 
 
-@pytest.mark.xfail(reason="CommandStatementIngest (bulk ingest over DoPut) is not implemented yet", strict=True)
 def test_ingest_create_append_replace(conn):
     data = pa.table({
         "id": pa.array([1, 2, 3], pa.int64()),
@@ -235,7 +234,12 @@ def test_ingest_create_append_replace(conn):
         "ok": pa.array([True, False, None], pa.bool_()),
     })
     with conn.cursor() as cur:
-        assert cur.adbc_ingest("py_ingest", data, mode="create", db_schema_name="test") == 3
+        try:
+            n = cur.adbc_ingest("py_ingest", data, mode="create", db_schema_name="test")
+        except adbc_driver_manager.NotSupportedError as e:
+            # Only "the server has no ingest" is expected; anything else fails.
+            pytest.xfail(f"CommandStatementIngest not implemented by this server: {e}")
+        assert n == 3
         cur.execute("SELECT id, name, amount, day, ok FROM test.py_ingest ORDER BY id")
         assert cur.fetch_arrow_table().to_pylist() == data.to_pylist()
         with pytest.raises(adbc_driver_manager.Error):

@@ -13,7 +13,13 @@ import pytest
 
 from conftest import quiver_bin, start_server
 
-PENDING = "server: --users/--tls-cert/--tls-key and `quiver user add` are not landed yet"
+def require_flags(tmp: Path, *flags: str) -> None:
+    """xfail (not skip) while the server binary lacks the security flags of
+    DESIGN.md; once they exist the test must pass."""
+    out = subprocess.run([quiver_bin(tmp), "serve", "--help"], capture_output=True, text=True)
+    missing = [f for f in flags if f"-{f.lstrip('-')}" not in out.stdout + out.stderr]
+    if missing:
+        pytest.xfail(f"quiver serve has no {', '.join(missing)} yet")
 
 
 @pytest.fixture()
@@ -44,8 +50,8 @@ def query_one(conn, sql="SELECT COUNT(*) FROM region"):
         return cur.fetchone()
 
 
-@pytest.mark.xfail(reason=PENDING, strict=True)
 def test_basic_auth(tmp):
+    require_flags(tmp, "--users")
     users = tmp / "users"
     add_user(tmp, users, "alice", "s3cret")
     add_user(tmp, users, "reader", "r3ad", "--read-only")
@@ -72,8 +78,8 @@ def test_basic_auth(tmp):
         srv.proc.wait()
 
 
-@pytest.mark.xfail(reason=PENDING, strict=True)
 def test_tls(tmp):
+    require_flags(tmp, "--tls-cert", "--tls-key")
     cert, key = self_signed(tmp)
     srv = start_server(tmp, "--tls-cert", str(cert), "--tls-key", str(key))
     try:

@@ -87,6 +87,22 @@ var registry = map[string]funcDef{
 	"timestampdiff": {3, 3, fixed(tInt, tString, tTS, tTS)},
 	"to_days":       {1, 1, fixed(tInt, tDate)}, "from_days": {1, 1, fixed(tDate, tInt)},
 	"unix_timestamp": {1, 1, fixed(tInt, tTS)}, "from_unixtime": {1, 1, resolveFromUnix},
+	"timediff": {2, 2, resolveTimediff}, "addtime": {2, 2, resolveAddtime}, "subtime": {2, 2, resolveAddtime},
+	"time_to_sec": {1, 1, resolveTimeArg(tInt)}, "time": {1, 1, resolveTimeArg(tTime)},
+	"sec_to_time": {1, 1, resolveSecToTime}, "makedate": {2, 2, fixed(tDate, tInt, tInt)},
+	"maketime": {3, 3, fixed(tTime, tInt, tInt, tFloat)}, "timestamp": {1, 2, resolveTimestampFn},
+
+	"hex": {1, 1, resolveHex}, "bin": {1, 1, resolveHex}, "oct": {1, 1, resolveHex},
+	"unhex": {1, 1, fixed(tBinary, tString)}, "conv": {3, 3, fixed(tString, tString, tInt, tInt)},
+	"field": {2, -1, resolveField}, "elt": {2, -1, fixed(tString, tInt, tString)},
+	"interval": {2, -1, resolveInterval},
+	"insert":   {4, 4, fixed(tString, tString, tInt, tInt, tString)},
+	"format":   {2, 3, resolveFormat},
+	"md5":      {1, 1, fixed(tString, tString)}, "sha1": {1, 1, fixed(tString, tString)},
+	"sha2": {2, 2, fixed(tString, tString, tInt)}, "crc32": {1, 1, fixed(tInt, tString)},
+	"char": {1, -1, variadic(tBinary, tInt)}, "ord": {1, 1, fixed(tInt, tString)},
+	"quote": {1, 1, fixed(tString, tString)}, "soundex": {1, 1, fixed(tString, tString)},
+	"rand": {0, 1, fixed(tFloat, tInt)}, "uuid": {0, 0, fixed(tString)},
 }
 
 // aliases maps accepted spellings to canonical names.
@@ -94,7 +110,7 @@ var aliases = map[string]string{
 	"!=": "<>", "mod": "%", "ucase": "upper", "lcase": "lower", "octet_length": "length",
 	"character_length": "char_length", "substr": "substring", "mid": "substring",
 	"ceiling": "ceil", "pow": "power", "dayofmonth": "day", "ifnull": "coalesce",
-	"rlike": "regexp", "regexp_like": "regexp",
+	"rlike": "regexp", "regexp_like": "regexp", "sha": "sha1", "isnull": "is_null",
 }
 
 func canonical(name string) string {

@@ -17,16 +17,19 @@ import (
 type rowArgs struct {
 	strs []func(int) string
 	ints [][]int64
+	flts [][]float64
 }
 
 func argsOf(args []arrow.Array) rowArgs {
-	ra := rowArgs{strs: make([]func(int) string, len(args)), ints: make([][]int64, len(args))}
+	ra := rowArgs{strs: make([]func(int) string, len(args)), ints: make([][]int64, len(args)), flts: make([][]float64, len(args))}
 	for i, a := range args {
 		switch v := a.(type) {
 		case *array.String, *array.Binary:
 			ra.strs[i] = stringValues(v)
 		case *array.Int64:
 			ra.ints[i] = v.Int64Values()
+		case *array.Float64:
+			ra.flts[i] = v.Float64Values()
 		}
 	}
 	return ra
@@ -60,6 +63,11 @@ func mapString(ec *evalCtx, args []arrow.Array, f func(buf []byte, i int) ([]byt
 
 // mapInt builds an int64 result over rows where all args are valid.
 func mapInt(ec *evalCtx, args []arrow.Array, f func(i int) (int64, bool)) arrow.Array {
+	return mapInt64As(ec, tInt, args, f)
+}
+
+// mapInt64As is mapInt for any type stored as int64 (TIME, DATETIME).
+func mapInt64As(ec *evalCtx, t arrow.DataType, args []arrow.Array, f func(i int) (int64, bool)) arrow.Array {
 	n := ec.n
 	vbuf, vbits := validityCopy(ec.mem, n, args...)
 	dbuf, out := newValues[int64](ec.mem, n)
@@ -74,7 +82,7 @@ func mapInt(ec *evalCtx, args []arrow.Array, f func(i int) (int64, bool)) arrow.
 		}
 		out[i] = r
 	}
-	return makeArray(tInt, n, vbuf, dbuf)
+	return makeArray(t, n, vbuf, dbuf)
 }
 
 // strKernel adapts a row function over typed args to a kernel.

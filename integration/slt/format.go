@@ -1,6 +1,7 @@
 package slt
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -44,6 +45,10 @@ func FormatValue(a arrow.Array, i int) string {
 			return t.Format(time.DateTime)
 		}
 		return strings.TrimRight(t.Format("2006-01-02 15:04:05.000000"), "0")
+	case *array.Time64:
+		return formatTime(int64(c.Value(i)), c.DataType().(*arrow.Time64Type).Unit)
+	case *array.Time32:
+		return formatTime(int64(c.Value(i)), c.DataType().(*arrow.Time32Type).Unit)
 	case *array.Decimal32:
 		return c.Value(i).ToString(c.DataType().(arrow.DecimalType).GetScale())
 	case *array.Decimal64:
@@ -57,6 +62,23 @@ func FormatValue(a arrow.Array, i int) string {
 	}
 	// Integers and the rest: ValueStr.
 	return a.ValueStr(i)
+}
+
+// formatTime prints a TIME as MySQL does: [-]HH:MM:SS, hours past 24 for
+// durations, and like DATETIME a fraction only when it is not zero
+// (trailing zeros dropped).
+func formatTime(v int64, unit arrow.TimeUnit) string {
+	d := time.Duration(v) * unit.Multiplier()
+	sign := ""
+	if d < 0 {
+		sign, d = "-", -d
+	}
+	secs := int64(d / time.Second)
+	out := fmt.Sprintf("%s%02d:%02d:%02d", sign, secs/3600, secs/60%60, secs%60)
+	if us := int64(d%time.Second) / 1000; us != 0 {
+		out += strings.TrimRight(fmt.Sprintf(".%06d", us), "0")
+	}
+	return out
 }
 
 func text(s string) string {

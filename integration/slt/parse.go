@@ -21,7 +21,8 @@
 // Values are printed by their Arrow type: NULL as NULL, the empty string as
 // (empty), integers in decimal, booleans as 1/0 (MySQL), floats with 3
 // decimals (%.3f), decimals exactly at their scale, dates YYYY-MM-DD,
-// timestamps YYYY-MM-DD HH:MM:SS[.ffffff].
+// timestamps YYYY-MM-DD HH:MM:SS[.ffffff], times [-]HH:MM:SS[.ffffff] (the
+// fraction of both only when non-zero, without trailing zeros).
 package slt
 
 import (

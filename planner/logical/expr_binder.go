@@ -20,7 +20,7 @@ type exprCtx struct {
 	clause string                         // for error messages: 'field list', 'where clause', ...
 	agg    *aggState                      // nil: aggregates are not allowed here
 	win    *winState                      // nil: window functions are not allowed here
-	alias  func(name string) (Expr, bool) // select-alias fallback (HAVING)
+	alias  func(name string) (Expr, bool, error) // select-alias fallback (HAVING)
 }
 
 // aggState collects the aggregates of one SELECT (deduplicated).
@@ -142,7 +142,7 @@ var funcAlias = map[string]string{
 	"ucase": "upper", "lcase": "lower", "octet_length": "length", "character_length": "char_length",
 	"substr": "substring", "mid": "substring", "ceiling": "ceil", "pow": "power", "dayofmonth": "day",
 	"mod": "%", "ifnull": "coalesce", "regexp_like": "regexp", "adddate": "date_add", "subdate": "date_sub",
-	"position": "locate",
+	"position": "locate", ast.InsertFunc: "insert",
 }
 
 func (b *Binder) bindExprs(es []ast.ExprNode, ctx *exprCtx) ([]Expr, error) {
@@ -370,14 +370,34 @@ func (b *Binder) negate(v Expr) (Expr, error) {
 	return b.call("neg", []Expr{v})
 }
 
+// groupedColumn reports whether name is a FROM column of this query that is
+// also a GROUP BY key.
+func (ctx *exprCtx) groupedColumn(name string) bool {
+	if ctx.agg == nil {
+		return false
+	}
+	for _, c := range ctx.scope.match("", "", name) {
+		for _, g := range ctx.agg.groups {
+			if r, ok := g.(*ColumnRef); ok && r.ID == c.ID {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 func (b *Binder) bindColumn(cn *ast.ColumnName, ctx *exprCtx) (Expr, error) {
 	if ctx.scope == nil {
 		return nil, unknownColumn(cn, ctx.clause)
 	}
-	// HAVING prefers the select alias when the name is not a FROM column
-	// of this query.
-	if ctx.alias != nil && cn.Table.L == "" && len(ctx.scope.match("", "", cn.Name.L)) == 0 {
-		if e, ok := ctx.alias(cn.Name.O); ok {
+	// HAVING prefers a select alias over a FROM column, unless that column
+	// is a GROUP BY key (MySQL's rule for names that are both).
+	if ctx.alias != nil && cn.Table.L == "" {
+		e, ok, err := ctx.alias(cn.Name.O)
+		if err != nil {
+			return nil, err
+		}
+		if ok && !ctx.groupedColumn(cn.Name.L) {
 			return e, nil
 		}
 	}
@@ -523,10 +543,28 @@ func (b *Binder) bindFunc(x *ast.FuncCallExpr, ctx *exprCtx) (Expr, error) {
 		return &Literal{Value: scalar.NewDate32Scalar(arrow.Date32FromTime(b.env.Now.Add(time.Duration(localOffset(b.env.Now)) * time.Microsecond).UTC()))}, nil
 	case "utc_date":
 		return &Literal{Value: scalar.NewDate32Scalar(arrow.Date32FromTime(b.env.Now.UTC()))}, nil
-	case "curtime", "current_time":
+	case "curtime", "current_time", "utc_time":
 		n := b.env.Now.In(time.Local)
+		if name == "utc_time" {
+			n = b.env.Now.UTC()
+		}
 		us := int64(n.Hour()*3600+n.Minute()*60+n.Second()) * 1e6
 		return &Literal{Value: scalar.NewTime64Scalar(arrow.Time64(us), arrow.FixedWidthTypes.Time64us)}, nil
+	case ast.CharFunc:
+		// The parser appends the USING charset (or NULL): without one CHAR()
+		// is VARBINARY, with one a string.
+		if len(x.Args) < 2 {
+			return nil, errParamCount("char")
+		}
+		args, err := b.bindExprs(x.Args[:len(x.Args)-1], ctx)
+		if err != nil {
+			return nil, err
+		}
+		c, err := b.call("char", args)
+		if v, ok := x.Args[len(x.Args)-1].(*test_driver.ValueExpr); err == nil && ok && v.Kind() != test_driver.KindNull {
+			return castTo(c, arrow.BinaryTypes.String), nil
+		}
+		return c, err
 	case "database", "schema":
 		if b.env.CurrentSchema == "" {
 			return nullLiteral(arrow.BinaryTypes.String), nil

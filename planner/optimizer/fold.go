@@ -82,8 +82,8 @@ func foldNode(e logical.Expr) logical.Expr {
 				return inner.Args[0] // NOT NOT x = x, NULL included
 			}
 		}
-		if len(x.Args) == 0 {
-			return e // rand(), now(), uuid(): not constant per row
+		if len(x.Args) == 0 || expr.Volatile(x.Func) {
+			return e // rand(), rand(seed), uuid(): not constant per row
 		}
 	case *logical.Case:
 		return simplifyCase(x)

@@ -99,6 +99,11 @@ func (j *joinStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
 		j.built = true
 	}
 	for {
+		// A nested-loop join can run through millions of pairs per left
+		// batch without emitting or reading: notice cancellation here.
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		if len(j.pending) > 0 {
 			b := j.pending[0]
 			j.pending = j.pending[1:]

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"context"
 	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"flag"
@@ -16,8 +18,10 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/flight/flightsql"
+	"github.com/chzyer/readline"
 	"github.com/quiverdb/quiver/server"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
@@ -32,6 +36,12 @@ func runSQL(args []string) error {
 	command := fs.String("c", "", "run these SQL statements (separated by ';') and exit")
 	file := fs.String("f", "", "run the SQL statements in this file and exit")
 	format := fs.String("format", "table", "output format: table, csv or json")
+	user := fs.String("user", "", "user name (the server runs with --users)")
+	password := fs.String("password", "", "password (default: $QUIVER_PASSWORD, or asked for on a terminal)")
+	useTLS := fs.Bool("tls", false, "connect with TLS")
+	tlsCA := fs.String("tls-ca", "", "CA certificates (PEM) to verify the server with (default: the system's)")
+	tlsCert := fs.String("tls-cert", "", "client certificate (PEM) for servers requiring one (--tls-client-ca)")
+	tlsKey := fs.String("tls-key", "", "client certificate key (PEM)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -42,14 +52,40 @@ func runSQL(args []string) error {
 	if err != nil {
 		return err
 	}
+	creds := insecure.NewCredentials()
+	if *useTLS || *tlsCA != "" || *tlsCert != "" {
+		cfg, err := clientTLS(*tlsCA, *tlsCert, *tlsKey)
+		if err != nil {
+			return err
+		}
+		creds = credentials.NewTLS(cfg)
+	}
 	cl, err := flightsql.NewClient(*addr, nil, nil,
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithTransportCredentials(creds),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxRecvBytes)))
 	if err != nil {
 		return fmt.Errorf("connect %s: %w", *addr, err)
 	}
 	defer cl.Close()
-	c := &sqlClient{cl: cl, out: out, session: newSessionID()}
+	c := &sqlClient{cl: cl, out: out, session: newSessionID(), base: context.Background()}
+	if *user != "" {
+		pw := *password
+		if pw == "" && stdinIsTerminal() {
+			b, err := readline.Password("Password: ")
+			if err != nil {
+				return err
+			}
+			pw = string(b)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		authed, err := cl.Client.AuthenticateBasicToken(ctx, *user, pw)
+		if err != nil {
+			return fmt.Errorf("log in to %s as %s: %w", *addr, *user, clientErr(err))
+		}
+		md, _ := metadata.FromOutgoingContext(authed)
+		c.base = metadata.NewOutgoingContext(context.Background(), md)
+	}
 
 	switch {
 	case *command != "":
@@ -61,6 +97,9 @@ func runSQL(args []string) error {
 		}
 		return c.runScript(string(b))
 	}
+	if stdinIsTerminal() {
+		return c.interactiveTTY()
+	}
 	return c.interactive(os.Stdin)
 }
 
@@ -68,6 +107,34 @@ type sqlClient struct {
 	cl      *flightsql.Client
 	out     printer
 	session string
+	base    context.Context // carries the bearer token after login
+	timing  bool
+}
+
+// clientTLS builds the client's TLS configuration.
+func clientTLS(caFile, certFile, keyFile string) (*tls.Config, error) {
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if caFile != "" {
+		pem, err := os.ReadFile(caFile)
+		if err != nil {
+			return nil, fmt.Errorf("--tls-ca: %w", err)
+		}
+		cfg.RootCAs = x509.NewCertPool()
+		if !cfg.RootCAs.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("--tls-ca %s: no PEM certificates", caFile)
+		}
+	}
+	if (certFile == "") != (keyFile == "") {
+		return nil, fmt.Errorf("--tls-cert and --tls-key go together")
+	}
+	if certFile != "" {
+		pair, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			return nil, fmt.Errorf("client certificate: %w", err)
+		}
+		cfg.Certificates = []tls.Certificate{pair}
+	}
+	return cfg, nil
 }
 
 func newSessionID() string {
@@ -78,6 +145,9 @@ func newSessionID() string {
 
 // ctx carries the session header, so USE and variables persist across statements.
 func (c *sqlClient) ctx(parent context.Context) context.Context {
+	if md, ok := metadata.FromOutgoingContext(c.base); ok {
+		parent = metadata.NewOutgoingContext(parent, md)
+	}
 	return metadata.AppendToOutgoingContext(parent, server.SessionHeader, c.session)
 }
 
@@ -113,6 +183,13 @@ func (c *sqlClient) interactive(r io.Reader) error {
 	}
 	prompt()
 	for sc.Scan() {
+		if buf.Len() == 0 && strings.HasPrefix(strings.TrimSpace(sc.Text()), `\`) {
+			if c.meta(sc.Text()) {
+				return nil
+			}
+			prompt()
+			continue
+		}
 		buf.WriteString(sc.Text())
 		buf.WriteByte('\n')
 		stmts, rest := splitComplete(buf.String())
@@ -140,6 +217,11 @@ func (c *sqlClient) run(stmt string) error {
 	defer stop()
 	ctx = c.ctx(ctx)
 	start := time.Now()
+	prog := startProgress(start)
+	defer prog.end()
+	if c.timing {
+		defer func() { fmt.Fprintf(os.Stderr, "Time: %.3f ms\n", float64(time.Since(start).Microseconds())/1000) }()
+	}
 	prep, err := c.cl.Prepare(ctx, stmt)
 	if err != nil {
 		return clientErr(err)
@@ -150,6 +232,7 @@ func (c *sqlClient) run(stmt string) error {
 		if err != nil {
 			return clientErr(err)
 		}
+		prog.end()
 		return c.out.update(n, time.Since(start))
 	}
 	info, err := prep.Execute(ctx)
@@ -173,6 +256,7 @@ func (c *sqlClient) run(stmt string) error {
 		for rdr.Next() {
 			b := rdr.RecordBatch()
 			rows += b.NumRows()
+			prog.rows.Store(rows)
 			if err := c.out.batch(b); err != nil {
 				rdr.Release()
 				return err
@@ -190,6 +274,7 @@ func (c *sqlClient) run(stmt string) error {
 			return err
 		}
 	}
+	prog.end()
 	return c.out.end(rows, time.Since(start))
 }
 

@@ -412,7 +412,10 @@ func (c *Catalog) DropView(ctx context.Context, schema, name string, ifExists bo
 	if err != nil && qerr.KindOf(err) != qerr.NotFound {
 		return err
 	}
-	if ts == nil || ts.table == nil || ts.table.Kind != View {
+	if ts != nil && ts.table != nil && ts.table.Kind != View {
+		return qerr.New(qerr.InvalidArgument, "'%s.%s' is not VIEW", schema, name)
+	}
+	if ts == nil || ts.table == nil {
 		if ifExists {
 			return nil
 		}

@@ -280,6 +280,9 @@ func (b *Binder) bindView(t *catalog.Table) (Node, error) {
 	defer func() { b.ctes, b.env.CurrentSchema, b.depth = saved, savedSchema, b.depth-1 }()
 	n, err := b.bindQuery(rs, nil, nil)
 	if err != nil {
+		if qerr.KindOf(err) == qerr.NotFound { // a table, column or function gone since CREATE VIEW
+			return nil, qerr.Wrap(qerr.NotFound, err, "View '%s.%s' references invalid table(s) or column(s) or function(s) or definer/invoker of view lack rights to use them", t.Schema, t.Name)
+		}
 		return nil, err
 	}
 	if t.Columns != nil && t.Columns.NumFields() == n.Schema().Len() {

@@ -90,6 +90,15 @@ func gather(mem memory.Allocator, col arrow.Array, idx []int32) (arrow.Array, er
 // gatherAll gathers idx from every column.
 func gatherAll(mem memory.Allocator, cols []arrow.Array, idx []int32) ([]arrow.Array, error) {
 	out := make([]arrow.Array, len(cols))
+	if len(cols) > 0 && identity(idx, cols[0].Len()) {
+		// Every row once, in order (a probe batch whose rows each match
+		// one build row): share the columns instead of copying them.
+		for i, c := range cols {
+			c.Retain()
+			out[i] = c
+		}
+		return out, nil
+	}
 	for i, c := range cols {
 		a, err := gather(mem, c, idx)
 		if err != nil {
@@ -99,6 +108,19 @@ func gatherAll(mem memory.Allocator, cols []arrow.Array, idx []int32) ([]arrow.A
 		out[i] = a
 	}
 	return out, nil
+}
+
+// identity reports whether idx is 0, 1, ..., n-1.
+func identity(idx []int32, n int) bool {
+	if len(idx) != n {
+		return false
+	}
+	for i, v := range idx {
+		if v != int32(i) {
+			return false
+		}
+	}
+	return true
 }
 
 // nullColumn returns an all-NULL column of type t.

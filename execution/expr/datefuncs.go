@@ -243,21 +243,37 @@ func bindDateAdd(c *Call) (kernelFn, error) {
 		if err != nil {
 			return nil, err
 		}
-		nv := args[1].(*array.Int64).Int64Values()
+		// amount reads row i's interval as a count of unit (months for
+		// YEAR_MONTH, µs for other compound units).
+		var amount func(i int) (int64, bool)
+		if u.compound() {
+			sv := stringValues(args[1])
+			amount = func(i int) (int64, bool) { return parseCompoundInterval(sv(i), u) }
+		} else {
+			nv := args[1].(*array.Int64).Int64Values()
+			amount = func(i int) (int64, bool) { return nv[i], true }
+		}
 		// add returns the new (days, us) or false when out of range.
 		add := func(i int) (int64, int64, bool) {
 			days, us := at(i)
-			k := sign * nv[i]
+			k, ok := amount(i)
+			if !ok {
+				return 0, 0, false
+			}
+			k *= sign
 			switch u {
-			case unitMonth, unitQuarter, unitYear:
-				mul := map[intervalUnit]int64{unitMonth: 1, unitQuarter: 3, unitYear: 12}[u]
+			case unitMonth, unitQuarter, unitYear, unitYearMonth:
+				mul := map[intervalUnit]int64{unitMonth: 1, unitQuarter: 3, unitYear: 12, unitYearMonth: 1}[u]
 				if k > 120000 || k < -120000 {
 					return 0, 0, false
 				}
 				nd, ok := addMonths(days, k*mul)
 				return nd, us, ok
 			}
-			step := unitMicros[u]
+			step := int64(1)
+			if !u.compound() {
+				step = unitMicros[u]
+			}
 			if k > maxTS/step || k < -maxTS/step {
 				return 0, 0, false
 			}
@@ -337,6 +353,9 @@ func bindTimestampdiff(c *Call) (kernelFn, error) {
 	u, err := parseIntervalUnit(s)
 	if err != nil {
 		return nil, err
+	}
+	if u.compound() {
+		return nil, qerr.New(qerr.InvalidArgument, "TIMESTAMPDIFF does not take the unit %s", s)
 	}
 	c.consume(0)
 	return func(ec *evalCtx, args []arrow.Array) (arrow.Array, error) {

@@ -494,7 +494,11 @@ func resolveDateAdd(name string, in []arrow.DataType, c []scalar.Scalar) (Signat
 	if d.ID() == arrow.DATE32 && (!ok || !unit.dateOnly()) {
 		ret = tTS
 	}
-	return Signature{Args: []arrow.DataType{d, tInt, tString}, Return: ret}, nil
+	n := tInt
+	if ok && unit.compound() {
+		n = tString // '1:30' HOUR_MINUTE
+	}
+	return Signature{Args: []arrow.DataType{d, n, tString}, Return: ret}, nil
 }
 
 func resolveExtract(name string, in []arrow.DataType, c []scalar.Scalar) (Signature, error) {

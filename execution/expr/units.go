@@ -1,6 +1,8 @@
 package expr
 
 import (
+	"math"
+	"math/bits"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -20,11 +22,95 @@ const (
 	unitMonth
 	unitQuarter
 	unitYear
+	// Compound units take a string of several fields ('1:30' HOUR_MINUTE).
+	unitYearMonth
+	unitDayHour
+	unitDayMinute
+	unitDaySecond
+	unitDayMicrosecond
+	unitHourMinute
+	unitHourSecond
+	unitHourMicrosecond
+	unitMinuteSecond
+	unitMinuteMicrosecond
+	unitSecondMicrosecond
 )
 
 var intervalUnits = map[string]intervalUnit{
 	"MICROSECOND": unitMicrosecond, "SECOND": unitSecond, "MINUTE": unitMinute, "HOUR": unitHour,
 	"DAY": unitDay, "WEEK": unitWeek, "MONTH": unitMonth, "QUARTER": unitQuarter, "YEAR": unitYear,
+	"YEAR_MONTH": unitYearMonth, "DAY_HOUR": unitDayHour, "DAY_MINUTE": unitDayMinute,
+	"DAY_SECOND": unitDaySecond, "DAY_MICROSECOND": unitDayMicrosecond, "HOUR_MINUTE": unitHourMinute,
+	"HOUR_SECOND": unitHourSecond, "HOUR_MICROSECOND": unitHourMicrosecond,
+	"MINUTE_SECOND": unitMinuteSecond, "MINUTE_MICROSECOND": unitMinuteMicrosecond,
+	"SECOND_MICROSECOND": unitSecondMicrosecond,
+}
+
+// compoundFields lists the size of each field of a compound unit, most
+// significant first: months for YEAR_MONTH, µs for the others.
+var compoundFields = map[intervalUnit][]int64{
+	unitYearMonth:         {12, 1},
+	unitDayHour:           {usPerDay, 3600 * usPerSec},
+	unitDayMinute:         {usPerDay, 3600 * usPerSec, 60 * usPerSec},
+	unitDaySecond:         {usPerDay, 3600 * usPerSec, 60 * usPerSec, usPerSec},
+	unitDayMicrosecond:    {usPerDay, 3600 * usPerSec, 60 * usPerSec, usPerSec, 1},
+	unitHourMinute:        {3600 * usPerSec, 60 * usPerSec},
+	unitHourSecond:        {3600 * usPerSec, 60 * usPerSec, usPerSec},
+	unitHourMicrosecond:   {3600 * usPerSec, 60 * usPerSec, usPerSec, 1},
+	unitMinuteSecond:      {60 * usPerSec, usPerSec},
+	unitMinuteMicrosecond: {60 * usPerSec, usPerSec, 1},
+	unitSecondMicrosecond: {usPerSec, 1},
+}
+
+func (u intervalUnit) compound() bool { return u >= unitYearMonth }
+
+// parseCompoundInterval reads a compound interval string as MySQL does
+// (get_interval_value): an optional '-', then digit groups separated by any
+// non-digits; missing leading fields are zero ('1:30' DAY_SECOND is one
+// minute thirty); a trailing microsecond field is a fraction ('1.5'
+// SECOND_MICROSECOND is 1.5 s). Too many fields give ok=false. It returns
+// months (YEAR_MONTH) or µs.
+func parseCompoundInterval(s string, u intervalUnit) (v int64, ok bool) {
+	sizes := compoundFields[u]
+	s = trimSpaces(s)
+	neg := false
+	if s != "" && s[0] == '-' {
+		neg, s = true, s[1:]
+	}
+	i := 0
+	for i < len(s) && !isDigit(s[i]) {
+		i++
+	}
+	var vals []int64
+	lastLen := 0
+	for i < len(s) {
+		if len(vals) == len(sizes) {
+			return 0, false
+		}
+		st, x := i, int64(0)
+		for ; i < len(s) && isDigit(s[i]); i++ {
+			if x > math.MaxInt64/100 {
+				return 0, false
+			}
+			x = x*10 + int64(s[i]-'0')
+		}
+		vals, lastLen = append(vals, x), i-st
+		for i < len(s) && !isDigit(s[i]) {
+			i++
+		}
+	}
+	if sizes[len(sizes)-1] == 1 && u != unitYearMonth && lastLen > 0 {
+		vals[len(vals)-1] = fracToMicros(vals[len(vals)-1], lastLen)
+	}
+	off := len(sizes) - len(vals)
+	for k, x := range vals {
+		hi, lo := bits.Mul64(uint64(x), uint64(sizes[off+k]))
+		if hi != 0 || lo > math.MaxInt64-uint64(v) {
+			return 0, false
+		}
+		v += int64(lo)
+	}
+	return signed(v, neg), true
 }
 
 func parseIntervalUnit(s string) (intervalUnit, error) {
@@ -36,7 +122,9 @@ func parseIntervalUnit(s string) (intervalUnit, error) {
 }
 
 // dateOnly reports whether adding the unit to a DATE keeps a DATE.
-func (u intervalUnit) dateOnly() bool { return u >= unitDay }
+func (u intervalUnit) dateOnly() bool {
+	return (u >= unitDay && u <= unitYear) || u == unitYearMonth
+}
 
 // extractUnit is an EXTRACT unit.
 type extractUnit int

@@ -62,6 +62,28 @@ func (v *aggFinder) Enter(n ast.Node) (ast.Node, bool) {
 
 func (v *aggFinder) Leave(n ast.Node) (ast.Node, bool) { return n, true }
 
+// hasWindow reports whether n contains a window function outside subqueries.
+func hasWindow(n ast.Node) bool {
+	v := &winFinder{}
+	n.Accept(v)
+	return v.found
+}
+
+type winFinder struct{ found bool }
+
+func (v *winFinder) Enter(n ast.Node) (ast.Node, bool) {
+	switch n.(type) {
+	case *ast.WindowFuncExpr:
+		v.found = true
+		return n, true
+	case *ast.SubqueryExpr:
+		return n, true
+	}
+	return n, false
+}
+
+func (v *winFinder) Leave(n ast.Node) (ast.Node, bool) { return n, true }
+
 // bindAggregate registers an aggregate call and returns a reference to its
 // output column.
 func (b *Binder) bindAggregate(name string, as []ast.ExprNode, distinct bool, order *ast.OrderByClause, ctx *exprCtx) (Expr, error) {
@@ -180,6 +202,10 @@ func (b *Binder) bindWindow(x *ast.WindowFuncExpr, ctx *exprCtx) (Expr, error) {
 	fn := strings.ToLower(x.Name)
 	if a, ok := aggAlias[fn]; ok {
 		fn = a
+	}
+	if fn == "group_concat" {
+		// MySQL's grammar has no GROUP_CONCAT(...) OVER.
+		return nil, qerr.New(qerr.Unimplemented, "This version of MySQL doesn't yet support 'GROUP_CONCAT as window function'")
 	}
 	w := &WindowCall{Func: fn, Distinct: x.Distinct}
 	if partSpec.PartitionBy != nil {

@@ -96,23 +96,24 @@ func (b *Binder) bindSelectBody(sel *ast.SelectStmt, parent *scope, outer *[]*Co
 		}
 		items = append(items, it)
 	}
-	aliasOf := func(name string) (Expr, bool) {
+	aliasOf := func(name string) (Expr, bool, error) {
 		for _, it := range items {
 			if strings.EqualFold(it.name, name) && it.ast != nil {
-				return it.expr, true
+				// HAVING runs before window functions are computed.
+				if hasWindow(it.ast) {
+					return nil, false, qerr.New(qerr.InvalidArgument, "You cannot use the alias '%s' of an expression containing a window function in this context.'", it.name)
+				}
+				return it.expr, true, nil
 			}
 		}
-		return nil, false
+		return nil, false, nil
 	}
 
 	// HAVING
 	var having Expr
 	if sel.Having != nil {
+		// Without GROUP BY or aggregates MySQL applies HAVING to each row.
 		hctx := &exprCtx{scope: sc, clause: "having clause", agg: ag, win: nil, alias: aliasOf}
-		if ag == nil {
-			ag = &aggState{byKey: map[string]int{}}
-			hctx.agg, ctx.agg, grouping = ag, ag, true
-		}
 		h, err := b.bindPredicate(sel.Having.Expr, hctx)
 		if err != nil {
 			return nil, err
@@ -162,7 +163,8 @@ func (b *Binder) bindSelectBody(sel *ast.SelectStmt, parent *scope, outer *[]*Co
 			e = substitute(e, subst)
 			if bad := b.ungrouped(e, sc, groupIDs); bad != "" {
 				if what == "having clause" {
-					return nil, qerr.New(qerr.InvalidArgument, "Unknown column '%s' in 'having clause'", bad)
+					// MySQL names the column as written, without db.table.
+					return nil, qerr.New(qerr.NotFound, "Unknown column '%s' in 'having clause'", bad[strings.LastIndex(bad, ".")+1:])
 				}
 				return nil, qerr.New(qerr.InvalidArgument, "Expression #%d of %s is not in GROUP BY clause and contains nonaggregated column '%s' which is not functionally dependent on columns in GROUP BY clause; this is incompatible with sql_mode=only_full_group_by", n, what, bad)
 			}

@@ -71,7 +71,8 @@ func validity(mem memory.Allocator, valid []bool, n int) (*memory.Buffer, int) {
 // allValid reports whether row i of every array is non-NULL.
 func allValid(args []arrow.Array, i int) bool {
 	for _, a := range args {
-		if a.IsNull(i) {
+		// A NULL-typed column has no validity bitmap, so IsNull reports false.
+		if a.IsNull(i) || a.DataType().ID() == arrow.NULL {
 			return false
 		}
 	}

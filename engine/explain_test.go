@@ -1,9 +1,13 @@
 package engine
 
 import (
+	"context"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
+
+	"github.com/quiverdb/quiver/qerr"
 )
 
 var analyzedLine = regexp.MustCompile(`^\s*(\w+).*\[rows=(\d+) batches=(\d+) time=\S+ peak_mem=([\d.]+)(B|KiB|MiB|GiB)\]$`)
@@ -67,5 +71,20 @@ func TestExplainAnalyzePerOperator(t *testing.T) {
 	}
 	if e.MemoryInUse() != 0 {
 		t.Errorf("%d bytes still accounted after EXPLAIN ANALYZE", e.MemoryInUse())
+	}
+}
+
+// TestExplainSections checks that EXPLAIN prints the logical, physical and
+// stage plans of the query.
+func TestExplainSections(t *testing.T) {
+	e, s := tpchEngine(t)
+	text := strings.Join(run(t, e, s, "EXPLAIN SELECT l_returnflag, COUNT(*) FROM lineitem WHERE l_quantity > 3 GROUP BY l_returnflag"), "\n")
+	for _, want := range []string{"== Logical plan ==", "== Physical plan ==", "== Stages ==", "Stage 0", "Scan tpch.lineitem", "HashAggregate", "l_quantity > 3"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("EXPLAIN lacks %q:\n%s", want, text)
+		}
+	}
+	if _, err := e.Execute(context.Background(), s, "EXPLAIN SELECT * FROM nosuch", nil); qerr.KindOf(err) != qerr.NotFound {
+		t.Errorf("EXPLAIN of an unknown table: %v", err)
 	}
 }

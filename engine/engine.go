@@ -125,7 +125,7 @@ func (e *Engine) Prepare(ctx context.Context, s *Session, sql string) (*Prepared
 	switch st := stmt.(type) {
 	case *planner.Query:
 		q = st
-		p.Schema = st.Plan.Schema().ToArrow()
+		p.Schema = clientSchema(st.Plan.Schema().ToArrow())
 	case *planner.Explain:
 		p.Schema = explainSchema
 	case *planner.Insert:

@@ -130,3 +130,20 @@ func TestCancelStopsQuery(t *testing.T) {
 		t.Errorf("goroutines: %d before, %d after close", before, after)
 	}
 }
+
+func TestBooleansReachClientsAsIntegers(t *testing.T) {
+	e, s := tpchEngine(t)
+	p, err := e.Prepare(context.Background(), s, "SELECT 1 = 1, NULL = 1, n_nationkey > 20 FROM nation WHERE n_nationkey IN (0, 24)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, f := range p.Schema.Fields() {
+		if f.Type.ID() != arrow.INT64 {
+			t.Errorf("column %d prepared as %s, want BIGINT as in MySQL", i, f.Type)
+		}
+	}
+	got := run(t, e, s, "SELECT 1 = 1, NULL = 1, n_nationkey > 20 FROM nation WHERE n_nationkey IN (0, 24) ORDER BY n_nationkey")
+	if strings.Join(got, ",") != "1|NULL|0,1|NULL|1" {
+		t.Fatalf("got %v", got)
+	}
+}

@@ -138,11 +138,12 @@ func (e *Engine) start(ctx context.Context, q *planner.Query, params []scalar.Sc
 }
 
 func (e *Engine) runQuery(ctx context.Context, q *planner.Query, params []scalar.Scalar) (*Result, error) {
-	c, stream, err := e.start(ctx, q, params, nil)
+	_, stream, err := e.start(ctx, q, params, nil)
 	if err != nil {
 		return nil, err
 	}
-	return &Result{Schema: c.schema, Stream: stream}, nil
+	stream = newClientStream(stream)
+	return &Result{Schema: stream.Schema(), Stream: stream}, nil
 }
 
 var explainSchema = arrow.NewSchema([]arrow.Field{{Name: "plan", Type: arrow.BinaryTypes.String}}, nil)
@@ -212,7 +213,7 @@ func (e *Engine) selectInto(ctx context.Context, x *planner.SelectInto, params [
 	if strings.EqualFold(filepath.Ext(path), ".parquet") {
 		n, err = scan.WriteParquet(ctx, stream, path)
 	} else {
-		n, err = scan.WriteCSV(ctx, stream, path, scan.CSVWriteOptions{FieldsTerm: x.FieldsTerm, Enclosed: x.Enclosed, LinesTerm: x.LinesTerm})
+		n, err = scan.WriteCSV(ctx, newClientStream(stream), path, scan.CSVWriteOptions{FieldsTerm: x.FieldsTerm, Enclosed: x.Enclosed, LinesTerm: x.LinesTerm})
 	}
 	return &Result{RowsAffected: n}, err
 }

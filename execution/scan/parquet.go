@@ -225,7 +225,8 @@ func (s *parquetScan) startRowGroup(ctx context.Context) error {
 	s.rowGroupsRead++
 	rgr := s.pf.RowGroup(rg)
 	s.rgLeft = rgr.NumRows()
-	if len(s.fields) == 0 {
+	if len(s.fields) == 0 || s.rgLeft <= 0 {
+		s.rgLeft = max(s.rgLeft, 0)
 		return nil
 	}
 	fields := s.fr.Manifest.Fields

@@ -52,6 +52,10 @@ type Catalog struct {
 
 	sysOnce sync.Once
 	sys     []*Table // information_schema tables
+
+	// registered holds system tables other packages add (system.nodes):
+	// schema → name → table. Guarded by mu.
+	registered map[string]map[string]*Table
 }
 
 type schemaState struct {
@@ -323,8 +327,11 @@ func (c *Catalog) Schemas() []string {
 		c.log.Warn("catalog: list schemas", zap.Error(err))
 	}
 	out := []string{InformationSchema}
+	out = append(out, c.registeredSchemaNamesLocked()...)
 	for name := range c.schemas {
-		out = append(out, name)
+		if c.registered[name] == nil {
+			out = append(out, name)
+		}
 	}
 	sort.Strings(out)
 	return out
@@ -334,6 +341,9 @@ func (c *Catalog) Schemas() []string {
 func (c *Catalog) SchemaExists(name string) bool {
 	name = strings.ToLower(name)
 	if name == InformationSchema {
+		return true
+	}
+	if _, ok := c.registeredSchema(name); ok {
 		return true
 	}
 	c.mu.RLock()
@@ -373,6 +383,9 @@ func (c *Catalog) Tables(ctx context.Context, schema string) ([]*Table, error) {
 	if schema == InformationSchema {
 		return c.systemTables(), nil
 	}
+	if ts, ok := c.registeredSchema(schema); ok {
+		return ts, nil
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	s, err := c.schemaLocked(schema)
@@ -395,6 +408,14 @@ func (c *Catalog) Table(ctx context.Context, schema, name string) (*Table, error
 	schema, name = strings.ToLower(schema), strings.ToLower(name)
 	if schema == InformationSchema {
 		for _, t := range c.systemTables() {
+			if t.Name == name {
+				return t, nil
+			}
+		}
+		return nil, qerr.New(qerr.NotFound, "Table '%s.%s' doesn't exist", schema, name)
+	}
+	if ts, ok := c.registeredSchema(schema); ok {
+		for _, t := range ts {
 			if t.Name == name {
 				return t, nil
 			}

@@ -61,7 +61,7 @@ func removeInside(p string) error {
 
 func (c *Catalog) CreateSchema(ctx context.Context, name string, ifNotExists bool) error {
 	name = strings.ToLower(name)
-	if name == InformationSchema {
+	if _, sys := c.registeredSchema(name); name == InformationSchema || sys {
 		if ifNotExists {
 			return nil
 		}
@@ -94,7 +94,7 @@ func (c *Catalog) CreateSchema(ctx context.Context, name string, ifNotExists boo
 // semantics); only folders inside the data dir are ever removed.
 func (c *Catalog) DropSchema(ctx context.Context, name string, ifExists bool) error {
 	name = strings.ToLower(name)
-	if err := denyInformationSchema(name); err != nil {
+	if err := c.denyReadOnlySchema(name); err != nil {
 		return err
 	}
 	c.mu.Lock()
@@ -135,7 +135,7 @@ func (c *Catalog) lookupLocked(schema, name string) (*schemaState, *tableState, 
 // holding the column schema, to which Append adds Parquet files.
 func (c *Catalog) CreateTable(ctx context.Context, schema, name string, cols *arrow.Schema, ifNotExists bool) error {
 	schema, name = strings.ToLower(schema), strings.ToLower(name)
-	if err := denyInformationSchema(schema); err != nil {
+	if err := c.denyReadOnlySchema(schema); err != nil {
 		return err
 	}
 	if err := validName("table", name); err != nil {
@@ -184,7 +184,7 @@ func (c *Catalog) CreateTable(ctx context.Context, schema, name string, cols *ar
 
 func (c *Catalog) DropTable(ctx context.Context, schema, name string, ifExists bool) error {
 	schema, name = strings.ToLower(schema), strings.ToLower(name)
-	if err := denyInformationSchema(schema); err != nil {
+	if err := c.denyReadOnlySchema(schema); err != nil {
 		return err
 	}
 	c.mu.Lock()
@@ -214,7 +214,7 @@ func (c *Catalog) DropTable(ctx context.Context, schema, name string, ifExists b
 // Parquet file of the table, atomically, and returns the rows written.
 func (c *Catalog) Append(ctx context.Context, schema, name string, r array.RecordReader) (int64, error) {
 	schema, name = strings.ToLower(schema), strings.ToLower(name)
-	if err := denyInformationSchema(schema); err != nil {
+	if err := c.denyReadOnlySchema(schema); err != nil {
 		return 0, err
 	}
 	dir, cols, err := c.appendTarget(schema, name)
@@ -365,7 +365,7 @@ func checkColumns(want *arrow.Schema, b arrow.RecordBatch) error {
 
 func (c *Catalog) CreateView(ctx context.Context, schema, name, sql string, cols *arrow.Schema, orReplace bool) error {
 	schema, name = strings.ToLower(schema), strings.ToLower(name)
-	if err := denyInformationSchema(schema); err != nil {
+	if err := c.denyReadOnlySchema(schema); err != nil {
 		return err
 	}
 	if err := validName("table", name); err != nil {

@@ -215,7 +215,7 @@ func fillNulls(args []arrow.DataType, def arrow.DataType) []arrow.DataType {
 	return out
 }
 
-func resolveArith(name string, in []arrow.DataType, _ []scalar.Scalar) (Signature, error) {
+func resolveArith(name string, in []arrow.DataType, c []scalar.Scalar) (Signature, error) {
 	a := fillNulls(in, tInt)
 	l, r := numericize(a[0]), numericize(a[1])
 	switch {
@@ -241,8 +241,33 @@ func resolveArith(name string, in []arrow.DataType, _ []scalar.Scalar) (Signatur
 		}
 		return Signature{Args: []arrow.DataType{l, r}, Return: ret}, nil
 	}
-	dl, dr := asDec(l), asDec(r)
+	dl, dr := litDec(l, c[0]), litDec(r, c[1])
 	return Signature{Args: []arrow.DataType{dl, dr}, Return: decArithType(name, dl, dr)}, nil
+}
+
+// litDec is asDec, except that an integer literal is as wide as its digits
+// (MySQL: 7/2 is DECIMAL(5,4), not DECIMAL(23,4)).
+func litDec(t arrow.DataType, c scalar.Scalar) *arrow.Decimal128Type {
+	var u uint64
+	switch v := c.(type) {
+	case *scalar.Int64:
+		if !v.Valid {
+			return asDec(t)
+		}
+		u = absU(v.Value)
+	case *scalar.Uint64:
+		if !v.Valid {
+			return asDec(t)
+		}
+		u = v.Value
+	default:
+		return asDec(t)
+	}
+	digits := int32(1)
+	for ; u >= 10; u /= 10 {
+		digits++
+	}
+	return decType(digits, 0)
 }
 
 // decArithType is MySQL's result type of a decimal operation.

@@ -158,3 +158,23 @@ func TestFreshIDsPerReference(t *testing.T) {
 		t.Errorf("CTE references share IDs: %v", n.Schema())
 	}
 }
+
+func TestNowWithFsp(t *testing.T) {
+	now := time.Date(2024, 3, 15, 10, 20, 30, 123456789, time.UTC)
+	fsp := func(n int64) []ast.ExprNode { return []ast.ExprNode{ast.NewValueExpr(n, "", "")} }
+	for _, tc := range []struct {
+		args []ast.ExprNode
+		want int // microseconds kept
+	}{{nil, 0}, {fsp(0), 0}, {fsp(3), 123000}, {fsp(6), 123456}} {
+		got, err := nowWithFsp(now, "now", tc.args)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Nanosecond()/1000 != tc.want || got.Second() != 30 {
+			t.Errorf("fsp %v: got %v, want µs %d", tc.args, got, tc.want)
+		}
+	}
+	if _, err := nowWithFsp(now, "now", fsp(7)); err == nil || !strings.Contains(err.Error(), "Too-big precision 7") {
+		t.Errorf("NOW(7): %v", err)
+	}
+}

@@ -1,7 +1,9 @@
 package logical
 
 import (
+	"math"
 	"math/big"
+	"strconv"
 	"strings"
 	"time"
 
@@ -17,9 +19,9 @@ import (
 // exprCtx is where an expression is bound.
 type exprCtx struct {
 	scope  *scope
-	clause string                         // for error messages: 'field list', 'where clause', ...
-	agg    *aggState                      // nil: aggregates are not allowed here
-	win    *winState                      // nil: window functions are not allowed here
+	clause string                                // for error messages: 'field list', 'where clause', ...
+	agg    *aggState                             // nil: aggregates are not allowed here
+	win    *winState                             // nil: window functions are not allowed here
 	alias  func(name string) (Expr, bool, error) // select-alias fallback (HAVING)
 }
 
@@ -361,6 +363,12 @@ func (b *Binder) negate(v Expr) (Expr, error) {
 			if s.Value != -s.Value || s.Value == 0 {
 				return &Literal{Value: scalar.NewInt64Scalar(-s.Value)}, nil
 			}
+		case *scalar.Uint64:
+			// -9223372036854775808 is the smallest BIGINT, not a DECIMAL (MySQL).
+			if s.Value == 1<<63 {
+				return &Literal{Value: scalar.NewInt64Scalar(math.MinInt64)}, nil
+			}
+			return decimalLiteral("-" + strconv.FormatUint(s.Value, 10))
 		case *scalar.Float64:
 			return &Literal{Value: scalar.NewFloat64Scalar(-s.Value)}, nil
 		case *scalar.Decimal128:
@@ -535,20 +543,29 @@ func (b *Binder) bindFunc(x *ast.FuncCallExpr, ctx *exprCtx) (Expr, error) {
 	switch name {
 	case ast.DateLiteral, ast.TimestampLiteral, ast.TimeLiteral:
 		return typedLiteral(name, x.Args)
-	case "now", "current_timestamp", "localtime", "localtimestamp", "sysdate":
-		return &Literal{Value: scalar.NewTimestampScalar(arrow.Timestamp(b.env.Now.Truncate(time.Second).UnixMicro()+localOffset(b.env.Now)), &arrow.TimestampType{Unit: arrow.Microsecond})}, nil
-	case "utc_timestamp":
-		return &Literal{Value: scalar.NewTimestampScalar(arrow.Timestamp(b.env.Now.Truncate(time.Second).UnixMicro()), &arrow.TimestampType{Unit: arrow.Microsecond})}, nil
+	case "now", "current_timestamp", "localtime", "localtimestamp", "sysdate", "utc_timestamp":
+		now, err := nowWithFsp(b.env.Now, name, x.Args)
+		if err != nil {
+			return nil, err
+		}
+		us := now.UnixMicro()
+		if name != "utc_timestamp" {
+			us += localOffset(now)
+		}
+		return &Literal{Value: scalar.NewTimestampScalar(arrow.Timestamp(us), &arrow.TimestampType{Unit: arrow.Microsecond})}, nil
 	case "curdate", "current_date":
 		return &Literal{Value: scalar.NewDate32Scalar(arrow.Date32FromTime(b.env.Now.Add(time.Duration(localOffset(b.env.Now)) * time.Microsecond).UTC()))}, nil
 	case "utc_date":
 		return &Literal{Value: scalar.NewDate32Scalar(arrow.Date32FromTime(b.env.Now.UTC()))}, nil
 	case "curtime", "current_time", "utc_time":
-		n := b.env.Now.In(time.Local)
-		if name == "utc_time" {
-			n = b.env.Now.UTC()
+		n, err := nowWithFsp(b.env.Now, name, x.Args)
+		if err != nil {
+			return nil, err
 		}
-		us := int64(n.Hour()*3600+n.Minute()*60+n.Second()) * 1e6
+		if n = n.In(time.Local); name == "utc_time" {
+			n = n.UTC()
+		}
+		us := int64(n.Hour()*3600+n.Minute()*60+n.Second())*1e6 + int64(n.Nanosecond()/1e3)
 		return &Literal{Value: scalar.NewTime64Scalar(arrow.Time64(us), arrow.FixedWidthTypes.Time64us)}, nil
 	case ast.CharFunc:
 		// The parser appends the USING charset (or NULL): without one CHAR()
@@ -775,6 +792,29 @@ func typedLiteral(kind string, args []ast.ExprNode) (Expr, error) {
 		}
 	}
 	return nil, qerr.New(qerr.InvalidArgument, "Incorrect TIME value: '%s'", s)
+}
+
+// nowWithFsp is the statement time truncated to the fractional-second
+// precision argument of NOW([fsp]) and its kin: whole seconds by default.
+func nowWithFsp(now time.Time, name string, args []ast.ExprNode) (time.Time, error) {
+	if len(args) > 1 {
+		return now, errParamCount(name)
+	}
+	fsp := int64(0)
+	if len(args) == 1 {
+		v, ok := args[0].(*test_driver.ValueExpr)
+		if !ok || (v.Kind() != test_driver.KindInt64 && v.Kind() != test_driver.KindUint64) {
+			return now, qerr.New(qerr.InvalidArgument, "You have an error in your SQL syntax near '%s'", name)
+		}
+		if fsp = v.GetInt64(); v.Kind() == test_driver.KindUint64 || fsp > 6 {
+			return now, qerr.New(qerr.InvalidArgument, "Too-big precision %d specified for '%s'. Maximum is 6.", v.GetUint64(), name)
+		}
+	}
+	step := time.Second
+	for ; fsp > 0; fsp-- {
+		step /= 10
+	}
+	return now.Truncate(step), nil
 }
 
 func errParamCount(name string) error {

@@ -51,11 +51,19 @@ func combine(acc, h uint64) uint64 { return bits.RotateLeft64(acc, 23)*prime2 ^ 
 // with -0 = 0 and one NaN, decimals that fit 64 bits like int64 of their
 // unscaled value, dictionaries by value; NULL hashes to NullHash.
 func HashColumns(cols []arrow.Array, seed uint64, out []uint64) {
-	for i := range out {
-		out[i] = seed
+	if len(cols) == 0 {
+		for i := range out {
+			out[i] = seed
+		}
+		return
+	}
+	// The first column hashes in place (no scratch for single-column keys).
+	HashArray(cols[0], out)
+	for i, h := range out {
+		out[i] = combine(seed, h)
 	}
 	var tmp []uint64
-	for _, c := range cols {
+	for _, c := range cols[1:] {
 		if cap(tmp) < len(out) {
 			tmp = make([]uint64, len(out))
 		}

@@ -27,6 +27,8 @@ type shuffleWrite struct {
 	count  int
 	done   bool
 	closed bool
+	hashes []uint64  // per-batch scratch
+	sel    [][]int32 // per-batch scratch: rows of each output partition
 }
 
 // NewShuffleWrite routes the rows of input (producer partition part of
@@ -91,11 +93,17 @@ func (s *shuffleWrite) route(w execution.ShuffleWriter, b arrow.RecordBatch) err
 	if err != nil {
 		return err
 	}
-	hashes := make([]uint64, n)
-	execution.HashColumns(keys, 0, hashes)
+	s.hashes = resize(s.hashes, n)
+	execution.HashColumns(keys, 0, s.hashes)
 	releaseAll(keys)
-	sel := make([][]int32, s.count)
-	for i, h := range hashes {
+	if s.sel == nil {
+		s.sel = make([][]int32, s.count)
+	}
+	sel := s.sel
+	for p := range sel {
+		sel[p] = sel[p][:0]
+	}
+	for i, h := range s.hashes {
 		p := PartitionOf(h, s.count)
 		sel[p] = append(sel[p], int32(i))
 	}

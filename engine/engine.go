@@ -114,33 +114,58 @@ func (e *Engine) NewSession() *Session {
 	return &Session{CurrentSchema: e.cfg.DefaultSchema, Vars: map[string]string{}}
 }
 
-// Prepare parses and binds sql (one statement) and describes it.
+// Prepare parses and binds sql (one statement) and describes it. A `?`
+// whose context gives it no type (`SELECT ?`) is arrow.Null in Params, and
+// so is a result column made of it: its type is the bound value's, known
+// only once values are bound (see PrepareBound).
 func (e *Engine) Prepare(ctx context.Context, s *Session, sql string) (*Prepared, error) {
-	stmt, err := e.bindOne(ctx, s, sql)
+	return e.PrepareBound(ctx, s, sql, nil)
+}
+
+// PrepareBound describes sql as it executes with params bound: untyped
+// placeholders take the types of their values (Execute does the same).
+func (e *Engine) PrepareBound(ctx context.Context, s *Session, sql string, params []scalar.Scalar) (*Prepared, error) {
+	stmts, err := parse.Parse(sql)
+	if err != nil {
+		return nil, err
+	}
+	if len(stmts) != 1 {
+		return nil, qerr.New(qerr.InvalidArgument, "expected one SQL statement, got %d", len(stmts))
+	}
+	stmt, err := e.bindValues(ctx, s, stmts[0], sql, params)
 	if err != nil {
 		return nil, err
 	}
 	p := &Prepared{SQL: sql}
-	var q *planner.Query
 	switch st := stmt.(type) {
 	case *planner.Query:
-		q = st
 		p.Schema = clientSchema(st.Plan.Schema().ToArrow())
 	case *planner.Explain:
 		p.Schema = explainSchema
-	case *planner.Insert:
-		q = st.Source
-	case *planner.CreateTable:
-		q = st.AsSelect
-	case *planner.SelectInto:
-		q = st.Query
 	}
-	if q != nil {
+	if q := queryOf(stmt); q != nil {
 		for _, prm := range q.Params {
 			p.Params = append(p.Params, prm.Type)
 		}
 	}
 	return p, nil
+}
+
+// queryOf is the query inside stmt that holds its placeholders (nil if none).
+func queryOf(stmt planner.Statement) *planner.Query {
+	switch st := stmt.(type) {
+	case *planner.Query:
+		return st
+	case *planner.Explain:
+		return st.Query
+	case *planner.Insert:
+		return st.Source
+	case *planner.CreateTable:
+		return st.AsSelect
+	case *planner.SelectInto:
+		return st.Query
+	}
+	return nil
 }
 
 // Execute runs sql. Several statements separated by `;` run in order and
@@ -180,24 +205,44 @@ func (e *Engine) Execute(ctx context.Context, s *Session, sql string, params []s
 	return res, nil
 }
 
-func (e *Engine) bindOne(ctx context.Context, s *Session, sql string) (planner.Statement, error) {
-	stmts, err := parse.Parse(sql)
-	if err != nil {
-		return nil, err
-	}
-	if len(stmts) != 1 {
-		return nil, qerr.New(qerr.InvalidArgument, "expected one SQL statement, got %d", len(stmts))
-	}
-	return e.bind(ctx, s, stmts[0], sql)
-}
-
-func (e *Engine) bind(ctx context.Context, s *Session, st ast.StmtNode, sql string) (planner.Statement, error) {
+func (e *Engine) bind(ctx context.Context, s *Session, st ast.StmtNode, sql string, paramTypes map[int]arrow.DataType) (planner.Statement, error) {
 	return planner.Bind(ctx, st, &planner.BindEnv{
 		Catalog:       e.catalog,
 		CurrentSchema: s.CurrentSchema,
 		Now:           time.Now(),
 		SQL:           sql,
+		ParamTypes:    paramTypes,
 	})
+}
+
+// bindValues binds st for execution with params: a placeholder the context
+// leaves untyped takes its value's type (the statement is bound a second
+// time with those types, as MySQL re-prepares), so `SELECT ?` returns a
+// column of the bound value's type rather than NULL.
+func (e *Engine) bindValues(ctx context.Context, s *Session, st ast.StmtNode, sql string, params []scalar.Scalar) (planner.Statement, error) {
+	stmt, err := e.bind(ctx, s, st, sql, nil)
+	if err != nil || len(params) == 0 {
+		return stmt, err
+	}
+	q := queryOf(stmt)
+	if q == nil || len(q.Params) != len(params) {
+		return stmt, nil // the count mismatch is reported at execution
+	}
+	var hints map[int]arrow.DataType
+	for i, p := range q.Params {
+		v := params[i]
+		if p.Type != nil && p.Type.ID() != arrow.NULL || v == nil || v.DataType().ID() == arrow.NULL {
+			continue
+		}
+		if hints == nil {
+			hints = map[int]arrow.DataType{}
+		}
+		hints[p.Offset] = v.DataType()
+	}
+	if hints == nil {
+		return stmt, nil
+	}
+	return e.bind(ctx, s, st, sql, hints)
 }
 
 func (e *Engine) newQueryID() string {

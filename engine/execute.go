@@ -25,7 +25,7 @@ import (
 )
 
 func (e *Engine) executeStmt(ctx context.Context, s *Session, st ast.StmtNode, sql string, params []scalar.Scalar) (*Result, error) {
-	stmt, err := e.bind(ctx, s, st, sql)
+	stmt, err := e.bindValues(ctx, s, st, sql, params)
 	if err != nil {
 		return nil, err
 	}

@@ -29,6 +29,8 @@ type BindEnv struct {
 	Now           time.Time
 	SQL           string // original statement text (views, column names)
 	Funcs         FunctionResolver
+	// ParamTypes: see logical.Env.ParamTypes.
+	ParamTypes map[int]arrow.DataType
 }
 
 // Bind binds one parsed statement.
@@ -41,7 +43,7 @@ func Bind(ctx context.Context, stmt ast.StmtNode, env *BindEnv) (Statement, erro
 	if sql == "" {
 		sql = stmt.Text()
 	}
-	b := &binder{ctx: ctx, env: &logical.Env{Catalog: env.Catalog, CurrentSchema: env.CurrentSchema, Now: env.Now, SQL: sql, Funcs: funcs}}
+	b := &binder{ctx: ctx, env: &logical.Env{Catalog: env.Catalog, CurrentSchema: env.CurrentSchema, Now: env.Now, SQL: sql, Funcs: funcs, ParamTypes: env.ParamTypes}}
 	return b.bind(stmt)
 }
 

@@ -38,7 +38,13 @@ func NewBinder(ctx context.Context, env *Env) *Binder {
 	if env.Now.IsZero() {
 		env.Now = time.Now()
 	}
-	return &Binder{ctx: ctx, env: env, params: map[int]*Param{}, origin: map[ColumnID]string{}}
+	params := map[int]*Param{}
+	for off, t := range env.ParamTypes {
+		if t != nil {
+			params[off] = &Param{Type: t, Offset: off}
+		}
+	}
+	return &Binder{ctx: ctx, env: env, params: params, origin: map[ColumnID]string{}}
 }
 
 // NewID returns a fresh column ID.
@@ -59,6 +65,7 @@ func (b *Binder) Params() []*Param {
 	for i, off := range offs {
 		ps[i] = b.params[off]
 		ps[i].Index = i
+		ps[i].Offset = off
 	}
 	return ps
 }

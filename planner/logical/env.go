@@ -49,4 +49,9 @@ type Env struct {
 	Now           time.Time // NOW()/CURRENT_DATE fold to this (one value per statement)
 	SQL           string    // the statement's original text
 	Funcs         FunctionResolver
+	// ParamTypes gives, by text offset (Param.Offset), the type of a `?` the
+	// context leaves untyped, taken from the value bound to it: `SELECT ?`
+	// then has the bound value's type, as in MySQL (which re-prepares such
+	// a statement when the values' types change).
+	ParamTypes map[int]arrow.DataType
 }

@@ -66,10 +66,12 @@ func (l *Literal) String() string {
 
 // Param is a `?` placeholder (0-based Index). Execution requires it to be
 // replaced by a Literal (see BindParams); Type is the type inferred from
-// context (arrow.Null when unknown).
+// context (arrow.Null when unknown). Offset is the placeholder's position in
+// the statement text (Env.ParamTypes is keyed by it).
 type Param struct {
-	Index int
-	Type  arrow.DataType
+	Index  int
+	Type   arrow.DataType
+	Offset int
 }
 
 func (p *Param) DataType(*Schema) (arrow.DataType, error) { return p.Type, nil }

@@ -28,9 +28,11 @@ type Binder struct {
 
 // cteDef is one WITH entry; prev is the list visible where it was defined.
 type cteDef struct {
-	name string
-	def  *ast.CommonTableExpression
-	prev *cteDef
+	name      string
+	def       *ast.CommonTableExpression
+	prev      *cteDef
+	recursive bool       // defined in WITH RECURSIVE: visible to itself
+	work      *WorkTable // set while its recursive part is bound
 }
 
 // NewBinder returns a binder for one statement.
@@ -99,9 +101,6 @@ func (b *Binder) withCTEs(w *ast.WithClause, f func() (Node, error)) (Node, erro
 	if w == nil {
 		return f()
 	}
-	if w.IsRecursive {
-		return nil, qerr.New(qerr.Unimplemented, "WITH RECURSIVE is not supported")
-	}
 	saved := b.ctes
 	defer func() { b.ctes = saved }()
 	for _, c := range w.CTEs {
@@ -110,7 +109,7 @@ func (b *Binder) withCTEs(w *ast.WithClause, f func() (Node, error)) (Node, erro
 				return nil, qerr.New(qerr.InvalidArgument, "Not unique table/alias: '%s'", c.Name.O)
 			}
 		}
-		b.ctes = &cteDef{name: c.Name.L, def: c, prev: b.ctes}
+		b.ctes = &cteDef{name: c.Name.L, def: c, prev: b.ctes, recursive: w.IsRecursive}
 	}
 	return f()
 }
@@ -214,6 +213,19 @@ func rename(node Node, names []string) (Node, error) {
 func (b *Binder) bindTableName(tn *ast.TableName, alias string) (Node, string, error) {
 	if tn.Schema.L == "" {
 		if d := b.lookupCTE(tn.Name.L); d != nil {
+			if d.work != nil {
+				// A fresh copy per reference: column IDs must be unique.
+				wt := &WorkTable{Work: d.work.Work}
+				for _, f := range d.work.Fields {
+					f.ID = b.NewID()
+					wt.Fields = append(wt.Fields, f)
+				}
+				return wt, "", nil
+			}
+			if d.recursive && referencesTable(d.def.Query.Query, d.name) {
+				n, err := b.bindRecursiveCTE(d)
+				return n, "", err
+			}
 			n, err := b.bindCTE(d)
 			return n, "", err
 		}

@@ -132,7 +132,8 @@ func TestBindErrors(t *testing.T) {
 		{"SELECT a FROM t UNION SELECT a, b FROM t", qerr.InvalidArgument, "The used SELECT statements have a different number of columns"},
 		{"SELECT a, b FROM t GROUP BY a", qerr.InvalidArgument, "Expression #2 of SELECT list is not in GROUP BY clause and contains nonaggregated column 'tpch.t.b' which is not functionally dependent on columns in GROUP BY clause; this is incompatible with sql_mode=only_full_group_by"},
 		{"SELECT a, count(*) FROM t", qerr.InvalidArgument, "Expression #1 of SELECT list is not in GROUP BY clause and contains nonaggregated column 'tpch.t.a' which is not functionally dependent on columns in GROUP BY clause; this is incompatible with sql_mode=only_full_group_by"},
-		{"WITH RECURSIVE c AS (SELECT 1) SELECT * FROM c", qerr.Unimplemented, "WITH RECURSIVE is not supported"},
+		{"WITH RECURSIVE c AS (SELECT 1 FROM c) SELECT * FROM c", qerr.InvalidArgument, "Recursive Common Table Expression 'c' should contain a UNION"},
+		{"WITH RECURSIVE c AS (SELECT 1 AS n UNION ALL SELECT count(*) FROM c) SELECT * FROM c", qerr.InvalidArgument, "Recursive Common Table Expression 'c' can contain neither aggregation nor window functions in recursive query block"},
 		{"SELECT * FROM (SELECT 1)", qerr.InvalidArgument, "Every derived table must have its own alias"},
 		{"SELECT DISTINCT a FROM t ORDER BY b", qerr.InvalidArgument, "Expression #1 of ORDER BY clause is not in SELECT list, references column 'b' which is not in SELECT list; this is incompatible with DISTINCT"},
 	} {

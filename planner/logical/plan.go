@@ -328,3 +328,45 @@ func nodeArity(n Node, ch []Node, want int) error {
 	}
 	return nil
 }
+
+// RecursiveCTE is WITH RECURSIVE's fixed point: Anchor's rows, then Recursive
+// evaluated over the previous iteration's rows (its WorkTable with the same
+// Work id) until an iteration yields no rows. Distinct (UNION DISTINCT) drops
+// rows already produced. Both inputs have exactly the types of Fields.
+type RecursiveCTE struct {
+	Name      string
+	Work      int
+	Distinct  bool
+	Anchor    Node
+	Recursive Node
+	Fields    []Field
+}
+
+func (r *RecursiveCTE) Schema() *Schema  { return &Schema{Fields: r.Fields} }
+func (r *RecursiveCTE) Children() []Node { return []Node{r.Anchor, r.Recursive} }
+func (r *RecursiveCTE) WithChildren(ch ...Node) (Node, error) {
+	if err := nodeArity(r, ch, 2); err != nil {
+		return nil, err
+	}
+	n := *r
+	n.Anchor, n.Recursive = ch[0], ch[1]
+	return &n, nil
+}
+func (r *RecursiveCTE) String() string {
+	kind := "All"
+	if r.Distinct {
+		kind = "Distinct"
+	}
+	return fmt.Sprintf("RecursiveCTE %s work=%d %s -> %v", r.Name, r.Work, kind, r.Schema())
+}
+
+// WorkTable reads the rows of the enclosing RecursiveCTE's previous iteration.
+type WorkTable struct {
+	Work   int
+	Fields []Field
+}
+
+func (w *WorkTable) Schema() *Schema                       { return &Schema{Fields: w.Fields} }
+func (w *WorkTable) Children() []Node                      { return nil }
+func (w *WorkTable) WithChildren(ch ...Node) (Node, error) { return w, nodeArity(w, ch, 0) }
+func (w *WorkTable) String() string                        { return fmt.Sprintf("WorkTable work=%d %v", w.Work, w.Schema()) }

@@ -177,6 +177,17 @@ func prune(n logical.Node, req idSet) (logical.Node, error) {
 			c.Inputs[i] = restoreSchema(p, in.Schema())
 		}
 		return &c, nil
+	case *logical.RecursiveCTE:
+		// Anchor and recursive part are positional, like set operation inputs.
+		ins := x.Children()
+		for i, in := range ins {
+			p, err := prune(in, schemaIDs(in.Schema()))
+			if err != nil {
+				return nil, err
+			}
+			ins[i] = restoreSchema(p, in.Schema())
+		}
+		return x.WithChildren(ins...)
 	}
 	return n, nil
 }

@@ -49,8 +49,9 @@ func Build(ctx context.Context, n logical.Node, opts Options) (Plan, error) {
 }
 
 type builder struct {
-	ctx  context.Context
-	opts Options
+	ctx   context.Context
+	opts  Options
+	works map[int]*workSlot // recursive CTEs being built, by work id
 }
 
 func (b *builder) build(n logical.Node) (Plan, error) {
@@ -110,6 +111,10 @@ func (b *builder) build(n logical.Node) (Plan, error) {
 		return b.buildSetOp(n)
 	case *logical.Window:
 		return b.buildWindow(n)
+	case *logical.RecursiveCTE:
+		return b.buildRecursive(n)
+	case *logical.WorkTable:
+		return b.buildWorkTable(n)
 	}
 	return nil, qerr.New(qerr.Internal, "internal: cannot plan %T", n)
 }

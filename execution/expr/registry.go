@@ -103,6 +103,7 @@ var registry = map[string]funcDef{
 	"char": {1, -1, variadic(tBinary, tInt)}, "ord": {1, 1, fixed(tInt, tString)},
 	"quote": {1, 1, fixed(tString, tString)}, "soundex": {1, 1, fixed(tString, tString)},
 	"rand": {0, 1, fixed(tFloat, tInt)}, "uuid": {0, 0, fixed(tString)},
+	"cast_binary": {2, 2, fixed(tBinary, tBinary, tInt)},
 }
 
 // aliases maps accepted spellings to canonical names.

@@ -674,6 +674,17 @@ var miscKernels = map[string]binder{
 	"soundex": strKernel(func(ra rowArgs, buf []byte, i int) ([]byte, bool) {
 		return soundex(buf, ra.strs[0](i)), true
 	}),
+	"cast_binary": func(c *Call) (kernelFn, error) {
+		k, err := strKernel(func(ra rowArgs, buf []byte, i int) ([]byte, bool) {
+			s, n := ra.strs[0](i), int(min(max(ra.ints[1][i], 0), maxRepeat))
+			buf = append(buf, s[:min(len(s), n)]...)
+			for k := len(s); k < n; k++ {
+				buf = append(buf, 0)
+			}
+			return buf, true
+		})(c)
+		return binaryResult(k), err
+	},
 	"rand": bindRand,
 	"uuid": func(c *Call) (kernelFn, error) {
 		return func(ec *evalCtx, args []arrow.Array) (arrow.Array, error) {

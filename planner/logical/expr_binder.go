@@ -528,6 +528,10 @@ func (b *Binder) bindCast(x *ast.FuncCastExpr, ctx *exprCtx) (Expr, error) {
 		// CAST(x AS CHAR(n)) keeps the first n characters (MySQL truncates).
 		return b.call("left", []Expr{c, &Literal{Value: scalar.NewInt64Scalar(int64(n))}})
 	}
+	if n := x.Tp.GetFlen(); t.ID() == arrow.BINARY && n > 0 {
+		// CAST(x AS BINARY(n)) is exactly n bytes: truncated or padded with 0x00.
+		return b.call("cast_binary", []Expr{c, &Literal{Value: scalar.NewInt64Scalar(int64(n))}})
+	}
 	return c, nil
 }
 

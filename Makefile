@@ -9,7 +9,7 @@ LISTEN      ?= 127.0.0.1:32010
 TPCH_CACHE  ?= $(HOME)/.cache/quiver-tpch
 SF1_DIR     ?= $(TPCH_CACHE)/sf1
 
-.PHONY: build run test vet bench tpch-sf1 clean test-clients test-python test-java client-bin
+.PHONY: build run test vet bench tpch-sf1 clean test-clients test-python test-java client-bin proto
 
 # Real-client suites (make test-clients): downloads are cached under .cache/.
 CACHE       ?= $(CURDIR)/.cache
@@ -71,6 +71,19 @@ tpch-sf1:
 	@test -d $(SF1_DIR)/tpch || integration/tpch/gen.sh 1 $(SF1_DIR)
 	QUIVER_TPCH_DIR=$(SF1_DIR) QUIVER_TPCH_ANSWERS=$(CURDIR)/integration/tpch/answers/sf1 \
 		$(GO) test -timeout 60m -count=1 -run 'TestTPCH$$' -v ./integration/
+
+# Regenerate the committed protobuf code (cluster/planpb). Not part of
+# `make test`: builds never need protoc. protoc comes from PyPI's
+# grpcio-tools, protoc-gen-go at the google.golang.org/protobuf version of
+# go.mod; both are cached under .cache/.
+PROTO_VENV  := $(CACHE)/proto-venv
+PROTOC_GEN_GO_VERSION := $(shell $(GO) list -m -f '{{.Version}}' google.golang.org/protobuf)
+proto:
+	test -x $(PROTO_VENV)/bin/python || python3 -m venv $(PROTO_VENV)
+	$(PROTO_VENV)/bin/python -c 'import grpc_tools' 2>/dev/null || $(PROTO_VENV)/bin/pip install -q --disable-pip-version-check grpcio-tools
+	GOBIN=$(CACHE)/bin $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
+	$(PROTO_VENV)/bin/python -m grpc_tools.protoc --plugin=protoc-gen-go=$(CACHE)/bin/protoc-gen-go \
+		-I cluster/planpb --go_out=cluster/planpb --go_opt=paths=source_relative cluster/planpb/plan.proto
 
 clean:
 	rm -rf bin

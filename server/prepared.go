@@ -25,13 +25,59 @@ type prepared struct {
 	mu      sync.Mutex
 	params  [][]scalar.Scalar
 	batches []arrow.RecordBatch // keep the bound values' buffers alive
+	// boundDesc describes the statement with the bound values when one of
+	// its parameters has no type from context (SELECT ?): its result column
+	// then has the value's type, unknown at preparation (nil otherwise).
+	boundDesc *engine.Prepared
 }
 
-func (p *prepared) bind(rows [][]scalar.Scalar, batches []arrow.RecordBatch) {
+func (p *prepared) bind(rows [][]scalar.Scalar, batches []arrow.RecordBatch, boundDesc *engine.Prepared) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.releaseLocked()
-	p.params, p.batches = rows, batches
+	p.params, p.batches, p.boundDesc = rows, batches, boundDesc
+}
+
+// describe is the statement's description as it runs now: with the bound
+// values' types for parameters untyped by context.
+func (p *prepared) describe() *engine.Prepared {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.boundDesc != nil {
+		return p.boundDesc
+	}
+	return p.desc
+}
+
+// boundPreparer is the optional Engine method that describes a statement
+// with its parameter values (*engine.Engine has it).
+type boundPreparer interface {
+	PrepareBound(ctx context.Context, s *engine.Session, sql string, params []scalar.Scalar) (*engine.Prepared, error)
+}
+
+// prepareBound describes p with params bound; nil when the engine cannot
+// (the stream then still carries the values' types).
+func (s *Server) prepareBound(ctx context.Context, p *prepared, params []scalar.Scalar) (*engine.Prepared, error) {
+	eng := s.eng
+	if g, ok := eng.(*guardedEngine); ok {
+		eng = g.Engine
+	}
+	bp, ok := eng.(boundPreparer)
+	if !ok {
+		return nil, nil
+	}
+	return bp.PrepareBound(ctx, p.sess, p.sql, params)
+}
+
+// untypedParams reports whether a placeholder's type comes only from the
+// value bound to it.
+func untypedParams(d *engine.Prepared) bool {
+	for _, t := range d.Params {
+		if t == nil || t.ID() == arrow.NULL {
+			return true
+		}
+	}
+	return false
 }
 
 func (p *prepared) bound() [][]scalar.Scalar {
@@ -44,7 +90,7 @@ func (p *prepared) releaseLocked() {
 	for _, b := range p.batches {
 		b.Release()
 	}
-	p.params, p.batches = nil, nil
+	p.params, p.batches, p.boundDesc = nil, nil, nil
 }
 
 // preparedStore maps handles to prepared statements. Handles are random,
@@ -148,7 +194,7 @@ func (s *Server) ClosePreparedStatement(_ context.Context, req flightsql.ActionC
 	if err != nil {
 		return s.toStatus(err)
 	}
-	p.bind(nil, nil)
+	p.bind(nil, nil, nil)
 	return nil
 }
 
@@ -159,7 +205,7 @@ func (s *Server) GetFlightInfoPreparedStatement(_ context.Context, cmd flightsql
 	if err != nil {
 		return nil, s.toStatus(err)
 	}
-	return s.flightInfo(desc, desc.Cmd, resultSchema(p.desc)), nil
+	return s.flightInfo(desc, desc.Cmd, resultSchema(p.describe())), nil
 }
 
 // GetSchemaPreparedStatement returns a prepared statement's result schema.
@@ -168,7 +214,7 @@ func (s *Server) GetSchemaPreparedStatement(_ context.Context, cmd flightsql.Pre
 	if err != nil {
 		return nil, s.toStatus(err)
 	}
-	return &flight.SchemaResult{Schema: flight.SerializeSchema(resultSchema(p.desc), s.Alloc)}, nil
+	return &flight.SchemaResult{Schema: flight.SerializeSchema(resultSchema(p.describe()), s.Alloc)}, nil
 }
 
 // DoGetPreparedStatement runs a prepared query with its bound parameters.
@@ -195,8 +241,11 @@ func (s *Server) DoGetPreparedStatement(ctx context.Context, cmd flightsql.Prepa
 }
 
 // DoPutPreparedStatementQuery binds parameters (all rows of the incoming
-// batches) to a prepared statement and returns the same handle.
-func (s *Server) DoPutPreparedStatementQuery(_ context.Context, cmd flightsql.PreparedStatementQuery, rdr flight.MessageReader, _ flight.MetadataWriter) ([]byte, error) {
+// batches) to a prepared statement and returns the same handle. A
+// placeholder untyped by context (SELECT ?) takes its value's type: the
+// FlightInfo and schema of the handle then report the bound types (the
+// dataset_schema of CreatePreparedStatement had NULL for that column).
+func (s *Server) DoPutPreparedStatementQuery(ctx context.Context, cmd flightsql.PreparedStatementQuery, rdr flight.MessageReader, _ flight.MetadataWriter) ([]byte, error) {
 	p, err := s.prepared.get(cmd.GetPreparedStatementHandle())
 	if err != nil {
 		return nil, s.toStatus(err)
@@ -205,7 +254,16 @@ func (s *Server) DoPutPreparedStatementQuery(_ context.Context, cmd flightsql.Pr
 	if err != nil {
 		return nil, s.toStatus(err)
 	}
-	p.bind(rows, batches)
+	var boundDesc *engine.Prepared
+	if len(rows) == 1 && untypedParams(p.desc) {
+		if boundDesc, err = s.prepareBound(ctx, p, rows[0]); err != nil {
+			for _, b := range batches {
+				b.Release()
+			}
+			return nil, s.toStatus(err)
+		}
+	}
+	p.bind(rows, batches, boundDesc)
 	return cmd.GetPreparedStatementHandle(), nil
 }
 

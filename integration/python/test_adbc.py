@@ -58,12 +58,18 @@ def test_parameters_executed_twice_on_one_prepared_statement(conn):
         assert cur.fetchall() == [("EUROPE",)]
 
 
-@pytest.mark.xfail(reason="engine: a bare untyped parameter in the select list (SELECT ?) panics at execution "
-                          "(nil array in ops.makeBatch)", strict=True)
 def test_bare_parameter(conn):
+    """A parameter with no type from context takes the bound value's type."""
     with conn.cursor() as cur:
         cur.execute("SELECT ? AS p", parameters=(5,))
         assert cur.fetchall() == [(5,)]
+        cur.execute("SELECT ? AS p, ? AS q", parameters=("five", 2.5))
+        t = cur.fetch_arrow_table()
+        assert t.to_pylist() == [{"p": "five", "q": 2.5}]
+        assert str(t.schema.field("p").type) == "string"
+        assert str(t.schema.field("q").type) == "double"
+        cur.execute("SELECT ? AS p", parameters=(None,))
+        assert cur.fetchall() == [(None,)]
 
 
 def test_ddl_dml(conn):

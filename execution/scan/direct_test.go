@@ -223,7 +223,14 @@ func directFile(t *testing.T, opts ...parquet.WriterProperty) (*catalog.Table, a
 	fields = append(fields, arrow.Field{Name: "k", Type: arrow.PrimitiveTypes.Int64},
 		arrow.Field{Name: "s", Type: arrow.BinaryTypes.String, Nullable: true},
 		arrow.Field{Name: "sr", Type: arrow.BinaryTypes.String},
-		arrow.Field{Name: "b", Type: arrow.BinaryTypes.Binary, Nullable: true})
+		arrow.Field{Name: "b", Type: arrow.BinaryTypes.Binary, Nullable: true},
+		arrow.Field{Name: "i32", Type: arrow.PrimitiveTypes.Int32, Nullable: true},
+		arrow.Field{Name: "date", Type: arrow.FixedWidthTypes.Date32},
+		arrow.Field{Name: "f32", Type: arrow.PrimitiveTypes.Float32, Nullable: true},
+		arrow.Field{Name: "f64", Type: arrow.PrimitiveTypes.Float64},
+		// Read by pqarrow, zipped with the direct columns.
+		arrow.Field{Name: "flag", Type: arrow.FixedWidthTypes.Boolean, Nullable: true},
+		arrow.Field{Name: "ts", Type: arrow.FixedWidthTypes.Timestamp_us})
 	sc := arrow.NewSchema(fields, nil)
 	rng := rand.New(rand.NewPCG(3, 4))
 	const rows = 30000
@@ -265,6 +272,33 @@ func directFile(t *testing.T, opts ...parquet.WriterProperty) (*catalog.Table, a
 		} else {
 			bb.Append([]byte(str()))
 		}
+		// Repeated values in the first half (dictionary), then distinct ones.
+		num := func() int64 {
+			if r < rows/2 {
+				return int64(rng.IntN(30)) - 15
+			}
+			return rng.Int64() >> rng.IntN(63)
+		}
+		ib := bld.Field(len(types) + 4).(*array.Int32Builder)
+		if rng.IntN(5) == 0 {
+			ib.AppendNull()
+		} else {
+			ib.Append(int32(num()))
+		}
+		bld.Field(len(types) + 5).(*array.Date32Builder).Append(arrow.Date32(num() % 100000))
+		fb := bld.Field(len(types) + 6).(*array.Float32Builder)
+		if rng.IntN(5) == 0 {
+			fb.AppendNull()
+		} else {
+			fb.Append(float32(num()) / 7)
+		}
+		bld.Field(len(types) + 7).(*array.Float64Builder).Append(float64(num()) / 3)
+		if rng.IntN(4) == 0 {
+			bld.Field(len(types) + 8).AppendNull()
+		} else {
+			bld.Field(len(types) + 8).(*array.BooleanBuilder).Append(rng.IntN(2) == 0)
+		}
+		bld.Field(len(types) + 9).(*array.TimestampBuilder).Append(arrow.Timestamp(num()))
 	}
 	rec := bld.NewRecordBatch()
 	defer rec.Release()
@@ -285,8 +319,9 @@ func directFile(t *testing.T, opts ...parquet.WriterProperty) (*catalog.Table, a
 	return table(t, dir, "s", "d"), tbl
 }
 
-// TestDirectScanMatchesPqarrow reads decimal and string columns through the
-// scan (decimalReader, binaryReader) and compares every value and null with
+// TestDirectScanMatchesPqarrow reads decimal, string, integer, date and
+// float columns through the scan (decimalReader, binaryReader, fixedReader)
+// and compares every value and null with
 // pqarrow's own reading of the same file, over the encodings and layouts
 // writers use.
 func TestDirectScanMatchesPqarrow(t *testing.T) {
@@ -312,9 +347,8 @@ func TestDirectScanMatchesPqarrow(t *testing.T) {
 	}
 }
 
-// TestDirectScanTPCH compares the decimal and string columns of the TPC-H
-// tables (FIXED_LEN_BYTE_ARRAY decimals, dictionary encoded, zstd) with
-// pqarrow: SF 0.01, and the data dir QUIVER_TPCH_DIR too when set (SF 1
+// TestDirectScanTPCH compares the columns of the TPC-H tables
+// (FIXED_LEN_BYTE_ARRAY decimals, dictionary encoded, zstd) with pqarrow: SF 0.01, and the data dir QUIVER_TPCH_DIR too when set (SF 1
 // takes a minute).
 func TestDirectScanTPCH(t *testing.T) {
 	dirs := []string{tpchDir(t)}
@@ -324,22 +358,19 @@ func TestDirectScanTPCH(t *testing.T) {
 	for _, dir := range dirs {
 		for _, name := range []string{"lineitem", "orders", "part", "partsupp", "customer", "supplier"} {
 			tbl := table(t, dir, "tpch", name)
+			// All columns, in an order unlike the file's.
 			var cols []int
-			for i, f := range tbl.Columns.Fields() {
-				if f.Type.ID() == arrow.DECIMAL128 || f.Type.ID() == arrow.STRING {
-					cols = append(cols, i)
-				}
+			for i := tbl.Columns.NumFields() - 1; i >= 0; i-- {
+				cols = append(cols, i)
 			}
-			// A non-decimal column read alongside, in the middle.
-			cols = append(cols[:1], append([]int{0}, cols[1:]...)...)
 			compareWithPqarrow(t, tbl, cols)
 		}
 	}
 }
 
-// compareWithPqarrow checks that every decimal and string column of cols
-// takes a direct reader and that the scan returns exactly what pqarrow
-// reads.
+// compareWithPqarrow checks that every column of cols but booleans and
+// timestamps takes a direct reader and that the scan returns exactly what
+// pqarrow reads.
 func compareWithPqarrow(t *testing.T, tbl *catalog.Table, cols []int) {
 	t.Helper()
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
@@ -361,8 +392,8 @@ func compareWithPqarrow(t *testing.T, tbl *catalog.Table, cols []int) {
 				}
 				descr, typ := pf.MetaData().Schema.Column(c), tbl.Columns.Field(c).Type
 				_, direct := decimalType(descr, cc)
-				direct = direct || binaryChunk(descr, cc, typ)
-				if want := typ.ID() != arrow.INT64; direct != want {
+				direct = direct || binaryChunk(descr, cc, typ) || fixedChunk(descr, cc, typ)
+				if want := typ.ID() != arrow.BOOL && typ.ID() != arrow.TIMESTAMP; direct != want {
 					t.Fatalf("%s row group %d: decimal path for %s = %v", f.Path, rg, tbl.Columns.Field(c).Name, direct)
 				}
 			}
@@ -505,11 +536,9 @@ func TestDirectScanCorruptFile(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var cols []int
-		for i, f := range tbl.Columns.Fields() {
-			if f.Type.ID() != arrow.INT64 {
-				cols = append(cols, i)
-			}
+		cols := make([]int, tbl.Columns.NumFields())
+		for i := range cols {
+			cols[i] = i
 		}
 		rng := rand.New(rand.NewPCG(5, 6))
 		failed := 0

@@ -81,7 +81,8 @@ type parquetScan struct {
 }
 
 // colSource is a column of the open row group: read by a direct reader
-// (decimalReader, binaryReader), or column pq of the pqarrow batches.
+// (decimalReader, binaryReader, fixedReader), or column pq of the pqarrow
+// batches.
 type colSource struct {
 	pq  int
 	dec columnReader
@@ -217,8 +218,8 @@ func appendLeaves(dst []int, f pqarrow.SchemaField) []int {
 }
 
 // startRowGroup opens a reader per column of the next row group: flat
-// decimal and string columns through direct readers, the rest through one
-// pqarrow record reader.
+// decimal, string and fixed-width columns through direct readers, the rest
+// through one pqarrow record reader.
 func (s *parquetScan) startRowGroup(ctx context.Context) error {
 	rg := s.work[0]
 	s.work = s.work[1:]
@@ -268,19 +269,21 @@ func (s *parquetScan) directSource(rgr *file.RowGroupReader, pschema *schema.Sch
 		return nil, err
 	}
 	descr := pschema.Column(f.ColIndex)
-	dec, isDec := decimalType(descr, cc)
-	isDec = isDec && arrow.TypeEqual(dec, f.Field.Type)
-	if !isDec && !binaryChunk(descr, cc, f.Field.Type) {
+	var open func(file.PageReader) columnReader
+	if dec, ok := decimalType(descr, cc); ok && arrow.TypeEqual(dec, f.Field.Type) {
+		open = func(p file.PageReader) columnReader { return newDecimalReader(s.mem, p, descr, dec) }
+	} else if binaryChunk(descr, cc, f.Field.Type) {
+		open = func(p file.PageReader) columnReader { return newBinaryReader(s.mem, p, descr, f.Field.Type) }
+	} else if fixedChunk(descr, cc, f.Field.Type) {
+		open = func(p file.PageReader) columnReader { return newFixedReader(s.mem, p, descr, f.Field.Type) }
+	} else {
 		return nil, nil
 	}
 	pages, err := rgr.GetColumnPageReader(f.ColIndex)
 	if err != nil {
 		return nil, err
 	}
-	if isDec {
-		return newDecimalReader(s.mem, pages, descr, dec), nil
-	}
-	return newBinaryReader(s.mem, pages, descr, f.Field.Type), nil
+	return open(pages), nil
 }
 
 // readBatch reads the next batch of the open row group.

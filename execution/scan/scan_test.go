@@ -482,6 +482,9 @@ func BenchmarkScanLineitem4Cols(b *testing.B) { benchScanLineitem(b, 4, 5, 6, 10
 // cardinality and l_comment.
 func BenchmarkScanLineitemStrings(b *testing.B) { benchScanLineitem(b, 8, 9, 14, 15) }
 
+// BenchmarkScanLineitemInts scans the lineitem keys and a date (pqarrow).
+func BenchmarkScanLineitemInts(b *testing.B) { benchScanLineitem(b, 0, 1, 2, 10) }
+
 func benchScanLineitem(b *testing.B, cols ...int) {
 	dir := "/tmp/tpch-sf1"
 	if _, err := os.Stat(filepath.Join(dir, "tpch", "lineitem.parquet")); err != nil {

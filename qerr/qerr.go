@@ -21,6 +21,8 @@ const (
 	PermissionDenied              // path outside allowed dirs, read-only user
 	Unimplemented                 // valid SQL we do not support yet
 	Canceled                      // client cancel or deadline
+	Unauthenticated               // no, bad or expired credentials
+	DeadlineExceeded              // a server-side time limit (query timeout) ran out
 )
 
 func (k Kind) String() string {
@@ -41,6 +43,10 @@ func (k Kind) String() string {
 		return "not supported"
 	case Canceled:
 		return "canceled"
+	case Unauthenticated:
+		return "unauthenticated"
+	case DeadlineExceeded:
+		return "deadline exceeded"
 	}
 	return "internal error"
 }

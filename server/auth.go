@@ -14,9 +14,7 @@ import (
 	"github.com/quiverdb/quiver/qerr"
 	"golang.org/x/crypto/bcrypt"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
-	"google.golang.org/grpc/status"
 )
 
 // Authentication follows the Flight convention every client implements:
@@ -81,7 +79,7 @@ func newAuthenticator(users *Users, ttl time.Duration) *authenticator {
 	return &authenticator{users: users, ttl: ttl, now: time.Now, tokens: map[string]token{}}
 }
 
-var errBadLogin = status.Error(codes.Unauthenticated, "invalid user name or password")
+var errBadLogin = qerr.New(qerr.Unauthenticated, "invalid user name or password")
 
 // login checks a user's password and returns the user.
 func (a *authenticator) login(name, password string) (User, error) {
@@ -103,7 +101,7 @@ var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("not a password"), bcrypt.
 func (a *authenticator) issue(usr User) (string, error) {
 	var b [32]byte
 	if _, err := rand.Read(b[:]); err != nil {
-		return "", status.Errorf(codes.Internal, "token: %v", err)
+		return "", qerr.Wrap(qerr.Internal, err, "token")
 	}
 	tok := base64.RawURLEncoding.EncodeToString(b[:])
 	now := a.now()
@@ -127,16 +125,16 @@ func (a *authenticator) check(tok string) (User, error) {
 	if ok && a.now().After(t.expires) {
 		delete(a.tokens, tok)
 		a.mu.Unlock()
-		return User{}, status.Error(codes.Unauthenticated, "bearer token expired: authenticate again")
+		return User{}, qerr.New(qerr.Unauthenticated, "bearer token expired: authenticate again")
 	}
 	a.mu.Unlock()
 	if !ok {
-		return User{}, status.Error(codes.Unauthenticated, "invalid or revoked bearer token: authenticate again")
+		return User{}, qerr.New(qerr.Unauthenticated, "invalid or revoked bearer token: authenticate again")
 	}
 	usr, found := a.users.lookup(t.user)
 	if !found || subtle.ConstantTimeCompare([]byte(usr.Hash), []byte(t.hash)) != 1 {
 		a.revoke(tok)
-		return User{}, status.Error(codes.Unauthenticated, "bearer token revoked (user removed or password changed): authenticate again")
+		return User{}, qerr.New(qerr.Unauthenticated, "bearer token revoked (user removed or password changed): authenticate again")
 	}
 	return usr, nil
 }
@@ -155,7 +153,7 @@ func (a *authenticator) authenticate(ctx context.Context, method string, setHead
 	md, _ := metadata.FromIncomingContext(ctx)
 	vals := md.Get(authHeader)
 	if len(vals) == 0 || strings.TrimSpace(vals[0]) == "" {
-		return nil, status.Error(codes.Unauthenticated,
+		return nil, qerr.New(qerr.Unauthenticated,
 			"authentication required: send user and password (Flight handshake with Basic auth) or a bearer token")
 	}
 	scheme, cred, _ := strings.Cut(strings.TrimSpace(vals[0]), " ")
@@ -173,11 +171,11 @@ func (a *authenticator) authenticate(ctx context.Context, method string, setHead
 			raw, err = base64.RawStdEncoding.DecodeString(cred)
 		}
 		if err != nil {
-			return nil, status.Error(codes.Unauthenticated, "invalid Basic credentials: not base64")
+			return nil, qerr.New(qerr.Unauthenticated, "invalid Basic credentials: not base64")
 		}
 		name, pass, ok := strings.Cut(string(raw), ":")
 		if !ok {
-			return nil, status.Error(codes.Unauthenticated, "invalid Basic credentials: want user:password")
+			return nil, qerr.New(qerr.Unauthenticated, "invalid Basic credentials: want user:password")
 		}
 		usr, err := a.login(name, pass)
 		if err != nil {
@@ -188,13 +186,13 @@ func (a *authenticator) authenticate(ctx context.Context, method string, setHead
 			return nil, err
 		}
 		if err := setHeader(metadata.Pairs(authHeader, "Bearer "+tok)); err != nil {
-			return nil, status.Errorf(codes.Internal, "send token: %v", err)
+			return nil, qerr.Wrap(qerr.Internal, err, "send token")
 		}
 		return &Identity{User: usr.Name, ReadOnly: usr.ReadOnly, Token: tok}, nil
 	case method == handshakeMethod:
-		return nil, status.Error(codes.Unauthenticated, "handshake needs Basic credentials (user and password)")
+		return nil, qerr.New(qerr.Unauthenticated, "handshake needs Basic credentials (user and password)")
 	}
-	return nil, status.Errorf(codes.Unauthenticated, "unsupported authorization scheme %q: use Basic or Bearer", scheme)
+	return nil, qerr.New(qerr.Unauthenticated, "unsupported authorization scheme %q: use Basic or Bearer", scheme)
 }
 
 // authUnary and authStream enforce authentication when a users file is
@@ -208,7 +206,7 @@ func (s *Server) authUnary(ctx context.Context, req any, info *grpc.UnaryServerI
 		return grpc.SetHeader(ctx, md)
 	})
 	if err != nil {
-		return nil, err
+		return nil, s.toStatus(err)
 	}
 	return h(context.WithValue(ctx, identityKey{}, id), req)
 }
@@ -225,7 +223,7 @@ func (s *Server) authStream(srv any, ss grpc.ServerStream, info *grpc.StreamServ
 		return ss.SetHeader(md)
 	})
 	if err != nil {
-		return err
+		return s.toStatus(err)
 	}
 	if info.FullMethod == handshakeMethod {
 		return nil // token sent in the headers; no payload exchange needed

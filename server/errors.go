@@ -7,8 +7,11 @@ import (
 	"google.golang.org/grpc/status"
 )
 
-// toStatus is the one place where errors become gRPC statuses. Errors that
-// already carry a status (from arrow-go or a nested call) pass through.
+// toStatus is the one place where errors become gRPC statuses: every
+// handler and interceptor of the server returns its errors through it (the
+// server's own errors — authentication, time limits, cancellation,
+// transactions — are qerr kinds too). Errors that already carry a status
+// (from arrow-go or a nested call) pass through.
 func (s *Server) toStatus(err error) error {
 	if err == nil {
 		return nil
@@ -40,6 +43,10 @@ func codeOf(k qerr.Kind) codes.Code {
 		return codes.Unimplemented
 	case qerr.Canceled:
 		return codes.Canceled
+	case qerr.Unauthenticated:
+		return codes.Unauthenticated
+	case qerr.DeadlineExceeded:
+		return codes.DeadlineExceeded
 	}
 	return codes.Internal
 }

@@ -45,7 +45,7 @@ func (s *Server) ingest(ctx context.Context, cmd flightsql.StatementIngest, rdr 
 		return 0, qerr.New(qerr.Unimplemented, "temporary tables are not supported: ingest into a regular table")
 	}
 	if len(cmd.GetTransactionId()) > 0 {
-		return 0, qerr.New(qerr.Unimplemented, "%s", noTransactions)
+		return 0, errNoTransactions
 	}
 	if c := cmd.GetCatalog(); c != "" && !strings.EqualFold(c, CatalogName) {
 		return 0, qerr.New(qerr.NotFound, "Unknown catalog '%s' (the only catalog is '%s')", c, CatalogName)

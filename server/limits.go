@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -11,9 +12,7 @@ import (
 	"github.com/quiverdb/quiver/engine"
 	"github.com/quiverdb/quiver/execution"
 	"github.com/quiverdb/quiver/qerr"
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/peer"
-	"google.golang.org/grpc/status"
 )
 
 // Limits bound what one query and one user may use. Zero means unlimited.
@@ -84,7 +83,7 @@ func (g *guardedEngine) timeoutErr(parent, qctx context.Context, err error) erro
 	}
 	if expired {
 		// The engine may report the deadline as a cancellation.
-		return status.Errorf(codes.DeadlineExceeded, "query exceeded the time limit of %s (--query-timeout)", g.limits.QueryTimeout)
+		return &qerr.Error{Kind: qerr.DeadlineExceeded, Msg: fmt.Sprintf("query exceeded the time limit of %s (--query-timeout)", g.limits.QueryTimeout), Err: err}
 	}
 	return err
 }

@@ -7,9 +7,8 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/flight"
+	"github.com/quiverdb/quiver/qerr"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 )
 
 // Cancellation. A query runs while its DoGet stream is open: when the
@@ -126,7 +125,7 @@ func (s *Server) trackStream(srv any, ss grpc.ServerStream, info *grpc.StreamSer
 		s.running.remove(ts.ticket, ts.call)
 	}
 	if ts.call.canceled.Load() && ss.Context().Err() == nil {
-		return status.Error(codes.Canceled, "query canceled (CancelFlightInfo)")
+		return s.toStatus(qerr.New(qerr.Canceled, "query canceled (CancelFlightInfo)"))
 	}
 	return err
 }
@@ -156,7 +155,7 @@ func (s *Server) CancelFlightInfo(ctx context.Context, req *flight.CancelFlightI
 	info := req.GetInfo()
 	if info == nil || len(info.GetEndpoint()) == 0 {
 		return flight.CancelFlightInfoResult{Status: flight.CancelStatusUnspecified},
-			status.Error(codes.InvalidArgument, "CancelFlightInfo: the request names no FlightInfo endpoints")
+			s.toStatus(qerr.New(qerr.InvalidArgument, "CancelFlightInfo: the request names no FlightInfo endpoints"))
 	}
 	user := userOf(ctx)
 	for _, ep := range info.GetEndpoint() {

@@ -15,11 +15,10 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/scalar"
 	"github.com/quiverdb/quiver/catalog"
 	"github.com/quiverdb/quiver/engine"
+	"github.com/quiverdb/quiver/qerr"
 	"go.uber.org/zap"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
-	"google.golang.org/grpc/status"
 )
 
 // DefaultListen is the default Flight SQL address.
@@ -156,7 +155,7 @@ func (s *Server) Serve(ctx context.Context, lis net.Listener, grace time.Duratio
 func (s *Server) recovered(method string, r any) error {
 	s.log.Error("panic in handler", zap.String("method", method), zap.Any("panic", r),
 		zap.ByteString("stack", debug.Stack()))
-	return status.Errorf(codes.Internal, "internal error in %s: %v", method, r)
+	return s.toStatus(qerr.New(qerr.Internal, "internal error in %s: %v", method, r))
 }
 
 func (s *Server) recoverUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (resp any, err error) {
@@ -180,26 +179,26 @@ func (s *Server) recoverStream(srv any, ss grpc.ServerStream, info *grpc.StreamS
 // Transactions: every statement commits on its own; there are no
 // multi-statement transactions (SqlInfo says so) and the transaction
 // actions answer Unimplemented with this message.
-const noTransactions = "Quiver has no transactions: every statement commits on its own (auto-commit)"
+var errNoTransactions = qerr.New(qerr.Unimplemented, "Quiver has no transactions: every statement commits on its own (auto-commit)")
 
 // BeginTransaction is not supported.
 func (s *Server) BeginTransaction(context.Context, flightsql.ActionBeginTransactionRequest) ([]byte, error) {
-	return nil, status.Error(codes.Unimplemented, noTransactions)
+	return nil, s.toStatus(errNoTransactions)
 }
 
 // EndTransaction is not supported.
 func (s *Server) EndTransaction(context.Context, flightsql.ActionEndTransactionRequest) error {
-	return status.Error(codes.Unimplemented, noTransactions)
+	return s.toStatus(errNoTransactions)
 }
 
 // BeginSavepoint is not supported.
 func (s *Server) BeginSavepoint(context.Context, flightsql.ActionBeginSavepointRequest) ([]byte, error) {
-	return nil, status.Error(codes.Unimplemented, noTransactions)
+	return nil, s.toStatus(errNoTransactions)
 }
 
 // EndSavepoint is not supported.
 func (s *Server) EndSavepoint(context.Context, flightsql.ActionEndSavepointRequest) error {
-	return status.Error(codes.Unimplemented, noTransactions)
+	return s.toStatus(errNoTransactions)
 }
 
 // rowsAffectedSchema is the result of a DDL/DML statement run through a

@@ -191,6 +191,11 @@ func (d *decorrelate) scalarJoin(input logical.Node, sq *logical.Subquery) (logi
 	if !ok || len(agg.GroupBy) > 0 {
 		// Any other shape yields at most one row per outer row or errors:
 		// a left-single join on the correlation predicates.
+		if l, ok := node.(*logical.Limit); ok {
+			if plan, err = d.limitPerKey(proj, l, defined); err != nil {
+				return nil, nil, err
+			}
+		}
 		body, preds, err := pull(plan, defined)
 		if err != nil {
 			return nil, nil, err
@@ -211,6 +216,49 @@ func (d *decorrelate) scalarJoin(input logical.Node, sq *logical.Subquery) (logi
 	}
 	j, err := d.domainJoin(input, agg, body, preds, defined)
 	return j, value, err
+}
+
+// limitPerKey rewrites [proj →] LIMIT → [ORDER BY →] correlated input,
+// correlated only by inner-column = outer-expression, so the limit applies
+// per correlation key: ROW_NUMBER() OVER (PARTITION BY the inner columns
+// ORDER BY the sort keys) kept within (offset, offset + count], with the
+// correlation predicates in a filter above for pull to lift into the join.
+func (d *decorrelate) limitPerKey(proj *logical.Project, l *logical.Limit, defined idSet) (logical.Node, error) {
+	in := l.Input
+	var keys []logical.SortExpr
+	if s, ok := in.(*logical.Sort); ok {
+		in, keys = s.Input, s.Keys
+	}
+	body, preds, err := pull(in, defined)
+	if err != nil {
+		return nil, err
+	}
+	var part []logical.Expr
+	for _, p := range preds {
+		c, ok := innerEqualityColumn(p, defined)
+		if !ok {
+			return nil, errCorrelation
+		}
+		part = append(part, c)
+	}
+	for _, k := range keys {
+		if isOuter(k.Expr, defined) {
+			return nil, errCorrelation
+		}
+	}
+	i64 := arrow.PrimitiveTypes.Int64
+	rn := logical.Field{ID: d.ids.fresh(), Name: "row_number", Type: i64}
+	var out logical.Node = &logical.Window{Input: body, Funcs: []*logical.WindowCall{{Func: "row_number", PartitionBy: part, OrderBy: keys, Type: i64}}, Fields: []logical.Field{rn}}
+	out = &logical.Filter{Input: out, Predicate: andOf(preds)}
+	keep := []logical.Expr{&logical.Call{Func: ">", Args: []logical.Expr{colRef(rn), &logical.Literal{Value: scalar.NewInt64Scalar(l.Offset)}}, Type: boolType}}
+	if l.Count >= 0 {
+		keep = append(keep, &logical.Call{Func: "<=", Args: []logical.Expr{colRef(rn), &logical.Literal{Value: scalar.NewInt64Scalar(l.Offset + l.Count)}}, Type: boolType})
+	}
+	out = &logical.Filter{Input: out, Predicate: andOf(keep)}
+	if proj != nil {
+		out = &logical.Project{Input: out, Exprs: proj.Exprs, Fields: proj.Fields}
+	}
+	return out, nil
 }
 
 // coalesceCounts makes COUNTs read 0 where the left join found no group.

@@ -382,6 +382,28 @@ func encodePlan(p physical.Plan) (*planpb.PlanNode, error) {
 		return &planpb.PlanNode{Node: &planpb.PlanNode_ShuffleRead{ShuffleRead: &planpb.ShuffleReadNode{
 			Stage: int32(n.Stage), Partitions: int32(n.Partitions), Out: out, Broadcast: n.Broadcast, Part: part,
 		}}}, nil
+	case *physical.RecursiveCTE:
+		anchor, err := sub(n.Anchor)
+		if err != nil {
+			return nil, err
+		}
+		rec, err := sub(n.Recursive)
+		if err != nil {
+			return nil, err
+		}
+		out, err := encodeSchema(n.Out)
+		if err != nil {
+			return nil, err
+		}
+		return &planpb.PlanNode{Node: &planpb.PlanNode_RecursiveCte{RecursiveCte: &planpb.RecursiveCTENode{
+			WorkId: int32(n.WorkID()), Anchor: anchor, Recursive: rec, Distinct: n.Distinct, Out: out,
+		}}}, nil
+	case *physical.WorkTable:
+		out, err := encodeSchema(n.Out)
+		if err != nil {
+			return nil, err
+		}
+		return &planpb.PlanNode{Node: &planpb.PlanNode_WorkTable{WorkTable: &planpb.WorkTableNode{WorkId: int32(n.WorkID()), Out: out}}}, nil
 	}
 	return nil, fmt.Errorf("%w: plan node %T (%s)", ErrUnsupported, p, p)
 }
@@ -869,6 +891,38 @@ func (d *decoder) plan(pn *planpb.PlanNode) (physical.Plan, error) {
 			return nil, malformed("shuffle read of stage %d, %d partitions", n.Stage, n.Partitions)
 		}
 		return &physical.ShuffleRead{Stage: int(n.Stage), Partitions: int(n.Partitions), Out: out, Broadcast: n.Broadcast, Part: part}, nil
+	case *planpb.PlanNode_RecursiveCte:
+		n := k.RecursiveCte
+		if n == nil {
+			return nil, malformed("empty recursive CTE")
+		}
+		anchor, err := d.plan(n.Anchor)
+		if err != nil {
+			return nil, err
+		}
+		rec, err := d.plan(n.Recursive)
+		if err != nil {
+			return nil, err
+		}
+		out, err := decodeSchema(n.Out)
+		if err != nil {
+			return nil, err
+		}
+		cte, err := physical.NewRecursiveCTE(int(n.WorkId), anchor, rec, n.Distinct, out)
+		if err != nil {
+			return nil, malformed("%v", err)
+		}
+		return cte, nil
+	case *planpb.PlanNode_WorkTable:
+		n := k.WorkTable
+		if n == nil {
+			return nil, malformed("empty work table")
+		}
+		out, err := decodeSchema(n.Out)
+		if err != nil {
+			return nil, err
+		}
+		return physical.NewWorkTable(int(n.WorkId), out), nil
 	}
 	return nil, malformed("unknown plan node %T", pn.Node)
 }

@@ -359,6 +359,10 @@ var codecQueries = []string{
 	`SELECT 1 a, 'x' b UNION ALL SELECT 2, 'y' UNION ALL SELECT NULL, NULL`,
 	`SELECT 1 + 1, 'x'`,
 	`SELECT table_name, table_type FROM information_schema.tables WHERE table_schema = 'tpch' ORDER BY table_name`,
+	// recursive CTEs (work tables rebound on decode)
+	`WITH RECURSIVE c (n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 10) SELECT SUM(n), COUNT(*) FROM c`,
+	`WITH RECURSIVE r (k, d) AS (SELECT n_nationkey, 0 FROM nation WHERE n_nationkey = 0 UNION SELECT n.n_nationkey, r.d + 1 FROM nation n JOIN r ON n.n_nationkey = r.k + 5) SELECT k, d FROM r`,
+	`WITH RECURSIVE a (x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM a WHERE x < 3) SELECT x, (SELECT COUNT(*) FROM nation WHERE n_regionkey = x) FROM a`,
 	`WITH big AS (SELECT o_custkey, SUM(o_totalprice) t FROM orders GROUP BY o_custkey) SELECT c_name, t FROM customer JOIN big ON c_custkey = o_custkey ORDER BY t DESC, c_name LIMIT 5`,
 }
 
@@ -432,7 +436,7 @@ func TestCodecCoverage(t *testing.T) {
 		"*physical.HashJoin Inner broadcast=true", "*physical.HashJoin Inner broadcast=false",
 		"*physical.HashJoin null-aware", "*physical.HashJoin null-equal",
 		"*physical.NestedLoopJoin", "*physical.Sort", "*physical.Limit", "*physical.Union", "*physical.Window",
-		"*physical.Exchange", "*physical.ShuffleWrite", "*physical.ShuffleRead",
+		"*physical.Exchange", "*physical.ShuffleWrite", "*physical.ShuffleRead", "*physical.RecursiveCTE", "*physical.WorkTable",
 		"*expr.Column", "*expr.Literal", "*expr.Call", "*expr.CastExpr", "*expr.CaseExpr",
 		"window frame rows=true", "window frame rows=false",
 		"literal decimal(20, 4)", "literal date32", "literal timestamp[us]", "literal time64[us]", "literal binary",

@@ -1496,6 +1496,8 @@ type PlanNode struct {
 	//	*PlanNode_Exchange
 	//	*PlanNode_ShuffleWrite
 	//	*PlanNode_ShuffleRead
+	//	*PlanNode_RecursiveCte
+	//	*PlanNode_WorkTable
 	Node          isPlanNode_Node `protobuf_oneof:"node"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1673,6 +1675,24 @@ func (x *PlanNode) GetShuffleRead() *ShuffleReadNode {
 	return nil
 }
 
+func (x *PlanNode) GetRecursiveCte() *RecursiveCTENode {
+	if x != nil {
+		if x, ok := x.Node.(*PlanNode_RecursiveCte); ok {
+			return x.RecursiveCte
+		}
+	}
+	return nil
+}
+
+func (x *PlanNode) GetWorkTable() *WorkTableNode {
+	if x != nil {
+		if x, ok := x.Node.(*PlanNode_WorkTable); ok {
+			return x.WorkTable
+		}
+	}
+	return nil
+}
+
 type isPlanNode_Node interface {
 	isPlanNode_Node()
 }
@@ -1737,6 +1757,14 @@ type PlanNode_ShuffleRead struct {
 	ShuffleRead *ShuffleReadNode `protobuf:"bytes,15,opt,name=shuffle_read,json=shuffleRead,proto3,oneof"`
 }
 
+type PlanNode_RecursiveCte struct {
+	RecursiveCte *RecursiveCTENode `protobuf:"bytes,16,opt,name=recursive_cte,json=recursiveCte,proto3,oneof"`
+}
+
+type PlanNode_WorkTable struct {
+	WorkTable *WorkTableNode `protobuf:"bytes,17,opt,name=work_table,json=workTable,proto3,oneof"`
+}
+
 func (*PlanNode_Scan) isPlanNode_Node() {}
 
 func (*PlanNode_MemoryScan) isPlanNode_Node() {}
@@ -1766,6 +1794,10 @@ func (*PlanNode_Exchange) isPlanNode_Node() {}
 func (*PlanNode_ShuffleWrite) isPlanNode_Node() {}
 
 func (*PlanNode_ShuffleRead) isPlanNode_Node() {}
+
+func (*PlanNode_RecursiveCte) isPlanNode_Node() {}
+
+func (*PlanNode_WorkTable) isPlanNode_Node() {}
 
 // TableRef names a catalog table; the receiving node resolves it in its own
 // catalog (every node sees the same data directory at the same path).
@@ -2537,17 +2569,21 @@ func (x *HashAggregateNode) GetOut() *Schema {
 }
 
 type HashJoinNode struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Left          *PlanNode              `protobuf:"bytes,1,opt,name=left,proto3" json:"left,omitempty"`
-	Right         *PlanNode              `protobuf:"bytes,2,opt,name=right,proto3" json:"right,omitempty"`
-	Type          JoinType               `protobuf:"varint,3,opt,name=type,proto3,enum=quiver.plan.v1.JoinType" json:"type,omitempty"`
-	LeftKeys      []*Expr                `protobuf:"bytes,4,rep,name=left_keys,json=leftKeys,proto3" json:"left_keys,omitempty"`
-	RightKeys     []*Expr                `protobuf:"bytes,5,rep,name=right_keys,json=rightKeys,proto3" json:"right_keys,omitempty"`
-	Filter        *Expr                  `protobuf:"bytes,6,opt,name=filter,proto3" json:"filter,omitempty"`
-	NullAware     bool                   `protobuf:"varint,7,opt,name=null_aware,json=nullAware,proto3" json:"null_aware,omitempty"`
-	Broadcast     bool                   `protobuf:"varint,8,opt,name=broadcast,proto3" json:"broadcast,omitempty"`
-	Out           *Schema                `protobuf:"bytes,9,opt,name=out,proto3" json:"out,omitempty"`
-	NullEqual     []bool                 `protobuf:"varint,10,rep,packed,name=null_equal,json=nullEqual,proto3" json:"null_equal,omitempty"` // empty = plain equality for every key
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Left      *PlanNode              `protobuf:"bytes,1,opt,name=left,proto3" json:"left,omitempty"`
+	Right     *PlanNode              `protobuf:"bytes,2,opt,name=right,proto3" json:"right,omitempty"`
+	Type      JoinType               `protobuf:"varint,3,opt,name=type,proto3,enum=quiver.plan.v1.JoinType" json:"type,omitempty"`
+	LeftKeys  []*Expr                `protobuf:"bytes,4,rep,name=left_keys,json=leftKeys,proto3" json:"left_keys,omitempty"`
+	RightKeys []*Expr                `protobuf:"bytes,5,rep,name=right_keys,json=rightKeys,proto3" json:"right_keys,omitempty"`
+	Filter    *Expr                  `protobuf:"bytes,6,opt,name=filter,proto3" json:"filter,omitempty"`
+	NullAware bool                   `protobuf:"varint,7,opt,name=null_aware,json=nullAware,proto3" json:"null_aware,omitempty"`
+	Broadcast bool                   `protobuf:"varint,8,opt,name=broadcast,proto3" json:"broadcast,omitempty"`
+	Out       *Schema                `protobuf:"bytes,9,opt,name=out,proto3" json:"out,omitempty"`
+	NullEqual []bool                 `protobuf:"varint,10,rep,packed,name=null_equal,json=nullEqual,proto3" json:"null_equal,omitempty"` // empty = plain equality for every key
+	// proj lists the output columns as ascending indexes into left++right;
+	// has_proj false = all columns.
+	Proj          []int32 `protobuf:"varint,11,rep,packed,name=proj,proto3" json:"proj,omitempty"`
+	HasProj       bool    `protobuf:"varint,12,opt,name=has_proj,json=hasProj,proto3" json:"has_proj,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2650,6 +2686,20 @@ func (x *HashJoinNode) GetNullEqual() []bool {
 		return x.NullEqual
 	}
 	return nil
+}
+
+func (x *HashJoinNode) GetProj() []int32 {
+	if x != nil {
+		return x.Proj
+	}
+	return nil
+}
+
+func (x *HashJoinNode) GetHasProj() bool {
+	if x != nil {
+		return x.HasProj
+	}
+	return false
 }
 
 type NestedLoopJoinNode struct {
@@ -3384,6 +3434,137 @@ func (x *ShuffleReadNode) GetPart() *Partitioning {
 	return nil
 }
 
+// RecursiveCTENode runs anchor once, then recursive over the previous
+// iteration's rows, which the WorkTableNodes of the same work_id under
+// recursive read.
+type RecursiveCTENode struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	WorkId        int32                  `protobuf:"varint,1,opt,name=work_id,json=workId,proto3" json:"work_id,omitempty"`
+	Anchor        *PlanNode              `protobuf:"bytes,2,opt,name=anchor,proto3" json:"anchor,omitempty"`
+	Recursive     *PlanNode              `protobuf:"bytes,3,opt,name=recursive,proto3" json:"recursive,omitempty"`
+	Distinct      bool                   `protobuf:"varint,4,opt,name=distinct,proto3" json:"distinct,omitempty"`
+	Out           *Schema                `protobuf:"bytes,5,opt,name=out,proto3" json:"out,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecursiveCTENode) Reset() {
+	*x = RecursiveCTENode{}
+	mi := &file_plan_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecursiveCTENode) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecursiveCTENode) ProtoMessage() {}
+
+func (x *RecursiveCTENode) ProtoReflect() protoreflect.Message {
+	mi := &file_plan_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecursiveCTENode.ProtoReflect.Descriptor instead.
+func (*RecursiveCTENode) Descriptor() ([]byte, []int) {
+	return file_plan_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *RecursiveCTENode) GetWorkId() int32 {
+	if x != nil {
+		return x.WorkId
+	}
+	return 0
+}
+
+func (x *RecursiveCTENode) GetAnchor() *PlanNode {
+	if x != nil {
+		return x.Anchor
+	}
+	return nil
+}
+
+func (x *RecursiveCTENode) GetRecursive() *PlanNode {
+	if x != nil {
+		return x.Recursive
+	}
+	return nil
+}
+
+func (x *RecursiveCTENode) GetDistinct() bool {
+	if x != nil {
+		return x.Distinct
+	}
+	return false
+}
+
+func (x *RecursiveCTENode) GetOut() *Schema {
+	if x != nil {
+		return x.Out
+	}
+	return nil
+}
+
+type WorkTableNode struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	WorkId        int32                  `protobuf:"varint,1,opt,name=work_id,json=workId,proto3" json:"work_id,omitempty"`
+	Out           *Schema                `protobuf:"bytes,2,opt,name=out,proto3" json:"out,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WorkTableNode) Reset() {
+	*x = WorkTableNode{}
+	mi := &file_plan_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WorkTableNode) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WorkTableNode) ProtoMessage() {}
+
+func (x *WorkTableNode) ProtoReflect() protoreflect.Message {
+	mi := &file_plan_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WorkTableNode.ProtoReflect.Descriptor instead.
+func (*WorkTableNode) Descriptor() ([]byte, []int) {
+	return file_plan_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *WorkTableNode) GetWorkId() int32 {
+	if x != nil {
+		return x.WorkId
+	}
+	return 0
+}
+
+func (x *WorkTableNode) GetOut() *Schema {
+	if x != nil {
+		return x.Out
+	}
+	return nil
+}
+
 // Fragment is an encoded plan: the codec version that wrote it and the root.
 type Fragment struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -3395,7 +3576,7 @@ type Fragment struct {
 
 func (x *Fragment) Reset() {
 	*x = Fragment{}
-	mi := &file_plan_proto_msgTypes[38]
+	mi := &file_plan_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3407,7 +3588,7 @@ func (x *Fragment) String() string {
 func (*Fragment) ProtoMessage() {}
 
 func (x *Fragment) ProtoReflect() protoreflect.Message {
-	mi := &file_plan_proto_msgTypes[38]
+	mi := &file_plan_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3420,7 +3601,7 @@ func (x *Fragment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Fragment.ProtoReflect.Descriptor instead.
 func (*Fragment) Descriptor() ([]byte, []int) {
-	return file_plan_proto_rawDescGZIP(), []int{38}
+	return file_plan_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *Fragment) GetVersion() uint32 {
@@ -3453,7 +3634,7 @@ type ShuffleLocation struct {
 
 func (x *ShuffleLocation) Reset() {
 	*x = ShuffleLocation{}
-	mi := &file_plan_proto_msgTypes[39]
+	mi := &file_plan_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3465,7 +3646,7 @@ func (x *ShuffleLocation) String() string {
 func (*ShuffleLocation) ProtoMessage() {}
 
 func (x *ShuffleLocation) ProtoReflect() protoreflect.Message {
-	mi := &file_plan_proto_msgTypes[39]
+	mi := &file_plan_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3478,7 +3659,7 @@ func (x *ShuffleLocation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShuffleLocation.ProtoReflect.Descriptor instead.
 func (*ShuffleLocation) Descriptor() ([]byte, []int) {
-	return file_plan_proto_rawDescGZIP(), []int{39}
+	return file_plan_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *ShuffleLocation) GetStage() int32 {
@@ -3534,7 +3715,7 @@ type Task struct {
 
 func (x *Task) Reset() {
 	*x = Task{}
-	mi := &file_plan_proto_msgTypes[40]
+	mi := &file_plan_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3546,7 +3727,7 @@ func (x *Task) String() string {
 func (*Task) ProtoMessage() {}
 
 func (x *Task) ProtoReflect() protoreflect.Message {
-	mi := &file_plan_proto_msgTypes[40]
+	mi := &file_plan_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3559,7 +3740,7 @@ func (x *Task) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Task.ProtoReflect.Descriptor instead.
 func (*Task) Descriptor() ([]byte, []int) {
-	return file_plan_proto_rawDescGZIP(), []int{40}
+	return file_plan_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *Task) GetQueryId() string {
@@ -3706,7 +3887,7 @@ const file_plan_proto_rawDesc = "" +
 	"\fPartitioning\x124\n" +
 	"\x04kind\x18\x01 \x01(\x0e2 .quiver.plan.v1.PartitioningKindR\x04kind\x12(\n" +
 	"\x04keys\x18\x02 \x03(\v2\x14.quiver.plan.v1.ExprR\x04keys\x12\x14\n" +
-	"\x05count\x18\x03 \x01(\x05R\x05count\"\x9a\a\n" +
+	"\x05count\x18\x03 \x01(\x05R\x05count\"\xa3\b\n" +
 	"\bPlanNode\x12.\n" +
 	"\x04scan\x18\x01 \x01(\v2\x18.quiver.plan.v1.ScanNodeH\x00R\x04scan\x12A\n" +
 	"\vmemory_scan\x18\x02 \x01(\v2\x1e.quiver.plan.v1.MemoryScanNodeH\x00R\n" +
@@ -3724,7 +3905,10 @@ const file_plan_proto_rawDesc = "" +
 	"\x06window\x18\f \x01(\v2\x1a.quiver.plan.v1.WindowNodeH\x00R\x06window\x12:\n" +
 	"\bexchange\x18\r \x01(\v2\x1c.quiver.plan.v1.ExchangeNodeH\x00R\bexchange\x12G\n" +
 	"\rshuffle_write\x18\x0e \x01(\v2 .quiver.plan.v1.ShuffleWriteNodeH\x00R\fshuffleWrite\x12D\n" +
-	"\fshuffle_read\x18\x0f \x01(\v2\x1f.quiver.plan.v1.ShuffleReadNodeH\x00R\vshuffleReadB\x06\n" +
+	"\fshuffle_read\x18\x0f \x01(\v2\x1f.quiver.plan.v1.ShuffleReadNodeH\x00R\vshuffleRead\x12G\n" +
+	"\rrecursive_cte\x18\x10 \x01(\v2 .quiver.plan.v1.RecursiveCTENodeH\x00R\frecursiveCte\x12>\n" +
+	"\n" +
+	"work_table\x18\x11 \x01(\v2\x1d.quiver.plan.v1.WorkTableNodeH\x00R\tworkTableB\x06\n" +
 	"\x04node\"\x8e\x01\n" +
 	"\bTableRef\x12\x16\n" +
 	"\x06schema\x18\x01 \x01(\tR\x06schema\x12\x12\n" +
@@ -3785,7 +3969,7 @@ const file_plan_proto_rawDesc = "" +
 	"\x04mode\x18\x02 \x01(\x0e2\x17.quiver.plan.v1.AggModeR\x04mode\x12/\n" +
 	"\bgroup_by\x18\x03 \x03(\v2\x14.quiver.plan.v1.ExprR\agroupBy\x12+\n" +
 	"\x04aggs\x18\x04 \x03(\v2\x17.quiver.plan.v1.AggSpecR\x04aggs\x12(\n" +
-	"\x03out\x18\x05 \x01(\v2\x16.quiver.plan.v1.SchemaR\x03out\"\xb6\x03\n" +
+	"\x03out\x18\x05 \x01(\v2\x16.quiver.plan.v1.SchemaR\x03out\"\xe5\x03\n" +
 	"\fHashJoinNode\x12,\n" +
 	"\x04left\x18\x01 \x01(\v2\x18.quiver.plan.v1.PlanNodeR\x04left\x12.\n" +
 	"\x05right\x18\x02 \x01(\v2\x18.quiver.plan.v1.PlanNodeR\x05right\x12,\n" +
@@ -3800,7 +3984,9 @@ const file_plan_proto_rawDesc = "" +
 	"\x03out\x18\t \x01(\v2\x16.quiver.plan.v1.SchemaR\x03out\x12\x1d\n" +
 	"\n" +
 	"null_equal\x18\n" +
-	" \x03(\bR\tnullEqual\"\xfe\x01\n" +
+	" \x03(\bR\tnullEqual\x12\x12\n" +
+	"\x04proj\x18\v \x03(\x05R\x04proj\x12\x19\n" +
+	"\bhas_proj\x18\f \x01(\bR\ahasProj\"\xfe\x01\n" +
 	"\x12NestedLoopJoinNode\x12,\n" +
 	"\x04left\x18\x01 \x01(\v2\x18.quiver.plan.v1.PlanNodeR\x04left\x12.\n" +
 	"\x05right\x18\x02 \x01(\v2\x18.quiver.plan.v1.PlanNodeR\x05right\x12,\n" +
@@ -3858,7 +4044,16 @@ const file_plan_proto_rawDesc = "" +
 	"partitions\x12(\n" +
 	"\x03out\x18\x03 \x01(\v2\x16.quiver.plan.v1.SchemaR\x03out\x12\x1c\n" +
 	"\tbroadcast\x18\x04 \x01(\bR\tbroadcast\x120\n" +
-	"\x04part\x18\x05 \x01(\v2\x1c.quiver.plan.v1.PartitioningR\x04part\"R\n" +
+	"\x04part\x18\x05 \x01(\v2\x1c.quiver.plan.v1.PartitioningR\x04part\"\xdb\x01\n" +
+	"\x10RecursiveCTENode\x12\x17\n" +
+	"\awork_id\x18\x01 \x01(\x05R\x06workId\x120\n" +
+	"\x06anchor\x18\x02 \x01(\v2\x18.quiver.plan.v1.PlanNodeR\x06anchor\x126\n" +
+	"\trecursive\x18\x03 \x01(\v2\x18.quiver.plan.v1.PlanNodeR\trecursive\x12\x1a\n" +
+	"\bdistinct\x18\x04 \x01(\bR\bdistinct\x12(\n" +
+	"\x03out\x18\x05 \x01(\v2\x16.quiver.plan.v1.SchemaR\x03out\"R\n" +
+	"\rWorkTableNode\x12\x17\n" +
+	"\awork_id\x18\x01 \x01(\x05R\x06workId\x12(\n" +
+	"\x03out\x18\x02 \x01(\v2\x16.quiver.plan.v1.SchemaR\x03out\"R\n" +
 	"\bFragment\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\rR\aversion\x12,\n" +
 	"\x04root\x18\x02 \x01(\v2\x18.quiver.plan.v1.PlanNodeR\x04root\"\xa3\x01\n" +
@@ -3983,7 +4178,7 @@ func file_plan_proto_rawDescGZIP() []byte {
 }
 
 var file_plan_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_plan_proto_msgTypes = make([]protoimpl.MessageInfo, 41)
+var file_plan_proto_msgTypes = make([]protoimpl.MessageInfo, 43)
 var file_plan_proto_goTypes = []any{
 	(TypeId)(0),                // 0: quiver.plan.v1.TypeId
 	(TimeUnit)(0),              // 1: quiver.plan.v1.TimeUnit
@@ -4029,9 +4224,11 @@ var file_plan_proto_goTypes = []any{
 	(*ExchangeNode)(nil),       // 41: quiver.plan.v1.ExchangeNode
 	(*ShuffleWriteNode)(nil),   // 42: quiver.plan.v1.ShuffleWriteNode
 	(*ShuffleReadNode)(nil),    // 43: quiver.plan.v1.ShuffleReadNode
-	(*Fragment)(nil),           // 44: quiver.plan.v1.Fragment
-	(*ShuffleLocation)(nil),    // 45: quiver.plan.v1.ShuffleLocation
-	(*Task)(nil),               // 46: quiver.plan.v1.Task
+	(*RecursiveCTENode)(nil),   // 44: quiver.plan.v1.RecursiveCTENode
+	(*WorkTableNode)(nil),      // 45: quiver.plan.v1.WorkTableNode
+	(*Fragment)(nil),           // 46: quiver.plan.v1.Fragment
+	(*ShuffleLocation)(nil),    // 47: quiver.plan.v1.ShuffleLocation
+	(*Task)(nil),               // 48: quiver.plan.v1.Task
 }
 var file_plan_proto_depIdxs = []int32{
 	0,   // 0: quiver.plan.v1.DataType.id:type_name -> quiver.plan.v1.TypeId
@@ -4077,74 +4274,80 @@ var file_plan_proto_depIdxs = []int32{
 	41,  // 40: quiver.plan.v1.PlanNode.exchange:type_name -> quiver.plan.v1.ExchangeNode
 	42,  // 41: quiver.plan.v1.PlanNode.shuffle_write:type_name -> quiver.plan.v1.ShuffleWriteNode
 	43,  // 42: quiver.plan.v1.PlanNode.shuffle_read:type_name -> quiver.plan.v1.ShuffleReadNode
-	8,   // 43: quiver.plan.v1.TableRef.columns:type_name -> quiver.plan.v1.Field
-	22,  // 44: quiver.plan.v1.ScanPartition.splits:type_name -> quiver.plan.v1.SplitRef
-	20,  // 45: quiver.plan.v1.ScanNode.table:type_name -> quiver.plan.v1.TableRef
-	12,  // 46: quiver.plan.v1.ScanNode.filters:type_name -> quiver.plan.v1.Expr
-	21,  // 47: quiver.plan.v1.ScanNode.files:type_name -> quiver.plan.v1.FileRef
-	23,  // 48: quiver.plan.v1.ScanNode.partitions:type_name -> quiver.plan.v1.ScanPartition
-	9,   // 49: quiver.plan.v1.ScanNode.out:type_name -> quiver.plan.v1.Schema
-	20,  // 50: quiver.plan.v1.MemoryScanNode.table:type_name -> quiver.plan.v1.TableRef
-	9,   // 51: quiver.plan.v1.MemoryScanNode.out:type_name -> quiver.plan.v1.Schema
-	12,  // 52: quiver.plan.v1.ValuesRow.values:type_name -> quiver.plan.v1.Expr
-	26,  // 53: quiver.plan.v1.ValuesNode.rows:type_name -> quiver.plan.v1.ValuesRow
-	9,   // 54: quiver.plan.v1.ValuesNode.out:type_name -> quiver.plan.v1.Schema
-	19,  // 55: quiver.plan.v1.FilterNode.input:type_name -> quiver.plan.v1.PlanNode
-	12,  // 56: quiver.plan.v1.FilterNode.predicate:type_name -> quiver.plan.v1.Expr
-	19,  // 57: quiver.plan.v1.ProjectNode.input:type_name -> quiver.plan.v1.PlanNode
-	12,  // 58: quiver.plan.v1.ProjectNode.exprs:type_name -> quiver.plan.v1.Expr
-	9,   // 59: quiver.plan.v1.ProjectNode.out:type_name -> quiver.plan.v1.Schema
-	12,  // 60: quiver.plan.v1.AggSpec.args:type_name -> quiver.plan.v1.Expr
-	12,  // 61: quiver.plan.v1.AggSpec.filter:type_name -> quiver.plan.v1.Expr
-	17,  // 62: quiver.plan.v1.AggSpec.order_by:type_name -> quiver.plan.v1.SortKey
-	6,   // 63: quiver.plan.v1.AggSpec.type:type_name -> quiver.plan.v1.DataType
-	19,  // 64: quiver.plan.v1.HashAggregateNode.input:type_name -> quiver.plan.v1.PlanNode
-	4,   // 65: quiver.plan.v1.HashAggregateNode.mode:type_name -> quiver.plan.v1.AggMode
-	12,  // 66: quiver.plan.v1.HashAggregateNode.group_by:type_name -> quiver.plan.v1.Expr
-	30,  // 67: quiver.plan.v1.HashAggregateNode.aggs:type_name -> quiver.plan.v1.AggSpec
-	9,   // 68: quiver.plan.v1.HashAggregateNode.out:type_name -> quiver.plan.v1.Schema
-	19,  // 69: quiver.plan.v1.HashJoinNode.left:type_name -> quiver.plan.v1.PlanNode
-	19,  // 70: quiver.plan.v1.HashJoinNode.right:type_name -> quiver.plan.v1.PlanNode
-	3,   // 71: quiver.plan.v1.HashJoinNode.type:type_name -> quiver.plan.v1.JoinType
-	12,  // 72: quiver.plan.v1.HashJoinNode.left_keys:type_name -> quiver.plan.v1.Expr
-	12,  // 73: quiver.plan.v1.HashJoinNode.right_keys:type_name -> quiver.plan.v1.Expr
-	12,  // 74: quiver.plan.v1.HashJoinNode.filter:type_name -> quiver.plan.v1.Expr
-	9,   // 75: quiver.plan.v1.HashJoinNode.out:type_name -> quiver.plan.v1.Schema
-	19,  // 76: quiver.plan.v1.NestedLoopJoinNode.left:type_name -> quiver.plan.v1.PlanNode
-	19,  // 77: quiver.plan.v1.NestedLoopJoinNode.right:type_name -> quiver.plan.v1.PlanNode
-	3,   // 78: quiver.plan.v1.NestedLoopJoinNode.type:type_name -> quiver.plan.v1.JoinType
-	12,  // 79: quiver.plan.v1.NestedLoopJoinNode.condition:type_name -> quiver.plan.v1.Expr
-	9,   // 80: quiver.plan.v1.NestedLoopJoinNode.out:type_name -> quiver.plan.v1.Schema
-	19,  // 81: quiver.plan.v1.SortNode.input:type_name -> quiver.plan.v1.PlanNode
-	17,  // 82: quiver.plan.v1.SortNode.keys:type_name -> quiver.plan.v1.SortKey
-	19,  // 83: quiver.plan.v1.LimitNode.input:type_name -> quiver.plan.v1.PlanNode
-	19,  // 84: quiver.plan.v1.UnionNode.inputs:type_name -> quiver.plan.v1.PlanNode
-	9,   // 85: quiver.plan.v1.UnionNode.out:type_name -> quiver.plan.v1.Schema
-	5,   // 86: quiver.plan.v1.FrameBound.kind:type_name -> quiver.plan.v1.FrameBoundKind
-	12,  // 87: quiver.plan.v1.FrameBound.offset_value:type_name -> quiver.plan.v1.Expr
-	37,  // 88: quiver.plan.v1.WindowFrame.start:type_name -> quiver.plan.v1.FrameBound
-	37,  // 89: quiver.plan.v1.WindowFrame.end:type_name -> quiver.plan.v1.FrameBound
-	12,  // 90: quiver.plan.v1.WindowSpec.args:type_name -> quiver.plan.v1.Expr
-	12,  // 91: quiver.plan.v1.WindowSpec.partition_by:type_name -> quiver.plan.v1.Expr
-	17,  // 92: quiver.plan.v1.WindowSpec.order_by:type_name -> quiver.plan.v1.SortKey
-	38,  // 93: quiver.plan.v1.WindowSpec.frame:type_name -> quiver.plan.v1.WindowFrame
-	6,   // 94: quiver.plan.v1.WindowSpec.type:type_name -> quiver.plan.v1.DataType
-	19,  // 95: quiver.plan.v1.WindowNode.input:type_name -> quiver.plan.v1.PlanNode
-	39,  // 96: quiver.plan.v1.WindowNode.funcs:type_name -> quiver.plan.v1.WindowSpec
-	9,   // 97: quiver.plan.v1.WindowNode.out:type_name -> quiver.plan.v1.Schema
-	19,  // 98: quiver.plan.v1.ExchangeNode.input:type_name -> quiver.plan.v1.PlanNode
-	18,  // 99: quiver.plan.v1.ExchangeNode.target:type_name -> quiver.plan.v1.Partitioning
-	19,  // 100: quiver.plan.v1.ShuffleWriteNode.input:type_name -> quiver.plan.v1.PlanNode
-	18,  // 101: quiver.plan.v1.ShuffleWriteNode.target:type_name -> quiver.plan.v1.Partitioning
-	9,   // 102: quiver.plan.v1.ShuffleReadNode.out:type_name -> quiver.plan.v1.Schema
-	18,  // 103: quiver.plan.v1.ShuffleReadNode.part:type_name -> quiver.plan.v1.Partitioning
-	19,  // 104: quiver.plan.v1.Fragment.root:type_name -> quiver.plan.v1.PlanNode
-	45,  // 105: quiver.plan.v1.Task.inputs:type_name -> quiver.plan.v1.ShuffleLocation
-	106, // [106:106] is the sub-list for method output_type
-	106, // [106:106] is the sub-list for method input_type
-	106, // [106:106] is the sub-list for extension type_name
-	106, // [106:106] is the sub-list for extension extendee
-	0,   // [0:106] is the sub-list for field type_name
+	44,  // 43: quiver.plan.v1.PlanNode.recursive_cte:type_name -> quiver.plan.v1.RecursiveCTENode
+	45,  // 44: quiver.plan.v1.PlanNode.work_table:type_name -> quiver.plan.v1.WorkTableNode
+	8,   // 45: quiver.plan.v1.TableRef.columns:type_name -> quiver.plan.v1.Field
+	22,  // 46: quiver.plan.v1.ScanPartition.splits:type_name -> quiver.plan.v1.SplitRef
+	20,  // 47: quiver.plan.v1.ScanNode.table:type_name -> quiver.plan.v1.TableRef
+	12,  // 48: quiver.plan.v1.ScanNode.filters:type_name -> quiver.plan.v1.Expr
+	21,  // 49: quiver.plan.v1.ScanNode.files:type_name -> quiver.plan.v1.FileRef
+	23,  // 50: quiver.plan.v1.ScanNode.partitions:type_name -> quiver.plan.v1.ScanPartition
+	9,   // 51: quiver.plan.v1.ScanNode.out:type_name -> quiver.plan.v1.Schema
+	20,  // 52: quiver.plan.v1.MemoryScanNode.table:type_name -> quiver.plan.v1.TableRef
+	9,   // 53: quiver.plan.v1.MemoryScanNode.out:type_name -> quiver.plan.v1.Schema
+	12,  // 54: quiver.plan.v1.ValuesRow.values:type_name -> quiver.plan.v1.Expr
+	26,  // 55: quiver.plan.v1.ValuesNode.rows:type_name -> quiver.plan.v1.ValuesRow
+	9,   // 56: quiver.plan.v1.ValuesNode.out:type_name -> quiver.plan.v1.Schema
+	19,  // 57: quiver.plan.v1.FilterNode.input:type_name -> quiver.plan.v1.PlanNode
+	12,  // 58: quiver.plan.v1.FilterNode.predicate:type_name -> quiver.plan.v1.Expr
+	19,  // 59: quiver.plan.v1.ProjectNode.input:type_name -> quiver.plan.v1.PlanNode
+	12,  // 60: quiver.plan.v1.ProjectNode.exprs:type_name -> quiver.plan.v1.Expr
+	9,   // 61: quiver.plan.v1.ProjectNode.out:type_name -> quiver.plan.v1.Schema
+	12,  // 62: quiver.plan.v1.AggSpec.args:type_name -> quiver.plan.v1.Expr
+	12,  // 63: quiver.plan.v1.AggSpec.filter:type_name -> quiver.plan.v1.Expr
+	17,  // 64: quiver.plan.v1.AggSpec.order_by:type_name -> quiver.plan.v1.SortKey
+	6,   // 65: quiver.plan.v1.AggSpec.type:type_name -> quiver.plan.v1.DataType
+	19,  // 66: quiver.plan.v1.HashAggregateNode.input:type_name -> quiver.plan.v1.PlanNode
+	4,   // 67: quiver.plan.v1.HashAggregateNode.mode:type_name -> quiver.plan.v1.AggMode
+	12,  // 68: quiver.plan.v1.HashAggregateNode.group_by:type_name -> quiver.plan.v1.Expr
+	30,  // 69: quiver.plan.v1.HashAggregateNode.aggs:type_name -> quiver.plan.v1.AggSpec
+	9,   // 70: quiver.plan.v1.HashAggregateNode.out:type_name -> quiver.plan.v1.Schema
+	19,  // 71: quiver.plan.v1.HashJoinNode.left:type_name -> quiver.plan.v1.PlanNode
+	19,  // 72: quiver.plan.v1.HashJoinNode.right:type_name -> quiver.plan.v1.PlanNode
+	3,   // 73: quiver.plan.v1.HashJoinNode.type:type_name -> quiver.plan.v1.JoinType
+	12,  // 74: quiver.plan.v1.HashJoinNode.left_keys:type_name -> quiver.plan.v1.Expr
+	12,  // 75: quiver.plan.v1.HashJoinNode.right_keys:type_name -> quiver.plan.v1.Expr
+	12,  // 76: quiver.plan.v1.HashJoinNode.filter:type_name -> quiver.plan.v1.Expr
+	9,   // 77: quiver.plan.v1.HashJoinNode.out:type_name -> quiver.plan.v1.Schema
+	19,  // 78: quiver.plan.v1.NestedLoopJoinNode.left:type_name -> quiver.plan.v1.PlanNode
+	19,  // 79: quiver.plan.v1.NestedLoopJoinNode.right:type_name -> quiver.plan.v1.PlanNode
+	3,   // 80: quiver.plan.v1.NestedLoopJoinNode.type:type_name -> quiver.plan.v1.JoinType
+	12,  // 81: quiver.plan.v1.NestedLoopJoinNode.condition:type_name -> quiver.plan.v1.Expr
+	9,   // 82: quiver.plan.v1.NestedLoopJoinNode.out:type_name -> quiver.plan.v1.Schema
+	19,  // 83: quiver.plan.v1.SortNode.input:type_name -> quiver.plan.v1.PlanNode
+	17,  // 84: quiver.plan.v1.SortNode.keys:type_name -> quiver.plan.v1.SortKey
+	19,  // 85: quiver.plan.v1.LimitNode.input:type_name -> quiver.plan.v1.PlanNode
+	19,  // 86: quiver.plan.v1.UnionNode.inputs:type_name -> quiver.plan.v1.PlanNode
+	9,   // 87: quiver.plan.v1.UnionNode.out:type_name -> quiver.plan.v1.Schema
+	5,   // 88: quiver.plan.v1.FrameBound.kind:type_name -> quiver.plan.v1.FrameBoundKind
+	12,  // 89: quiver.plan.v1.FrameBound.offset_value:type_name -> quiver.plan.v1.Expr
+	37,  // 90: quiver.plan.v1.WindowFrame.start:type_name -> quiver.plan.v1.FrameBound
+	37,  // 91: quiver.plan.v1.WindowFrame.end:type_name -> quiver.plan.v1.FrameBound
+	12,  // 92: quiver.plan.v1.WindowSpec.args:type_name -> quiver.plan.v1.Expr
+	12,  // 93: quiver.plan.v1.WindowSpec.partition_by:type_name -> quiver.plan.v1.Expr
+	17,  // 94: quiver.plan.v1.WindowSpec.order_by:type_name -> quiver.plan.v1.SortKey
+	38,  // 95: quiver.plan.v1.WindowSpec.frame:type_name -> quiver.plan.v1.WindowFrame
+	6,   // 96: quiver.plan.v1.WindowSpec.type:type_name -> quiver.plan.v1.DataType
+	19,  // 97: quiver.plan.v1.WindowNode.input:type_name -> quiver.plan.v1.PlanNode
+	39,  // 98: quiver.plan.v1.WindowNode.funcs:type_name -> quiver.plan.v1.WindowSpec
+	9,   // 99: quiver.plan.v1.WindowNode.out:type_name -> quiver.plan.v1.Schema
+	19,  // 100: quiver.plan.v1.ExchangeNode.input:type_name -> quiver.plan.v1.PlanNode
+	18,  // 101: quiver.plan.v1.ExchangeNode.target:type_name -> quiver.plan.v1.Partitioning
+	19,  // 102: quiver.plan.v1.ShuffleWriteNode.input:type_name -> quiver.plan.v1.PlanNode
+	18,  // 103: quiver.plan.v1.ShuffleWriteNode.target:type_name -> quiver.plan.v1.Partitioning
+	9,   // 104: quiver.plan.v1.ShuffleReadNode.out:type_name -> quiver.plan.v1.Schema
+	18,  // 105: quiver.plan.v1.ShuffleReadNode.part:type_name -> quiver.plan.v1.Partitioning
+	19,  // 106: quiver.plan.v1.RecursiveCTENode.anchor:type_name -> quiver.plan.v1.PlanNode
+	19,  // 107: quiver.plan.v1.RecursiveCTENode.recursive:type_name -> quiver.plan.v1.PlanNode
+	9,   // 108: quiver.plan.v1.RecursiveCTENode.out:type_name -> quiver.plan.v1.Schema
+	9,   // 109: quiver.plan.v1.WorkTableNode.out:type_name -> quiver.plan.v1.Schema
+	19,  // 110: quiver.plan.v1.Fragment.root:type_name -> quiver.plan.v1.PlanNode
+	47,  // 111: quiver.plan.v1.Task.inputs:type_name -> quiver.plan.v1.ShuffleLocation
+	112, // [112:112] is the sub-list for method output_type
+	112, // [112:112] is the sub-list for method input_type
+	112, // [112:112] is the sub-list for extension type_name
+	112, // [112:112] is the sub-list for extension extendee
+	0,   // [0:112] is the sub-list for field type_name
 }
 
 func init() { file_plan_proto_init() }
@@ -4184,6 +4387,8 @@ func file_plan_proto_init() {
 		(*PlanNode_Exchange)(nil),
 		(*PlanNode_ShuffleWrite)(nil),
 		(*PlanNode_ShuffleRead)(nil),
+		(*PlanNode_RecursiveCte)(nil),
+		(*PlanNode_WorkTable)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -4191,7 +4396,7 @@ func file_plan_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_plan_proto_rawDesc), len(file_plan_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   41,
+			NumMessages:   43,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

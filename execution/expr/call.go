@@ -2,7 +2,7 @@ package expr
 
 // kernels binds each canonical function name to its kernel; keys match the
 // registry (typing) table (TestRegistryComplete checks it).
-var kernels = mergeKernels(coreKernels, strKernels, dateKernels, mathKernels, miscKernels, timeKernels)
+var kernels = mergeKernels(coreKernels, strKernels, dateKernels, mathKernels, miscKernels, timeKernels, moreKernels)
 
 var coreKernels = map[string]binder{
 	"+": bindArith, "-": bindArith, "*": bindArith, "/": bindArith, "div": bindArith, "%": bindArith,

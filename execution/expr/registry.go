@@ -104,6 +104,15 @@ var registry = map[string]funcDef{
 	"quote": {1, 1, fixed(tString, tString)}, "soundex": {1, 1, fixed(tString, tString)},
 	"rand": {0, 1, fixed(tFloat, tInt)}, "uuid": {0, 0, fixed(tString)},
 	"cast_binary": {2, 2, fixed(tBinary, tBinary, tInt)},
+
+	"regexp_substr":  {2, 4, fixed(tString, tString, tString, tInt, tInt)},
+	"regexp_instr":   {2, 5, fixed(tInt, tString, tString, tInt, tInt, tInt)},
+	"regexp_replace": {3, 5, fixed(tString, tString, tString, tString, tInt, tInt)},
+	"yearweek":       {1, 2, resolveWeek}, "to_seconds": {1, 1, resolveDatePart},
+	"period_add": {2, 2, fixed(tInt, tInt, tInt)}, "period_diff": {2, 2, fixed(tInt, tInt, tInt)},
+	"bit_length": {1, 1, fixed(tInt, tString)}, "bit_count": {1, 1, fixed(tInt, tUint)},
+	"inet_aton": {1, 1, fixed(tInt, tString)}, "inet_ntoa": {1, 1, fixed(tString, tInt)},
+	"time_format": {2, 2, resolveTimeFormat},
 }
 
 // aliases maps accepted spellings to canonical names.

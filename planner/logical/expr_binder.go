@@ -292,6 +292,14 @@ func (b *Binder) bindExpr(e ast.ExprNode, ctx *exprCtx) (Expr, error) {
 		return nil, qerr.New(qerr.InvalidArgument, "Operand should contain 1 column(s)")
 	case *ast.VariableExpr:
 		return nil, qerr.New(qerr.Unimplemented, "variables are not supported in expressions")
+	case *ast.SetCollationExpr:
+		// Strings always compare as utf8mb4_bin: a utf8mb4 COLLATE changes
+		// nothing (a _ci collation is a documented difference).
+		c := strings.ToLower(x.Collate)
+		if c != "binary" && !strings.HasPrefix(c, "utf8mb4_") && !strings.HasPrefix(c, "utf8mb3_") && !strings.HasPrefix(c, "utf8_") {
+			return nil, qerr.New(qerr.InvalidArgument, "COLLATION '%s' is not valid for CHARACTER SET 'utf8mb4'", x.Collate)
+		}
+		return b.bindExpr(x.Expr, ctx)
 	case *ast.DefaultExpr:
 		return nil, qerr.New(qerr.Unimplemented, "DEFAULT is not supported")
 	}
@@ -586,6 +594,41 @@ func (b *Binder) bindFunc(x *ast.FuncCallExpr, ctx *exprCtx) (Expr, error) {
 			return castTo(c, arrow.BinaryTypes.String), nil
 		}
 		return c, err
+	case "unix_timestamp":
+		if len(x.Args) == 0 {
+			return &Literal{Value: scalar.NewInt64Scalar(b.env.Now.Unix())}, nil
+		}
+	case "from_unixtime":
+		// FROM_UNIXTIME(t, format) = DATE_FORMAT(FROM_UNIXTIME(t), format).
+		if len(x.Args) == 2 {
+			args, err := b.bindExprs(x.Args, ctx)
+			if err != nil {
+				return nil, err
+			}
+			t, err := b.call("from_unixtime", args[:1])
+			if err != nil {
+				return nil, err
+			}
+			return b.call("date_format", []Expr{t, args[1]})
+		}
+	case "atan":
+		if len(x.Args) == 2 {
+			name = "atan2"
+		}
+	case "charset", "collation":
+		// Strings are utf8mb4 compared as utf8mb4_bin; binary strings are binary.
+		if len(x.Args) != 1 {
+			return nil, errParamCount(name)
+		}
+		v, err := b.bindExpr(x.Args[0], ctx)
+		if err != nil {
+			return nil, err
+		}
+		cs := map[bool]string{true: "utf8mb4", false: "binary"}[Type(v).ID() == arrow.STRING || Type(v).ID() == arrow.LARGE_STRING]
+		if name == "collation" && cs == "utf8mb4" {
+			cs = "utf8mb4_bin"
+		}
+		return &Literal{Value: scalar.NewStringScalar(cs)}, nil
 	case "database", "schema":
 		if b.env.CurrentSchema == "" {
 			return nullLiteral(arrow.BinaryTypes.String), nil

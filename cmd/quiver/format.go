@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/csv"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 )
 
 // printer writes a statement's result in one output format.
@@ -37,6 +39,26 @@ func newPrinter(format string, w io.Writer) (printer, error) {
 func cellString(a arrow.Array, i int) string {
 	if a.IsNull(i) {
 		return "NULL"
+	}
+	return valueString(a, i)
+}
+
+// valueString renders a non-null value as the mysql client does: decimals
+// at their scale (2.0000, not 2), DATETIME as "2024-01-02 03:04:05[.ffffff]",
+// binary as 0x hex.
+func valueString(a arrow.Array, i int) string {
+	switch c := a.(type) {
+	case *array.Decimal128:
+		return c.Value(i).ToString(c.DataType().(*arrow.Decimal128Type).Scale)
+	case *array.Timestamp:
+		unit := c.DataType().(*arrow.TimestampType).Unit
+		t := c.Value(i).ToTime(unit).UTC()
+		if t.Nanosecond() == 0 {
+			return t.Format("2006-01-02 15:04:05")
+		}
+		return t.Format("2006-01-02 15:04:05.000000")
+	case *array.Binary:
+		return "0x" + hex.EncodeToString(c.Value(i))
 	}
 	return a.ValueStr(i)
 }
@@ -138,7 +160,7 @@ func (p *csvPrinter) batch(b arrow.RecordBatch) error {
 			if b.Column(c).IsNull(r) {
 				row[c] = ""
 			} else {
-				row[c] = b.Column(c).ValueStr(r)
+				row[c] = valueString(b.Column(c), r)
 			}
 		}
 		if err := p.w.Write(row); err != nil {

@@ -74,3 +74,27 @@ func TestPrinters(t *testing.T) {
 		t.Error("unknown format must fail")
 	}
 }
+
+func TestValueStringLikeMySQLClient(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	for _, tc := range []struct {
+		typ  arrow.DataType
+		json string
+		want string
+	}{
+		{&arrow.Decimal128Type{Precision: 10, Scale: 4}, `["2.0000"]`, "2.0000"},
+		{&arrow.TimestampType{Unit: arrow.Microsecond}, `["2024-01-02 03:04:05"]`, "2024-01-02 03:04:05"},
+		{&arrow.TimestampType{Unit: arrow.Microsecond}, `["2024-01-02 03:04:05.5"]`, "2024-01-02 03:04:05.500000"},
+		{arrow.BinaryTypes.Binary, `["AP8="]`, "0x00ff"},
+	} {
+		arr, _, err := array.FromJSON(mem, tc.typ, strings.NewReader(tc.json))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := valueString(arr, 0); got != tc.want {
+			t.Errorf("%s %s: got %q, want %q", tc.typ, tc.json, got, tc.want)
+		}
+		arr.Release()
+	}
+}

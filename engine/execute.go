@@ -124,9 +124,13 @@ func (e *Engine) start(ctx context.Context, q *planner.Query, params []scalar.Sc
 	}
 	id := e.newQueryID()
 	log := e.log.With(zap.String("query_id", id))
+	graph := c.graph
+	if fn := progressFrom(ctx); fn != nil {
+		graph = withProgress(graph, fn)
+	}
 	stream, err := e.sched.Run(ctx, &cluster.Job{
 		QueryID: id,
-		Graph:   c.graph,
+		Graph:   graph,
 		Alloc:   execution.NewQueryAllocator(e.mem, e.cfg.QueryMemoryLimit),
 		Metrics: metrics,
 		Log:     log,

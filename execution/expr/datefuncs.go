@@ -243,13 +243,17 @@ func bindDateAdd(c *Call) (kernelFn, error) {
 		if err != nil {
 			return nil, err
 		}
-		// amount reads row i's interval as a count of unit (months for
-		// YEAR_MONTH, µs for other compound units).
+		// amount reads row i's interval as a count of step µs, or of
+		// months for month units.
 		var amount func(i int) (int64, bool)
-		if u.compound() {
-			sv := stringValues(args[1])
-			amount = func(i int) (int64, bool) { return parseCompoundInterval(sv(i), u) }
-		} else {
+		step := int64(1) // compound units and fractional seconds count µs
+		switch n := args[1].(type) {
+		case *array.String:
+			amount = func(i int) (int64, bool) { return parseCompoundInterval(n.Value(i), u) }
+		case *array.Decimal128:
+			amount = func(i int) (int64, bool) { return decI64(n.Value(i)) }
+		default:
+			step = unitMicros[u]
 			nv := args[1].(*array.Int64).Int64Values()
 			amount = func(i int) (int64, bool) { return nv[i], true }
 		}
@@ -269,10 +273,6 @@ func bindDateAdd(c *Call) (kernelFn, error) {
 				}
 				nd, ok := addMonths(days, k*mul)
 				return nd, us, ok
-			}
-			step := int64(1)
-			if !u.compound() {
-				step = unitMicros[u]
 			}
 			if k > maxTS/step || k < -maxTS/step {
 				return 0, 0, false

@@ -529,12 +529,18 @@ func resolveDateAdd(name string, in []arrow.DataType, c []scalar.Scalar) (Signat
 	if d.ID() == arrow.DATE32 && (!ok || !unit.dateOnly()) {
 		ret = tTS
 	}
-	n := tInt
-	if ok && unit.compound() {
+	n := arrow.DataType(tInt)
+	switch {
+	case ok && unit.compound():
 		n = tString // '1:30' HOUR_MINUTE
+	case ok && unit == unitSecond && (isDec(in[1]) || isFloat(in[1]) || isStr(in[1])):
+		n = fracSeconds // INTERVAL 1.5 SECOND keeps the fraction (MySQL)
 	}
 	return Signature{Args: []arrow.DataType{d, n, tString}, Return: ret}, nil
 }
+
+// fracSeconds is the type of a fractional SECOND interval: µs exactly.
+var fracSeconds = &arrow.Decimal128Type{Precision: 38, Scale: 6}
 
 func resolveExtract(name string, in []arrow.DataType, c []scalar.Scalar) (Signature, error) {
 	if u, ok := constString(c[0]); ok {

@@ -1,10 +1,14 @@
 package expr
 
 import (
+	"encoding/base64"
 	"math/bits"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
+	_ "time/tzdata" // CONVERT_TZ with named zones on hosts without zoneinfo
 	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -14,7 +18,8 @@ import (
 )
 
 // REGEXP_SUBSTR/INSTR/REPLACE, YEARWEEK, TO_SECONDS, PERIOD_ADD/DIFF,
-// BIT_LENGTH, BIT_COUNT, INET_ATON/INET_NTOA, TIME_FORMAT.
+// BIT_LENGTH, BIT_COUNT, INET_ATON/INET_NTOA, TIME_FORMAT, TO_BASE64,
+// FROM_BASE64, CONVERT_TZ.
 
 // regexpArg is a pattern argument: compiled once when it is a literal (the
 // argument is then consumed), else per distinct row value.
@@ -237,6 +242,97 @@ func resolveTimeFormat(name string, in []arrow.DataType, _ []scalar.Scalar) (Sig
 	return Signature{Args: []arrow.DataType{t, tString}, Return: tString}, nil
 }
 
+// toBase64 is MySQL TO_BASE64: standard base64, a newline after every 76
+// output characters.
+func toBase64(buf []byte, s string) []byte {
+	enc := base64.StdEncoding.AppendEncode(nil, []byte(s))
+	for len(enc) > 76 {
+		buf = append(append(buf, enc[:76]...), '\n')
+		enc = enc[76:]
+	}
+	return append(buf, enc...)
+}
+
+// fromBase64 decodes TO_BASE64 output (whitespace ignored); NULL when
+// invalid.
+func fromBase64(buf []byte, s string) ([]byte, bool) {
+	clean := strings.Map(func(r rune) rune {
+		if r == ' ' || r == '\n' || r == '\r' || r == '\t' {
+			return -1
+		}
+		return r
+	}, s)
+	out, err := base64.StdEncoding.AppendDecode(buf, []byte(clean))
+	return out, err == nil
+}
+
+// tzCache caches CONVERT_TZ zones by name (nil = unknown), bounded so that
+// a column of distinct junk names cannot grow it without limit.
+var tzCache = struct {
+	sync.Mutex
+	m map[string]*time.Location
+}{m: map[string]*time.Location{}}
+
+const maxTZCache = 512
+
+// zoneOf reads a CONVERT_TZ zone: '+hh:mm'/'-hh:mm' (-13:59..+14:00),
+// 'SYSTEM', or a named zone.
+func zoneOf(name string) *time.Location {
+	tzCache.Lock()
+	loc, ok := tzCache.m[name]
+	tzCache.Unlock()
+	if ok {
+		return loc
+	}
+	switch {
+	case strings.EqualFold(name, "SYSTEM"):
+		loc = time.Local
+	case len(name) > 1 && (name[0] == '+' || name[0] == '-'):
+		h, m, ok := strings.Cut(name[1:], ":")
+		hh, err1 := strconv.Atoi(h)
+		mm, err2 := strconv.Atoi(m)
+		off := hh*60 + mm
+		if name[0] == '-' {
+			off = -off
+		}
+		if ok && err1 == nil && err2 == nil && mm < 60 && off > -14*60 && off <= 14*60 {
+			loc = time.FixedZone(name, off*60)
+		}
+	default:
+		if l, err := time.LoadLocation(name); err == nil {
+			loc = l
+		}
+	}
+	tzCache.Lock()
+	if len(tzCache.m) < maxTZCache {
+		tzCache.m[name] = loc
+	}
+	tzCache.Unlock()
+	return loc
+}
+
+// TIMESTAMP's range in µs since the epoch: CONVERT_TZ leaves values outside
+// it unchanged (MySQL).
+const minTimestampUS, maxTimestampUS = usPerSec, 2147483647 * usPerSec
+
+// convertTZ converts a wall-clock DATETIME from one zone to another.
+func convertTZ(ts int64, from, to string) (int64, bool) {
+	fl, tl := zoneOf(from), zoneOf(to)
+	if fl == nil || tl == nil {
+		return 0, false
+	}
+	days, us := splitTS(ts)
+	y, mo, d := civilFromDays(days)
+	secs := us / usPerSec
+	t := time.Date(int(y), time.Month(mo), int(d), int(secs/3600), int(secs/60%60), int(secs%60), int(us%usPerSec)*1000, fl)
+	utc := t.UnixMicro()
+	if utc < minTimestampUS || utc > maxTimestampUS {
+		return ts, true
+	}
+	_, off := t.In(tl).Zone()
+	return utc + int64(off)*usPerSec, true
+}
+
 var moreKernels = map[string]binder{
 	"regexp_substr": bindRegexpFn, "regexp_instr": bindRegexpFn, "regexp_replace": bindRegexpFn,
 	"yearweek": tempIntKernel(func(d, _ int64, _ *evalCtx, ra rowArgs, i int) (int64, bool) {
@@ -267,4 +363,21 @@ var moreKernels = map[string]binder{
 	"inet_aton":   intKernel(func(ra rowArgs, i int) (int64, bool) { return inetAton(ra.strs[0](i)) }),
 	"inet_ntoa":   strKernel(func(ra rowArgs, buf []byte, i int) ([]byte, bool) { return inetNtoa(buf, ra.ints[0][i]) }),
 	"time_format": bindDateFormat,
+	"to_base64":   strKernel(func(ra rowArgs, buf []byte, i int) ([]byte, bool) { return toBase64(buf, ra.strs[0](i)), true }),
+	"from_base64": func(c *Call) (kernelFn, error) {
+		k, err := strKernel(func(ra rowArgs, buf []byte, i int) ([]byte, bool) { return fromBase64(buf, ra.strs[0](i)) })(c)
+		return binaryResult(k), err
+	},
+	"convert_tz": func(c *Call) (kernelFn, error) {
+		return func(ec *evalCtx, args []arrow.Array) (arrow.Array, error) {
+			if anyNullType(args) {
+				return allNull(ec.mem, tTS, ec.n), nil
+			}
+			ts := args[0].(*array.Timestamp).TimestampValues()
+			ra := argsOf(args)
+			return mapInt64As(ec, tTS, args, func(i int) (int64, bool) {
+				return convertTZ(int64(ts[i]), ra.strs[1](i), ra.strs[2](i))
+			}), nil
+		}, nil
+	},
 }

@@ -113,6 +113,8 @@ var registry = map[string]funcDef{
 	"bit_length": {1, 1, fixed(tInt, tString)}, "bit_count": {1, 1, fixed(tInt, tUint)},
 	"inet_aton": {1, 1, fixed(tInt, tString)}, "inet_ntoa": {1, 1, fixed(tString, tInt)},
 	"time_format": {2, 2, resolveTimeFormat},
+	"to_base64":   {1, 1, fixed(tString, tString)}, "from_base64": {1, 1, fixed(tBinary, tString)},
+	"convert_tz": {3, 3, fixed(tTS, tTS, tString, tString)},
 }
 
 // aliases maps accepted spellings to canonical names.

@@ -1,0 +1,133 @@
+package cluster
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// NodeState is a member's state as gossip sees it.
+type NodeState int
+
+const (
+	StateAlive   NodeState = iota
+	StateSuspect           // not answering probes; declared dead if it stays so
+	StateDead              // failed (no graceful leave)
+	StateLeft              // left gracefully
+	StateLeaving           // announced it is leaving: takes no new tasks
+)
+
+func (s NodeState) String() string {
+	switch s {
+	case StateAlive:
+		return "alive"
+	case StateSuspect:
+		return "suspect"
+	case StateDead:
+		return "dead"
+	case StateLeft:
+		return "left"
+	case StateLeaving:
+		return "leaving"
+	}
+	return fmt.Sprintf("state(%d)", int(s))
+}
+
+// Live reports whether tasks may be sent to a node in this state.
+func (s NodeState) Live() bool { return s == StateAlive || s == StateSuspect }
+
+// NodeMeta is what a node tells its peers about itself (carried in
+// memberlist's node metadata).
+type NodeMeta struct {
+	Cluster      string // cluster name; nodes of other clusters are refused
+	FlightAddr   string // client-facing Flight SQL address (host:port)
+	InternalAddr string // internal Flight service address (host:port)
+	Cores        int    // task slots
+	Memory       int64  // bytes of memory the node may use
+	Version      string // quiver version
+	Leaving      bool   // set by Leave before the node goes
+}
+
+// Node is one member of the cluster.
+type Node struct {
+	Name       string
+	GossipAddr string // memberlist host:port
+	NodeMeta
+	State NodeState
+	Since time.Time // when the node entered State (as seen by this node)
+}
+
+// metaMagic starts every encoded NodeMeta: format version 1.
+const metaMagic byte = 0x51 // 'Q'
+
+var errMeta = errors.New("cluster: malformed node metadata")
+
+// maxMetaString bounds each string of the metadata so the encoding stays
+// under memberlist's 512-byte limit.
+const maxMetaString = 120
+
+// encodeMeta is a compact binary encoding: magic, then uvarint-length
+// strings (cluster, flight, internal, version) and uvarints (cores, memory),
+// then a flags byte (bit 0: leaving).
+func encodeMeta(m NodeMeta) ([]byte, error) {
+	b := []byte{metaMagic}
+	for _, s := range []string{m.Cluster, m.FlightAddr, m.InternalAddr, m.Version} {
+		if len(s) > maxMetaString {
+			return nil, fmt.Errorf("cluster: node metadata field %q longer than %d bytes", s, maxMetaString)
+		}
+		b = binary.AppendUvarint(b, uint64(len(s)))
+		b = append(b, s...)
+	}
+	if m.Cores < 0 || m.Memory < 0 {
+		return nil, fmt.Errorf("cluster: negative cores or memory in node metadata")
+	}
+	b = binary.AppendUvarint(b, uint64(m.Cores))
+	b = binary.AppendUvarint(b, uint64(m.Memory))
+	var flags byte
+	if m.Leaving {
+		flags |= 1
+	}
+	return append(b, flags), nil
+}
+
+func decodeMeta(b []byte) (NodeMeta, error) {
+	var m NodeMeta
+	if len(b) == 0 || b[0] != metaMagic {
+		return m, errMeta
+	}
+	b = b[1:]
+	str := func() (string, error) {
+		n, k := binary.Uvarint(b)
+		if k <= 0 || n > uint64(len(b)-k) {
+			return "", errMeta
+		}
+		s := string(b[k : k+int(n)])
+		b = b[k+int(n):]
+		return s, nil
+	}
+	num := func() (uint64, error) {
+		n, k := binary.Uvarint(b)
+		if k <= 0 {
+			return 0, errMeta
+		}
+		b = b[k:]
+		return n, nil
+	}
+	var err error
+	for _, p := range []*string{&m.Cluster, &m.FlightAddr, &m.InternalAddr, &m.Version} {
+		if *p, err = str(); err != nil {
+			return m, err
+		}
+	}
+	cores, err := num()
+	if err != nil {
+		return m, err
+	}
+	mem, err := num()
+	if err != nil || cores > 1<<20 || mem > 1<<62 || len(b) != 1 || b[0]&^1 != 0 {
+		return m, errMeta
+	}
+	m.Cores, m.Memory, m.Leaving = int(cores), int64(mem), b[0]&1 != 0
+	return m, nil
+}

@@ -45,11 +45,11 @@ type MembershipConfig struct {
 type EventType int
 
 const (
-	EventJoin   EventType = iota // a node joined (or came back)
-	EventUpdate                  // its metadata changed
-	EventLeave                   // it left gracefully
-	EventFail                    // it was declared dead
-	EventLeaving                 // it announced it is leaving (no new tasks)
+	EventJoin    EventType = iota // a node joined (or came back)
+	EventUpdate                   // its metadata changed
+	EventLeave                    // it left gracefully
+	EventFail                     // it was declared dead
+	EventLeaving                  // it announced it is leaving (no new tasks)
 )
 
 func (t EventType) String() string {

@@ -161,6 +161,7 @@ func (s *Server) CancelFlightInfo(ctx context.Context, req *flight.CancelFlightI
 	for _, ep := range info.GetEndpoint() {
 		if t := ep.GetTicket(); t != nil {
 			s.running.cancel(string(t.GetTicket()), user)
+			s.cancelPoll(t.GetTicket(), user)
 		}
 	}
 	return flight.CancelFlightInfoResult{Status: flight.CancelStatusCancelled}, nil

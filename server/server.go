@@ -76,6 +76,7 @@ type Server struct {
 	auth     *authenticator
 	tls      *tls.Config
 	running  runningQueries
+	polls    pollStore
 }
 
 const defaultMaxBatchBytes = 3 << 20
@@ -139,12 +140,14 @@ func (s *Server) Serve(ctx context.Context, lis net.Listener, grace time.Duratio
 		case <-ctx.Done():
 			t := time.AfterFunc(grace, func() {
 				s.log.Warn("shutdown grace period over, closing open calls")
+				s.polls.cancelAll()
 				gs.Stop()
 			})
 			gs.GracefulStop()
 			t.Stop()
 		case <-done:
 		}
+		s.polls.cancelAll() // background (PollFlightInfo) queries end with the server
 	}()
 	err := gs.Serve(lis)
 	close(done)

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -40,6 +41,9 @@ func (s *Server) GetSchemaStatement(ctx context.Context, cmd flightsql.Statement
 
 // DoGetStatement runs the query a ticket names and streams its result.
 func (s *Server) DoGetStatement(ctx context.Context, cmd flightsql.StatementQueryTicket) (*arrow.Schema, <-chan flight.StreamChunk, error) {
+	if id, ok := bytes.CutPrefix(cmd.GetStatementHandle(), pollMagic); ok {
+		return s.doGetPoll(ctx, string(id))
+	}
 	t, err := decodeTicket(cmd.GetStatementHandle())
 	if err != nil {
 		return nil, nil, s.toStatus(err)

@@ -5,6 +5,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/quiverdb/quiver/execution"
 	"github.com/quiverdb/quiver/execution/expr"
 	"github.com/quiverdb/quiver/qerr"
@@ -25,6 +26,11 @@ type joinStream struct {
 	out                 *arrow.Schema
 	pairSchema          *arrow.Schema
 	hash                bool
+	// proj lists the output columns (ascending indices into left++right;
+	// nil = all); lout/rout mark them per side so unused columns are never
+	// gathered.
+	proj       []int
+	lout, rout []bool
 
 	built        bool
 	build        []arrow.Array
@@ -55,18 +61,91 @@ const chainStart = -2
 // NewHashJoin joins left and right on leftKeys = rightKeys (NULL keys never
 // match), with an optional residual filter over left++right columns.
 func NewHashJoin(tc *execution.TaskContext, left, right execution.Stream, typ JoinType, leftKeys, rightKeys []expr.Expr, filter expr.Expr, nullAware bool, out *arrow.Schema) (execution.Stream, error) {
-	return NewHashJoinNullEq(tc, left, right, typ, leftKeys, rightKeys, nil, filter, nullAware, out)
+	return NewHashJoinNullEq(tc, left, right, typ, leftKeys, rightKeys, nil, filter, nullAware, nil, out)
 }
 
 // NewHashJoinNullEq is NewHashJoin where nullEq[i] makes key i compare with
-// <=> (NULL matches NULL); nil means plain equality for every key.
-func NewHashJoinNullEq(tc *execution.TaskContext, left, right execution.Stream, typ JoinType, leftKeys, rightKeys []expr.Expr, nullEq []bool, filter expr.Expr, nullAware bool, out *arrow.Schema) (execution.Stream, error) {
+// <=> (NULL matches NULL); nil means plain equality for every key. A non-nil
+// proj (ascending indices into left++right; inner and outer joins only)
+// keeps only those columns in the output, which is then out.
+func NewHashJoinNullEq(tc *execution.TaskContext, left, right execution.Stream, typ JoinType, leftKeys, rightKeys []expr.Expr, nullEq []bool, filter expr.Expr, nullAware bool, proj []int, out *arrow.Schema) (execution.Stream, error) {
 	if len(leftKeys) != len(rightKeys) || len(leftKeys) == 0 || nullEq != nil && len(nullEq) != len(leftKeys) {
 		return nil, qerr.New(qerr.Internal, "hash join needs matching key lists, got %d and %d", len(leftKeys), len(rightKeys))
 	}
 	j := newJoin(tc, left, right, typ, filter, out)
 	j.hash, j.leftKeys, j.rightKeys, j.nullAware, j.nullEq = true, leftKeys, rightKeys, nullAware, nullEq
+	if proj != nil {
+		if err := j.setProjection(proj); err != nil {
+			return nil, err
+		}
+	}
 	return j, nil
+}
+
+func (j *joinStream) setProjection(proj []int) error {
+	nl, nr := j.left.Schema().NumFields(), j.right.Schema().NumFields()
+	switch j.typ {
+	case SemiJoin, AntiJoin, MarkJoin:
+		return qerr.New(qerr.Internal, "a %v join outputs its left input, it takes no projection", j.typ)
+	}
+	if len(proj) != j.out.NumFields() {
+		return qerr.New(qerr.Internal, "join projection has %d columns for an output of %d", len(proj), j.out.NumFields())
+	}
+	j.lout, j.rout = make([]bool, nl), make([]bool, nr)
+	for i, c := range proj {
+		if c < 0 || c >= nl+nr || i > 0 && c <= proj[i-1] {
+			return qerr.New(qerr.Internal, "join projection %v is not ascending within %d columns", proj, nl+nr)
+		}
+		if c < nl {
+			j.lout[c] = true
+		} else {
+			j.rout[c-nl] = true
+		}
+	}
+	j.proj = proj
+	return nil
+}
+
+// project picks the output columns out of left++right columns (owned;
+// entries nobody asked for may be nil) and releases the others.
+func (j *joinStream) project(cols []arrow.Array) []arrow.Array {
+	if j.proj == nil {
+		return cols
+	}
+	out := make([]arrow.Array, len(j.proj))
+	for i, c := range j.proj {
+		out[i] = cols[c]
+		cols[c] = nil
+	}
+	releaseAll(cols)
+	return out
+}
+
+// gatherSome gathers the columns marked in need (nil = all); the others
+// stay nil.
+func gatherSome(mem memory.Allocator, cols []arrow.Array, idx []int32, need []bool) ([]arrow.Array, error) {
+	if need == nil {
+		return gatherAll(mem, cols, idx)
+	}
+	out := make([]arrow.Array, len(cols))
+	same := len(cols) > 0 && identity(idx, cols[0].Len())
+	for i, c := range cols {
+		if !need[i] {
+			continue
+		}
+		if same {
+			c.Retain()
+			out[i] = c
+			continue
+		}
+		a, err := gather(mem, c, idx)
+		if err != nil {
+			releaseAll(out)
+			return nil, err
+		}
+		out[i] = a
+	}
+	return out, nil
 }
 
 // NewNestedLoopJoin joins every left row with every right row for which cond
@@ -318,21 +397,26 @@ func (j *joinStream) processPairs() error {
 		}
 		return nil
 	}
-	cols, err := gatherAll(mem, j.lb.Columns(), j.pi)
+	// The filter reads any column; without one only output columns are gathered.
+	lneed, rneed := j.lout, j.rout
+	if j.filter != nil {
+		lneed, rneed = nil, nil
+	}
+	cols, err := gatherSome(mem, j.lb.Columns(), j.pi, lneed)
 	if err != nil {
 		return err
 	}
-	rcols, err := gatherAll(mem, j.build, j.bi)
+	rcols, err := gatherSome(mem, j.build, j.bi, rneed)
 	if err != nil {
 		releaseAll(cols)
 		return err
 	}
 	cols = append(cols, rcols...)
-	pairs := arrowBatch(j.pairSchema, cols, int64(len(j.pi)))
-	releaseAll(cols)
-	defer pairs.Release()
+	defer func() { releaseAll(cols) }()
 	var mask *array.Boolean
 	if j.filter != nil {
+		pairs := arrowBatch(j.pairSchema, cols, int64(len(j.pi)))
+		defer pairs.Release()
 		c, err := j.filter.Eval(mem, pairs)
 		if err != nil {
 			return err
@@ -360,32 +444,17 @@ func (j *joinStream) processPairs() error {
 	if !emits || len(j.keep) == 0 {
 		return nil
 	}
-	out := pairs
+	out := j.project(cols)
+	cols = nil
 	if len(j.keep) < len(j.pi) {
-		kept, err := gatherAll(mem, pairs.Columns(), j.keep)
+		kept, err := gatherAll(mem, out, j.keep)
+		releaseAll(out)
 		if err != nil {
 			return err
 		}
-		out = arrowBatch(j.pairSchema, kept, int64(len(j.keep)))
-		releaseAll(kept)
-		defer out.Release()
+		out = kept
 	}
-	res, err := j.shape(out.Columns(), int(out.NumRows()))
-	if err != nil {
-		return err
-	}
-	j.pending = append(j.pending, res)
-	return nil
-}
-
-// shape wraps left++right columns (retained) as an output batch.
-func (j *joinStream) shape(cols []arrow.Array, n int) (arrow.RecordBatch, error) {
-	own := make([]arrow.Array, len(cols))
-	for i, c := range cols {
-		c.Retain()
-		own[i] = c
-	}
-	return makeBatch(j.tc.Mem(), j.out, own, n)
+	return j.push(out, len(j.keep))
 }
 
 // finishLeft emits what depends on the whole match result of a left batch:
@@ -406,14 +475,18 @@ func (j *joinStream) finishLeft() error {
 		if len(sel) == 0 {
 			return nil
 		}
-		cols, err := gatherAll(mem, j.lb.Columns(), sel)
+		cols, err := gatherSome(mem, j.lb.Columns(), sel, j.lout)
 		if err != nil {
 			return err
 		}
-		for _, f := range j.right.Schema().Fields() {
-			cols = append(cols, nullColumn(mem, f.Type, len(sel)))
+		for i, f := range j.right.Schema().Fields() {
+			var c arrow.Array
+			if j.rout == nil || j.rout[i] {
+				c = nullColumn(mem, f.Type, len(sel))
+			}
+			cols = append(cols, c)
 		}
-		return j.push(cols, len(sel))
+		return j.push(j.project(cols), len(sel))
 	case SemiJoin:
 		for i := 0; i < n; i++ {
 			if j.matched[i] > 0 {
@@ -491,15 +564,19 @@ func (j *joinStream) emitUnmatchedBuild() error {
 	for off := 0; off < len(sel); off += execution.BatchSize {
 		part := sel[off:min(off+execution.BatchSize, len(sel))]
 		var cols []arrow.Array
-		for _, f := range j.left.Schema().Fields() {
-			cols = append(cols, nullColumn(mem, f.Type, len(part)))
+		for i, f := range j.left.Schema().Fields() {
+			var c arrow.Array
+			if j.lout == nil || j.lout[i] {
+				c = nullColumn(mem, f.Type, len(part))
+			}
+			cols = append(cols, c)
 		}
-		rcols, err := gatherAll(mem, j.build, part)
+		rcols, err := gatherSome(mem, j.build, part, j.rout)
 		if err != nil {
 			releaseAll(cols)
 			return err
 		}
-		if err := j.push(append(cols, rcols...), len(part)); err != nil {
+		if err := j.push(j.project(append(cols, rcols...)), len(part)); err != nil {
 			return err
 		}
 	}

@@ -87,7 +87,14 @@ func prune(n logical.Node, req idSet) (logical.Node, error) {
 		if len(p.Fields) == 0 && len(x.Fields) > 0 {
 			p.Exprs, p.Fields = x.Exprs[:1], x.Fields[:1]
 		}
-		in, err := prune(x.Input, exprRefs(idSet{}, p.Exprs...))
+		need := exprRefs(idSet{}, p.Exprs...)
+		var in logical.Node
+		var err error
+		if j, ok := x.Input.(*logical.Join); ok {
+			in, err = pruneJoin(j, need) // this projection narrows it already
+		} else {
+			in, err = prune(x.Input, need)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -118,18 +125,11 @@ func prune(n logical.Node, req idSet) (logical.Node, error) {
 		c.Input = in
 		return &c, nil
 	case *logical.Join:
-		need := exprRefs(copySet(req), x.Condition)
-		l, err := prune(x.Left, need)
+		j, err := pruneJoin(x, req)
 		if err != nil {
 			return nil, err
 		}
-		r, err := prune(x.Right, need)
-		if err != nil {
-			return nil, err
-		}
-		c := *x
-		c.Left, c.Right = l, r
-		return &c, nil
+		return narrowJoin(j, req), nil
 	case *logical.Sort:
 		in, err := prune(x.Input, sortRefs(copySet(req), x.Keys))
 		if err != nil {
@@ -190,6 +190,43 @@ func prune(n logical.Node, req idSet) (logical.Node, error) {
 		return x.WithChildren(ins...)
 	}
 	return n, nil
+}
+
+func pruneJoin(x *logical.Join, req idSet) (*logical.Join, error) {
+	need := exprRefs(copySet(req), x.Condition)
+	l, err := prune(x.Left, need)
+	if err != nil {
+		return nil, err
+	}
+	r, err := prune(x.Right, need)
+	if err != nil {
+		return nil, err
+	}
+	c := *x
+	c.Left, c.Right = l, r
+	return &c, nil
+}
+
+// narrowJoin projects a join that outputs both inputs down to the columns
+// in req, so join keys and filter-only columns are dropped right there (the
+// physical planner folds the projection into the join, which then never
+// gathers them) instead of riding along through the joins above.
+func narrowJoin(j *logical.Join, req idSet) logical.Node {
+	switch j.Type {
+	case logical.SemiJoin, logical.AntiJoin, logical.MarkJoin:
+		return j
+	}
+	p := &logical.Project{Input: j}
+	for _, f := range j.Schema().Fields {
+		if req[f.ID] {
+			p.Exprs = append(p.Exprs, colRef(f))
+			p.Fields = append(p.Fields, f)
+		}
+	}
+	if len(p.Fields) == len(j.Schema().Fields) || len(p.Fields) == 0 {
+		return j
+	}
+	return p
 }
 
 // width orders columns by how cheap they are to read.

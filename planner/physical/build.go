@@ -82,15 +82,7 @@ func (b *builder) build(n logical.Node) (Plan, error) {
 		}
 		return &Filter{Input: in, Predicate: pred}, nil
 	case *logical.Project:
-		in, err := b.build(n.Input)
-		if err != nil {
-			return nil, err
-		}
-		es, err := ToExprs(n.Exprs, n.Input.Schema())
-		if err != nil {
-			return nil, err
-		}
-		return &Project{Input: in, Exprs: es, Out: n.Schema().ToArrow()}, nil
+		return b.buildProject(n)
 	case *logical.Aggregate:
 		return b.buildAggregate(n)
 	case *logical.Join:

@@ -169,10 +169,24 @@ func (n *HashJoin) Partitioning() Partitioning {
 		// Null-extended rows carry NULL left keys wherever their right row was.
 		return unknown(p.Count)
 	}
-	if n.Broadcast {
-		return p // left columns come first, so the left's keys keep their indices
+	if !n.Broadcast {
+		p = Partitioning{Kind: HashPartitioning, Keys: n.LeftKeys, Count: p.Count}
 	}
-	return Partitioning{Kind: HashPartitioning, Keys: n.LeftKeys, Count: p.Count}
+	// Left columns come first, so the left's keys keep their indices unless
+	// a projection moves or drops them.
+	if n.Proj == nil || p.Kind != HashPartitioning {
+		return p
+	}
+	cols := make([]expr.Expr, len(n.Proj))
+	for i, c := range n.Proj {
+		f := n.Out.Field(i)
+		cols[i] = expr.NewColumn(c, f.Name, f.Type)
+	}
+	keys, ok := keysThrough(p.Keys, cols)
+	if !ok {
+		return unknown(p.Count)
+	}
+	return Partitioning{Kind: HashPartitioning, Keys: keys, Count: p.Count}
 }
 func (n *HashJoin) RequiredChildDistribution() []Distribution {
 	if n.Broadcast {
@@ -201,6 +215,13 @@ func (n *HashJoin) String() string {
 	}
 	if n.NullAware {
 		s += " null-aware"
+	}
+	if n.Proj != nil {
+		names := make([]string, len(n.Proj))
+		for i, f := range n.Out.Fields() {
+			names[i] = f.Name
+		}
+		s += " out=[" + strings.Join(names, ", ") + "]"
 	}
 	return s
 }

@@ -75,6 +75,10 @@ type HashJoin struct {
 	// NullEqual[i] makes key i match NULL to NULL (<=>, INTERSECT/EXCEPT);
 	// nil = plain equality for every key.
 	NullEqual []bool
+	// Proj lists the output columns as ascending indices into left++right
+	// (nil = all): a projection folded into the join so that columns nobody
+	// reads are never gathered. Inner and outer joins only.
+	Proj []int
 }
 
 // NestedLoopJoin buffers Right whole (single/broadcast) and evaluates

@@ -56,6 +56,10 @@ type Catalog struct {
 	// registered holds system tables other packages add (system.nodes):
 	// schema → name → table. Guarded by mu.
 	registered map[string]map[string]*Table
+
+	// writeLocks serializes the statements that change one table's rows on
+	// this node: "schema.table" → *sync.Mutex.
+	writeLocks sync.Map
 }
 
 type schemaState struct {

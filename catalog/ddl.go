@@ -217,16 +217,26 @@ func (c *Catalog) Append(ctx context.Context, schema, name string, r array.Recor
 	if err := c.denyReadOnlySchema(schema); err != nil {
 		return 0, err
 	}
-	dir, cols, err := c.appendTarget(schema, name)
+	dir, cols, err := c.appendTarget(schema, name, "INSERT")
 	if err != nil {
 		return 0, err
 	}
-	n, err := writeParquetPart(ctx, dir, cols, r)
+	n, part, err := writeParquetPart(ctx, dir, cols, r)
 	if err != nil || n == 0 {
 		return n, err
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	// A table with a manifest (rewritten by UPDATE/DELETE) shows only the
+	// files listed there: the new part becomes visible when it is listed.
+	live, listed, err := liveFiles(dir)
+	if err == nil && listed {
+		err = writeManifest(dir, append(live, part))
+	}
+	if err != nil {
+		os.Remove(filepath.Join(dir, part))
+		return 0, fmt.Errorf("insert into %s.%s: %w", schema, name, err)
+	}
 	if s := c.schemas[schema]; s != nil {
 		if ts := s.tables[name]; ts != nil {
 			c.refreshTableLocked(s, name, ts)
@@ -236,8 +246,9 @@ func (c *Catalog) Append(ctx context.Context, schema, name string, r array.Recor
 }
 
 // appendTarget returns the folder new files of a table go to, turning a
-// single-file Parquet table into a folder table first.
-func (c *Catalog) appendTarget(schema, name string) (string, *arrow.Schema, error) {
+// single-file Parquet table into a folder table first. stmt names the
+// statement in errors (INSERT, UPDATE, DELETE).
+func (c *Catalog) appendTarget(schema, name, stmt string) (string, *arrow.Schema, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	s, ts, err := c.lookupLocked(schema, name)
@@ -249,10 +260,10 @@ func (c *Catalog) appendTarget(schema, name string) (string, *arrow.Schema, erro
 	}
 	t := ts.table
 	if t.Kind != BaseTable {
-		return "", nil, qerr.New(qerr.InvalidArgument, "The target table %s of the INSERT is not insertable-into", name)
+		return "", nil, qerr.New(qerr.InvalidArgument, "The target table %s of the %s is not insertable-into", name, stmt)
 	}
 	if t.Format != Parquet {
-		return "", nil, qerr.New(qerr.Unimplemented, "INSERT into the CSV table '%s.%s' is not supported", schema, name)
+		return "", nil, qerr.New(qerr.Unimplemented, "%s on the CSV table '%s.%s' is not supported", stmt, schema, name)
 	}
 	if isDirPath(ts.path) {
 		return ts.path, t.Columns, nil
@@ -283,8 +294,9 @@ func ParquetWriterProperties() *parquet.WriterProperties {
 }
 
 // writeParquetPart writes r as dir/part-<time>-<rand>.parquet through a
-// hidden temporary name; nothing is left behind on error.
-func writeParquetPart(ctx context.Context, dir string, cols *arrow.Schema, r array.RecordReader) (int64, error) {
+// hidden temporary name and returns the rows and the file's name; nothing is
+// left behind on error or when r has no rows.
+func writeParquetPart(ctx context.Context, dir string, cols *arrow.Schema, r array.RecordReader) (int64, string, error) {
 	fields := make([]arrow.Field, cols.NumFields())
 	for i, f := range cols.Fields() {
 		fields[i] = arrow.Field{Name: f.Name, Type: f.Type, Nullable: true}
@@ -294,12 +306,12 @@ func writeParquetPart(ctx context.Context, dir string, cols *arrow.Schema, r arr
 	tmp := filepath.Join(dir, ".tmp-"+base)
 	f, err := os.Create(tmp)
 	if err != nil {
-		return 0, fmt.Errorf("insert: %w", err)
+		return 0, "", fmt.Errorf("insert: %w", err)
 	}
-	fail := func(err error) (int64, error) {
+	fail := func(err error) (int64, string, error) {
 		f.Close()
 		os.Remove(tmp)
-		return 0, err
+		return 0, "", err
 	}
 	// The writer must not close f: it is synced before the rename.
 	fw, err := pqarrow.NewFileWriter(ws, struct{ io.Writer }{f}, ParquetWriterProperties(), pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
@@ -342,13 +354,13 @@ func writeParquetPart(ctx context.Context, dir string, cols *arrow.Schema, r arr
 	}
 	if err := f.Close(); err != nil {
 		os.Remove(tmp)
-		return 0, fmt.Errorf("insert: %w", err)
+		return 0, "", fmt.Errorf("insert: %w", err)
 	}
 	if err := os.Rename(tmp, filepath.Join(dir, base)); err != nil {
 		os.Remove(tmp)
-		return 0, fmt.Errorf("insert: %w", err)
+		return 0, "", fmt.Errorf("insert: %w", err)
 	}
-	return rows, nil
+	return rows, base, nil
 }
 
 func checkColumns(want *arrow.Schema, b arrow.RecordBatch) error {

@@ -7,6 +7,8 @@
 //	<schema>/                       a schema (database)
 //	<schema>/<table>/*.parquet|csv  a table of many files (all with one schema)
 //	<schema>/<table>/_schema.arrow  columns of a table made by CREATE TABLE
+//	<schema>/<table>/_files.json    live files of a table UPDATE/DELETE
+//	                                rewrote (copy-on-write; see rewrite.go)
 //	<schema>/<table>.parquet|csv    a single-file table
 //	<schema>/<view>.view.json       a view: {"sql": ..., "schema": IPC bytes}
 //

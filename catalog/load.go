@@ -3,6 +3,7 @@ package catalog
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -22,28 +23,22 @@ func (c *Catalog) loadTable(schema, name, path string, info os.FileInfo) (*Table
 		}
 		return c.loadBaseTable(schema, name, []string{path}, nil)
 	}
-	ents, err := os.ReadDir(path)
+	names, _, err := liveFiles(path)
 	if err != nil {
-		return nil, fmt.Errorf("list table folder %s: %w", path, err)
+		return nil, err
 	}
-	var files []string
+	files := make([]string, len(names))
+	for i, n := range names {
+		files[i] = filepath.Join(path, n)
+	}
 	var declared *arrow.Schema
-	for _, e := range ents {
-		n := e.Name()
-		if n == schemaFileName {
-			b, err := os.ReadFile(filepath.Join(path, n))
-			if err != nil {
-				return nil, fmt.Errorf("read %s: %w", filepath.Join(path, n), err)
-			}
-			if declared, err = decodeSchema(b); err != nil {
-				return nil, fmt.Errorf("read %s: %w", filepath.Join(path, n), err)
-			}
-			continue
+	sp := filepath.Join(path, schemaFileName)
+	if b, err := os.ReadFile(sp); err == nil {
+		if declared, err = decodeSchema(b); err != nil {
+			return nil, fmt.Errorf("read %s: %w", sp, err)
 		}
-		if hidden(n) || e.IsDir() || formatOf(n) == "" {
-			continue
-		}
-		files = append(files, filepath.Join(path, n))
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("read %s: %w", sp, err)
 	}
 	if len(files) == 0 && declared == nil {
 		return nil, fmt.Errorf("table folder %s holds no .parquet or .csv files", path)

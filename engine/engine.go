@@ -99,6 +99,10 @@ func New(ctx context.Context, cfg Config, log *zap.Logger) (*Engine, error) {
 	}, nil
 }
 
+// Scheduler is the engine's task scheduler (cluster wiring installs a
+// Distributor on it).
+func (e *Engine) Scheduler() *cluster.Scheduler { return e.sched }
+
 // Catalog exposes the catalog (metadata RPCs read it directly).
 func (e *Engine) Catalog() *catalog.Catalog { return e.catalog }
 
@@ -159,6 +163,8 @@ func queryOf(stmt planner.Statement) *planner.Query {
 	case *planner.Explain:
 		return st.Query
 	case *planner.Insert:
+		return st.Source
+	case *planner.Rewrite:
 		return st.Source
 	case *planner.CreateTable:
 		return st.AsSelect

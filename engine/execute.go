@@ -29,6 +29,7 @@ func (e *Engine) executeStmt(ctx context.Context, s *Session, st ast.StmtNode, s
 	if err != nil {
 		return nil, err
 	}
+	node := st
 	switch st := stmt.(type) {
 	case *planner.Query:
 		return e.runQuery(ctx, st, params)
@@ -41,6 +42,8 @@ func (e *Engine) executeStmt(ctx context.Context, s *Session, st ast.StmtNode, s
 	case *planner.Insert:
 		n, err := e.insert(ctx, st.Schema, st.Table, st.Source, params)
 		return &Result{RowsAffected: n}, err
+	case *planner.Rewrite:
+		return e.rewrite(ctx, s, node, sql, params, st)
 	case *planner.DropTable:
 		for _, t := range st.Tables {
 			if err := e.catalog.DropTable(ctx, t[0], t[1], st.IfExists); err != nil {
@@ -252,6 +255,8 @@ func (e *Engine) createTable(ctx context.Context, ct *planner.CreateTable, param
 // insert runs source and appends its rows to the table atomically: either
 // all rows land (one new file) or none.
 func (e *Engine) insert(ctx context.Context, schema, table string, source *planner.Query, params []scalar.Scalar) (int64, error) {
+	unlock := e.catalog.LockTable(schema, table)
+	defer unlock()
 	t, err := e.catalog.Table(ctx, schema, table)
 	if err != nil {
 		return 0, err

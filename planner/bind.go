@@ -142,11 +142,81 @@ func (b *binder) bind(stmt ast.StmtNode) (Statement, error) {
 	case *ast.ShowStmt:
 		return b.show(s)
 	case *ast.UpdateStmt:
-		return nil, qerr.New(qerr.Unimplemented, "UPDATE is not supported")
+		if s.MultipleTable {
+			return nil, qerr.New(qerr.Unimplemented, "multiple-table UPDATE is not supported")
+		}
+		return b.rewrite(s.TableRefs, s.Where, s.Order, s.Limit, s.List, false)
 	case *ast.DeleteStmt:
-		return nil, qerr.New(qerr.Unimplemented, "DELETE is not supported")
+		if s.IsMultiTable {
+			return nil, qerr.New(qerr.Unimplemented, "multiple-table DELETE is not supported")
+		}
+		return b.rewrite(s.TableRefs, s.Where, s.Order, s.Limit, nil, true)
 	}
 	return nil, qerr.New(qerr.Unimplemented, "statement %T is not supported", stmt)
+}
+
+// rewrite binds a single-table UPDATE (set) or DELETE.
+func (b *binder) rewrite(refs *ast.TableRefsClause, where ast.ExprNode, order *ast.OrderByClause, limit *ast.Limit, set []*ast.Assignment, del bool) (Statement, error) {
+	stmt := "UPDATE"
+	if del {
+		stmt = "DELETE"
+	}
+	var ts *ast.TableSource
+	if refs != nil && refs.TableRefs != nil && refs.TableRefs.Right == nil {
+		ts, _ = refs.TableRefs.Left.(*ast.TableSource)
+	}
+	var name *ast.TableName
+	if ts != nil {
+		name, _ = ts.Source.(*ast.TableName)
+	}
+	if name == nil {
+		return nil, qerr.New(qerr.Unimplemented, "%s target must be one table", stmt)
+	}
+	db, err := b.schemaOf(name.Schema)
+	if err != nil {
+		return nil, err
+	}
+	t, err := b.env.Catalog.Table(b.ctx, db, name.Name.L)
+	if err != nil {
+		return nil, err
+	}
+	if t.Kind != catalog.BaseTable {
+		return nil, qerr.New(qerr.InvalidArgument, "The target table %s of the %s is not updatable", name.Name.O, stmt)
+	}
+	alias := ts.AsName.L
+	if alias == "" {
+		alias = name.Name.L
+	}
+	var assigns []logical.Assignment
+	for _, a := range set {
+		c := a.Column
+		idx := -1
+		if c.Table.L == "" || (strings.EqualFold(c.Table.L, alias) && (c.Schema.L == "" || c.Schema.L == db)) {
+			for i, f := range t.Columns.Fields() {
+				if strings.EqualFold(f.Name, c.Name.O) {
+					idx = i
+				}
+			}
+		}
+		if idx < 0 {
+			return nil, qerr.New(qerr.NotFound, "Unknown column '%s' in 'field list'", c.OrigColName())
+		}
+		e := a.Expr
+		if _, ok := e.(*ast.DefaultExpr); ok {
+			e = nil
+		}
+		assigns = append(assigns, logical.Assignment{Column: idx, Expr: e})
+	}
+	lb := logical.NewBinder(b.ctx, b.env)
+	n, base, err := lb.BindRewrite(ts, where, order, limit, assigns, stmt)
+	if err != nil {
+		return nil, err
+	}
+	r := &Rewrite{Schema: base.Schema, Table: base.Name, Delete: del, Source: &Query{Plan: n, Params: lb.Params()}, Base: base}
+	for _, a := range assigns {
+		r.Set = append(r.Set, a.Column)
+	}
+	return r, nil
 }
 
 func selectInto(q *Query, o *ast.SelectIntoOption) (Statement, error) {

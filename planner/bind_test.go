@@ -110,7 +110,8 @@ func TestStatementErrors(t *testing.T) {
 		{"USE nope", qerr.NotFound, "Unknown database 'nope'"},
 		{"INSERT INTO t VALUES (1)", qerr.InvalidArgument, "Column count doesn't match value count at row 1"},
 		{"INSERT INTO t (b) VALUES ('x')", qerr.InvalidArgument, "Field 'a' doesn't have a default value"},
-		{"UPDATE t SET a = 1", qerr.Unimplemented, "UPDATE is not supported"},
+		{"UPDATE t SET nope = 1", qerr.NotFound, "Unknown column 'nope' in 'field list'"},
+		{"UPDATE t, t AS u SET t.a = 1", qerr.Unimplemented, "UPDATE target must be one table"},
 		{"DESCRIBE nope", qerr.NotFound, "Table 'db.nope' doesn't exist"},
 	} {
 		_, err := bind(t, tc.sql)

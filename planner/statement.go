@@ -4,6 +4,7 @@ package planner
 
 import (
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/quiverdb/quiver/catalog"
 	"github.com/quiverdb/quiver/planner/logical"
 )
 
@@ -49,6 +50,18 @@ type Insert struct {
 	Source        *Query
 }
 
+// Rewrite is a single-table UPDATE or DELETE, run copy-on-write. Source
+// yields the table's columns, then the new value of each Set column (valid
+// where the row is hit), then a boolean column: true for the rows the
+// statement deletes or updates. Base is the table snapshot Source reads.
+type Rewrite struct {
+	Schema, Table string
+	Delete        bool
+	Set           []int // table column indexes assigned, in SET order
+	Source        *Query
+	Base          *catalog.Table
+}
+
 type DropTable struct {
 	Tables   [][2]string // schema, name
 	IfExists bool
@@ -91,6 +104,7 @@ func (*Explain) statement()        {}
 func (*SelectInto) statement()     {}
 func (*CreateTable) statement()    {}
 func (*Insert) statement()         {}
+func (*Rewrite) statement()        {}
 func (*DropTable) statement()      {}
 func (*CreateView) statement()     {}
 func (*DropView) statement()       {}

@@ -1,0 +1,202 @@
+package catalog
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/quiverdb/quiver/qerr"
+	"go.uber.org/zap"
+)
+
+// manifestFileName lists the live data files of a table folder. Tables
+// rewritten by UPDATE/DELETE have one; without it every data file in the
+// folder is live.
+//
+// Rewrite (copy-on-write) keeps readers from ever seeing a mix of old and
+// new rows:
+//  1. pin the current files in the manifest (and the columns in
+//     _schema.arrow, so a table emptied by DELETE keeps its schema);
+//  2. write the new contents as a new part file (hidden name, renamed in:
+//     not yet live, the manifest does not list it);
+//  3. replace the manifest by one listing only the new part (write to a
+//     hidden name, fsync, rename: the commit point);
+//  4. remove the old files.
+//
+// A crash before 3 leaves the old version, after it the new one; files
+// not listed in the manifest are ignored (a crash may leave such orphans).
+const manifestFileName = "_files.json"
+
+type manifest struct {
+	Files []string `json:"files"`
+}
+
+// liveFiles returns the names of the live data files of a table folder,
+// sorted, and whether a manifest lists them.
+func liveFiles(dir string) ([]string, bool, error) {
+	b, err := os.ReadFile(filepath.Join(dir, manifestFileName))
+	if err == nil {
+		var m manifest
+		if err := json.Unmarshal(b, &m); err != nil {
+			return nil, true, fmt.Errorf("read %s: %w", filepath.Join(dir, manifestFileName), err)
+		}
+		for _, n := range m.Files {
+			if n != filepath.Base(n) || hidden(n) || formatOf(n) == "" {
+				return nil, true, fmt.Errorf("read %s: bad file name %q", filepath.Join(dir, manifestFileName), n)
+			}
+		}
+		sort.Strings(m.Files)
+		return m.Files, true, nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return nil, false, fmt.Errorf("read %s: %w", filepath.Join(dir, manifestFileName), err)
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, false, fmt.Errorf("list table folder %s: %w", dir, err)
+	}
+	var files []string
+	for _, e := range ents {
+		if n := e.Name(); !hidden(n) && !e.IsDir() && formatOf(n) != "" {
+			files = append(files, n)
+		}
+	}
+	sort.Strings(files)
+	return files, false, nil
+}
+
+// writeManifest atomically replaces dir's manifest.
+func writeManifest(dir string, files []string) error {
+	b, err := json.Marshal(manifest{Files: append([]string{}, files...)})
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(filepath.Join(dir, manifestFileName), b)
+}
+
+// writeFileAtomic writes p through a hidden temporary name, synced, then
+// renamed over p.
+func writeFileAtomic(p string, b []byte) error {
+	tmp := filepath.Join(filepath.Dir(p), ".tmp-"+filepath.Base(p)+"-"+randomSuffix())
+	f, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(b)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, p)
+	}
+	if err != nil {
+		os.Remove(tmp)
+	}
+	return err
+}
+
+// LockTable serializes statements that change a table's rows on this node
+// (INSERT, UPDATE, DELETE) and returns the unlock function.
+func (c *Catalog) LockTable(schema, name string) func() {
+	m, _ := c.writeLocks.LoadOrStore(strings.ToLower(schema)+"."+strings.ToLower(name), &sync.Mutex{})
+	mu := m.(*sync.Mutex)
+	mu.Lock()
+	return mu.Unlock
+}
+
+// Rewrite replaces all rows of a Parquet base table by r's rows (copy-on-
+// write, see manifestFileName) and returns the rows written. base is the
+// snapshot r was computed from: when the table's files changed since, the
+// rewrite is refused and nothing changes.
+func (c *Catalog) Rewrite(ctx context.Context, schema, name string, base *Table, stmt string, r array.RecordReader) (int64, error) {
+	schema, name = strings.ToLower(schema), strings.ToLower(name)
+	if err := c.denyReadOnlySchema(schema); err != nil {
+		return 0, err
+	}
+	dir, cols, err := c.appendTarget(schema, name, stmt)
+	if err != nil {
+		return 0, err
+	}
+	want := make([]string, len(base.Files))
+	for i, f := range base.Files {
+		want[i] = filepath.Base(f.Path)
+	}
+	sort.Strings(want)
+	changed := func() error {
+		return qerr.New(qerr.InvalidArgument, "Table '%s.%s' was changed by another statement during the %s; retry", schema, name, stmt)
+	}
+	fail := func(err error) (int64, error) {
+		if _, ok := errors.AsType[*qerr.Error](err); ok {
+			return 0, err
+		}
+		return 0, fmt.Errorf("%s %s.%s: %w", strings.ToLower(stmt), schema, name, err)
+	}
+	c.mu.Lock()
+	old, listed, err := liveFiles(dir)
+	if err == nil && !slices.Equal(old, want) {
+		err = changed()
+	}
+	if err == nil && !listed {
+		err = writeManifest(dir, old)
+	}
+	if err == nil {
+		if _, serr := os.Stat(filepath.Join(dir, schemaFileName)); errors.Is(serr, os.ErrNotExist) {
+			var b []byte
+			if b, err = encodeSchema(cols); err == nil {
+				err = writeFileAtomic(filepath.Join(dir, schemaFileName), b)
+			}
+		}
+	}
+	c.mu.Unlock()
+	if err != nil {
+		return fail(err)
+	}
+
+	n, part, err := writeParquetPart(ctx, dir, cols, r)
+	if err != nil {
+		return 0, err
+	}
+	var next []string
+	if n > 0 {
+		next = []string{part}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now, _, err := liveFiles(dir)
+	if err == nil && !slices.Equal(now, old) {
+		err = changed()
+	}
+	if err == nil {
+		err = writeManifest(dir, next)
+	}
+	if err != nil {
+		if part != "" {
+			os.Remove(filepath.Join(dir, part))
+		}
+		return fail(err)
+	}
+	for _, f := range old {
+		p := filepath.Join(dir, f)
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			c.log.Warn("catalog: removing a replaced file", zap.String("path", p), zap.Error(err))
+		}
+		delete(c.fileCache, p)
+	}
+	if s := c.schemas[schema]; s != nil {
+		if ts := s.tables[name]; ts != nil {
+			c.refreshTableLocked(s, name, ts)
+		}
+	}
+	return n, nil
+}

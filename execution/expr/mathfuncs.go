@@ -324,6 +324,9 @@ func roundFloat(x float64, d int64, trunc bool) float64 {
 	}
 	p := math.Pow10(int(d))
 	y := x * p
+	if math.IsInf(y, 0) {
+		return x // too large to have digits at that position
+	}
 	if trunc {
 		y = math.Trunc(y)
 	} else {

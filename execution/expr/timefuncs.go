@@ -205,7 +205,7 @@ func bindSecToTime(c *Call) (kernelFn, error) {
 
 // makeDate is MySQL MAKEDATE(year, dayofyear); two-digit years as in dates.
 func makeDate(y, doy int64) (int32, bool) {
-	if doy <= 0 || y < 0 || y > 9999 {
+	if doy <= 0 || doy > 10000*366 || y < 0 || y > 9999 {
 		return 0, false
 	}
 	y = twoDigitYear(y)
@@ -223,7 +223,8 @@ func makeTime(h, m int64, s float64) (int64, bool) {
 		return 0, false
 	}
 	neg := h < 0
-	h = min(abs64(h), 839)
+	h = min(max(h, -839), 839) // also keeps abs64 away from MinInt64
+	h = abs64(h)
 	us := (h*3600+m*60)*usPerSec + int64(math.Round(s*usPerSecF))
 	return clampTime(signed(us, neg)), true
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/quiverdb/quiver/execution"
@@ -21,6 +22,25 @@ import (
 type Scheduler struct {
 	slots chan struct{} // one token per concurrently running task (node-wide)
 	log   *zap.Logger
+	dist  atomic.Pointer[distributorBox]
+}
+
+// Distributor runs a job across the cluster. RunDistributed returns
+// ok=false to leave the job to this node (no peers, or a plan that must run
+// here); the scheduler then runs it as it does on one node.
+type Distributor interface {
+	RunDistributed(ctx context.Context, job *Job) (stream execution.Stream, ok bool, err error)
+}
+
+type distributorBox struct{ d Distributor }
+
+// SetDistributor makes Run offer every job to d first (nil removes it).
+func (s *Scheduler) SetDistributor(d Distributor) {
+	if d == nil {
+		s.dist.Store(nil)
+		return
+	}
+	s.dist.Store(&distributorBox{d})
 }
 
 // NewScheduler returns a scheduler running at most slots tasks at once
@@ -47,6 +67,11 @@ type Job struct {
 func (s *Scheduler) Run(ctx context.Context, job *Job) (execution.Stream, error) {
 	if len(job.Graph.Stages) == 0 {
 		return nil, errors.New("internal: empty stage graph")
+	}
+	if box := s.dist.Load(); box != nil {
+		if stream, ok, err := box.d.RunDistributed(ctx, job); ok {
+			return stream, err
+		}
 	}
 	schemas := map[int]*arrow.Schema{}
 	for _, st := range job.Graph.Stages {

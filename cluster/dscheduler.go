@@ -1,0 +1,564 @@
+package cluster
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/flight"
+	"github.com/quiverdb/quiver/catalog"
+	"github.com/quiverdb/quiver/execution"
+	"github.com/quiverdb/quiver/planner/physical"
+	"github.com/quiverdb/quiver/qerr"
+	"go.uber.org/zap"
+)
+
+// Distributed scheduling. The node that received a query coordinates it:
+// every producer stage's tasks (stage, partition, attempt) go to live
+// members by free slots — this node's run in-process, others' are sent as
+// DoAction "run-task" (TaskSpec with the encoded stage fragment and the
+// locations of the input stages' outputs) over the internal Flight service
+// and answer when the task ended, with its status and metrics. A producer's
+// output stays on the node that ran it (ShuffleStore); consumers pull each
+// partition with DoGet from every producer's node (local ones are read
+// directly). The final stage runs on the coordinator and streams to the
+// client. Failed tasks are retried on another node; output lost with a node
+// (or a failed fetch) is recomputed from its inputs (lineage).
+
+// Internal Flight action types.
+const (
+	ActionRunTask     = "run-task"
+	ActionCancelQuery = "cancel-query"
+)
+
+// DefaultMaxAttempts is how many times a task runs before its query fails.
+const DefaultMaxAttempts = 4
+
+// DistConfig configures distributed scheduling on one node.
+type DistConfig struct {
+	NodeName string
+	// Members returns the members that take tasks, this node included
+	// (Membership.Members).
+	Members func() []Node
+	// Subscribe registers for membership events (Membership.Subscribe);
+	// optional: without it lost nodes are found by failed calls.
+	Subscribe func(func(Event)) (unsubscribe func())
+	// Dial returns a client of a node's internal Flight service (with the
+	// cluster credentials). Clients are cached per address.
+	Dial func(ctx context.Context, addr string) (flight.FlightServiceClient, error)
+	// Catalog resolves the tables of received fragments; system.queries and
+	// system.tasks are registered in it.
+	Catalog *catalog.Catalog
+	// Local is this node's scheduler: its slots bound the tasks running
+	// here, and it runs the queries that stay on this node.
+	Local              *Scheduler
+	WorkDir            string // shuffle spill files go under WorkDir/shuffle/<node>
+	ShuffleMemory      int64  // in-memory shuffle budget of the node (bytes)
+	ShuffleCompression string // lz4 | zstd | none
+	QueryMemoryLimit   int64  // per query on a worker, <= 0 unlimited
+	MaxAttempts        int    // default DefaultMaxAttempts
+	Log                *zap.Logger
+}
+
+// Dist is one node's distributed scheduler: coordinator of the queries it
+// receives and worker for the tasks peers send it. Install it with
+// Scheduler.SetDistributor; serve its DoGet and DoAction handlers on the
+// internal Flight service.
+type Dist struct {
+	cfg   DistConfig
+	log   *zap.Logger
+	store *ShuffleStore
+	unsub func()
+	wg    sync.WaitGroup
+	done  chan struct{}
+
+	// afterStage, when set (tests), runs after each producer stage.
+	afterStage func(query string, stage int)
+
+	mu      sync.Mutex
+	clients map[string]flight.FlightServiceClient
+	queries map[string]*dquery           // coordinated here, running
+	work    map[string]*workerQuery      // queries this node runs tasks of
+	records []*queryRecord               // coordinated here, running and recent
+	closed  bool
+}
+
+type workerQuery struct {
+	coordinator string
+	tasks       map[*context.CancelFunc]struct{}
+}
+
+const recentQueries = 200
+
+// NewDist creates the distributed scheduler of a node.
+func NewDist(cfg DistConfig) (*Dist, error) {
+	if cfg.NodeName == "" || cfg.Members == nil || cfg.Dial == nil || cfg.Local == nil || cfg.Catalog == nil {
+		return nil, errors.New("dist: NodeName, Members, Dial, Local and Catalog are required")
+	}
+	if cfg.Log == nil {
+		cfg.Log = zap.NewNop()
+	}
+	if cfg.MaxAttempts <= 0 {
+		cfg.MaxAttempts = DefaultMaxAttempts
+	}
+	if cfg.WorkDir == "" {
+		return nil, errors.New("dist: a work directory (--work-dir) is required")
+	}
+	store, err := NewShuffleStore(filepath.Join(cfg.WorkDir, "shuffle", safeName(cfg.NodeName)), cfg.ShuffleMemory, cfg.ShuffleCompression)
+	if err != nil {
+		return nil, err
+	}
+	d := &Dist{
+		cfg: cfg, log: cfg.Log, store: store, done: make(chan struct{}),
+		clients: map[string]flight.FlightServiceClient{}, queries: map[string]*dquery{}, work: map[string]*workerQuery{},
+	}
+	if cfg.Subscribe != nil {
+		d.unsub = cfg.Subscribe(d.onEvent)
+	}
+	if err := d.registerSystemTables(); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// Store is the node's shuffle store.
+func (d *Dist) Store() *ShuffleStore { return d.store }
+
+// Close cancels the work this node does for others, waits for background
+// cleanup and drops all shuffle data.
+func (d *Dist) Close() error {
+	d.mu.Lock()
+	if d.closed {
+		d.mu.Unlock()
+		return nil
+	}
+	d.closed = true
+	for _, q := range d.queries {
+		q.fail(errors.New("node shutting down"))
+	}
+	for _, wq := range d.work {
+		for c := range wq.tasks {
+			(*c)()
+		}
+	}
+	d.mu.Unlock()
+	if d.unsub != nil {
+		d.unsub()
+	}
+	close(d.done)
+	d.wg.Wait()
+	d.store.Close()
+	return nil
+}
+
+func (d *Dist) client(ctx context.Context, addr string) (flight.FlightServiceClient, error) {
+	d.mu.Lock()
+	c := d.clients[addr]
+	d.mu.Unlock()
+	if c != nil {
+		return c, nil
+	}
+	c, err := d.cfg.Dial(ctx, addr)
+	if err != nil {
+		return nil, err
+	}
+	d.mu.Lock()
+	if old := d.clients[addr]; old != nil {
+		c = old
+	} else {
+		d.clients[addr] = c
+	}
+	d.mu.Unlock()
+	return c, nil
+}
+
+// onEvent reacts to membership changes: output on a node that died is
+// lost (its producers run again when a consumer needs them); work done
+// here for a coordinator that died is dropped.
+func (d *Dist) onEvent(ev Event) {
+	if ev.Type != EventFail && ev.Type != EventLeave {
+		return
+	}
+	name := ev.Node.Name
+	d.mu.Lock()
+	qs := make([]*dquery, 0, len(d.queries))
+	for _, q := range d.queries {
+		qs = append(qs, q)
+	}
+	var orphans []string
+	for id, wq := range d.work {
+		if wq.coordinator == name {
+			orphans = append(orphans, id)
+		}
+	}
+	d.mu.Unlock()
+	for _, q := range qs {
+		q.nodeLost(name)
+	}
+	for _, id := range orphans {
+		d.log.Info("coordinator gone: dropping its query's work", zap.String("query_id", id), zap.String("coordinator", name))
+		d.cancelQuery(id)
+	}
+}
+
+// RunDistributed implements Distributor: with peers, producer stages run
+// across the cluster. Plans that read this node's system tables, or that
+// the fragment codec cannot encode, stay local.
+func (d *Dist) RunDistributed(ctx context.Context, job *Job) (execution.Stream, bool, error) {
+	members := d.cfg.Members()
+	if len(members) < 2 || len(job.Graph.Stages) < 2 {
+		return nil, false, nil
+	}
+	graph := job.Graph.Stages
+	frags := make([][]byte, len(graph))
+	for _, st := range graph {
+		if readsSystemTable(st.Root) {
+			return nil, false, nil
+		}
+	}
+	for _, st := range graph[:len(graph)-1] {
+		b, err := EncodePlan(st.Root)
+		if err != nil {
+			d.log.Info("plan stays on this node: fragment codec", zap.Error(err))
+			return nil, false, nil
+		}
+		frags[st.ID] = b
+	}
+	d.mu.Lock()
+	if d.closed {
+		d.mu.Unlock()
+		return nil, false, nil
+	}
+	d.mu.Unlock()
+	q := d.newQuery(ctx, job, frags)
+	go q.run()
+	return &distStream{q: q, schema: job.Graph.Final().Root.Schema()}, true, nil
+}
+
+func readsSystemTable(p physical.Plan) bool {
+	switch n := p.(type) {
+	case *physical.MemoryScan:
+		return true
+	case *physical.Scan:
+		if n.Table != nil && n.Table.Kind == catalog.SystemTable {
+			return true
+		}
+	}
+	for _, c := range p.Children() {
+		if readsSystemTable(c) {
+			return true
+		}
+	}
+	return false
+}
+
+// --- worker side ---
+
+// taskResult is the answer to run-task.
+type taskResult struct {
+	Rows      int64
+	Bytes     int64
+	ElapsedMs int64
+	Error     string           `json:",omitempty"`
+	Kind      int              `json:",omitempty"`
+	Fetch     *ShuffleLocation `json:",omitempty"` // the failure was reading this producer's output
+}
+
+// DoAction is the internal Flight service's DoAction handler for the
+// scheduler's actions.
+func (d *Dist) DoAction(a *flight.Action, stream flight.FlightService_DoActionServer) error {
+	body, err := d.HandleAction(stream.Context(), a.GetType(), a.GetBody())
+	if err != nil {
+		return err
+	}
+	return stream.Send(&flight.Result{Body: body})
+}
+
+// DoGet serves shuffle tickets.
+func (d *Dist) DoGet(t *flight.Ticket, stream flight.FlightService_DoGetServer) error {
+	return d.store.ServeDoGet(t, stream)
+}
+
+// HandleAction runs one scheduler action: run-task (blocks until the task
+// ended; the reply is its status and metrics) or cancel-query.
+func (d *Dist) HandleAction(ctx context.Context, typ string, body []byte) ([]byte, error) {
+	switch typ {
+	case ActionRunTask:
+		spec, err := DecodeTask(body)
+		if err != nil {
+			return nil, err
+		}
+		res := d.runRemoteTask(ctx, spec)
+		return json.Marshal(res)
+	case ActionCancelQuery:
+		d.cancelQuery(string(body))
+		return []byte("ok"), nil
+	}
+	return nil, fmt.Errorf("unknown action %q", typ)
+}
+
+func (d *Dist) runRemoteTask(ctx context.Context, spec *TaskSpec) taskResult {
+	start := time.Now()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if !d.trackTask(spec.QueryID, spec.CoordinatorNode, &cancel) {
+		return taskResult{Error: "node shutting down"}
+	}
+	defer d.untrackTask(spec.QueryID, &cancel)
+	root, err := DecodePlan(ctx, spec.Fragment, CatalogResolver(d.cfg.Catalog))
+	if err != nil {
+		return errResult(err, start)
+	}
+	log := d.log.With(zap.String("query_id", spec.QueryID), zap.Int("stage", spec.Stage), zap.Int("task", spec.Partition), zap.Int("attempt", spec.Attempt))
+	rows, bytes, err := d.execTask(ctx, &taskRun{
+		query: spec.QueryID, stage: spec.Stage, partition: spec.Partition, attempt: spec.Attempt,
+		root: root, inputs: spec.Inputs,
+		alloc: execution.NewQueryAllocator(nil, spec.MemoryLimit), log: log,
+	})
+	if err != nil {
+		log.Debug("task failed", zap.Error(err))
+		return errResult(err, start)
+	}
+	return taskResult{Rows: rows, Bytes: bytes, ElapsedMs: time.Since(start).Milliseconds()}
+}
+
+func errResult(err error, start time.Time) taskResult {
+	r := taskResult{Error: err.Error(), Kind: int(qerr.KindOf(err)), ElapsedMs: time.Since(start).Milliseconds()}
+	var fe *FetchError
+	if errors.As(err, &fe) {
+		loc := fe.Loc
+		r.Fetch = &loc
+	}
+	return r
+}
+
+func (d *Dist) trackTask(query, coordinator string, cancel *context.CancelFunc) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return false
+	}
+	wq := d.work[query]
+	if wq == nil {
+		wq = &workerQuery{coordinator: coordinator, tasks: map[*context.CancelFunc]struct{}{}}
+		d.work[query] = wq
+	}
+	wq.tasks[cancel] = struct{}{}
+	return true
+}
+
+func (d *Dist) untrackTask(query string, cancel *context.CancelFunc) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if wq := d.work[query]; wq != nil {
+		delete(wq.tasks, cancel)
+	}
+}
+
+// cancelQuery stops this node's tasks of query and drops its shuffle data.
+func (d *Dist) cancelQuery(query string) {
+	d.mu.Lock()
+	wq := d.work[query]
+	delete(d.work, query)
+	d.mu.Unlock()
+	if wq != nil {
+		for c := range wq.tasks {
+			(*c)()
+		}
+	}
+	d.store.ReleaseQuery(query)
+}
+
+// taskRun is one task as executed on a node.
+type taskRun struct {
+	query                    string
+	stage, partition, attempt int
+	root                     physical.Plan
+	inputs                   []ShuffleLocation
+	alloc                    *execution.QueryAllocator
+	metrics                  *execution.MetricsSet
+	log                      *zap.Logger
+	// final stage: batches go to out; emitted is set once one was sent.
+	out     chan<- arrow.RecordBatch
+	emitted *atomic.Bool
+}
+
+// execTask runs a task on this node (for the coordinator or for a peer):
+// it takes one of the node's slots, runs the stage plan for its partition
+// and returns the rows and bytes it wrote to the shuffle (or sent, for the
+// final stage).
+func (d *Dist) execTask(ctx context.Context, t *taskRun) (rows, bytes int64, err error) {
+	slots := d.cfg.Local.slots
+	select {
+	case slots <- struct{}{}:
+	case <-ctx.Done():
+		return 0, 0, ctx.Err()
+	}
+	defer func() { <-slots }()
+	defer func() {
+		if r := recover(); r != nil {
+			err = panicError(r)
+			t.log.Error("task panicked", zap.Any("panic", r), zap.Stack("stack"))
+		}
+	}()
+	ts := &taskShuffle{d: d, t: t, schemas: map[int]*arrow.Schema{}}
+	collectReadSchemas(t.root, ts.schemas)
+	tc := &execution.TaskContext{
+		QueryID: t.query, Stage: t.stage, Partition: t.partition,
+		Alloc: t.alloc, Log: t.log, Metrics: t.metrics, Shuffle: ts,
+	}
+	stream, err := t.root.Execute(ctx, t.partition, tc)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer stream.Close()
+	for {
+		b, err := stream.Next(ctx)
+		if errors.Is(err, execution.EOF) {
+			break
+		}
+		if err != nil {
+			return 0, 0, err
+		}
+		if t.out == nil {
+			b.Release()
+			return 0, 0, fmt.Errorf("internal: producer stage %d yielded rows", t.stage)
+		}
+		if b.NumRows() == 0 {
+			b.Release()
+			continue
+		}
+		rows += b.NumRows()
+		select {
+		case t.out <- b:
+			t.emitted.Store(true)
+		case <-ctx.Done():
+			b.Release()
+			return 0, 0, ctx.Err()
+		}
+	}
+	if w := ts.writer; w != nil {
+		return w.Rows(), w.Bytes(), nil
+	}
+	return rows, 0, nil
+}
+
+func collectReadSchemas(p physical.Plan, out map[int]*arrow.Schema) {
+	if r, ok := p.(*physical.ShuffleRead); ok {
+		out[r.Stage] = r.Out
+	}
+	for _, c := range p.Children() {
+		collectReadSchemas(c, out)
+	}
+}
+
+// taskShuffle is the execution.Shuffle of one task: its ShuffleWrite goes
+// to this node's store; its ShuffleReads pull every producer's partition
+// (local ones from the store, others over DoGet).
+type taskShuffle struct {
+	d       *Dist
+	t       *taskRun
+	schemas map[int]*arrow.Schema
+	writer  *StoreWriter
+}
+
+func (s *taskShuffle) Writer(ctx context.Context, stage, inputPartition int) (execution.ShuffleWriter, error) {
+	if stage != s.t.stage || inputPartition != s.t.partition {
+		return nil, fmt.Errorf("internal: task %d/%d writes as %d/%d", s.t.stage, s.t.partition, stage, inputPartition)
+	}
+	s.writer = s.d.store.Writer(OutputKey{Query: s.t.query, Stage: stage, Producer: inputPartition, Attempt: s.t.attempt}, s.t.root.Schema())
+	return s.writer, nil
+}
+
+func (s *taskShuffle) Read(ctx context.Context, stage, partition int) (execution.Stream, error) {
+	var locs []ShuffleLocation
+	for _, l := range s.t.inputs {
+		if l.Stage == stage {
+			locs = append(locs, l)
+		}
+	}
+	sort.Slice(locs, func(i, j int) bool { return locs[i].Producer < locs[j].Producer })
+	schema := s.schemas[stage]
+	if schema == nil {
+		return nil, fmt.Errorf("internal: task reads stage %d it has no ShuffleRead of", stage)
+	}
+	return &concatStream{s: s, schema: schema, locs: locs, partition: partition}, nil
+}
+
+func (s *taskShuffle) open(ctx context.Context, loc ShuffleLocation, partition int) (execution.Stream, error) {
+	key := OutputKey{Query: s.t.query, Stage: loc.Stage, Producer: loc.Producer, Attempt: loc.Attempt}
+	if loc.NodeID == s.d.cfg.NodeName {
+		st, err := s.d.store.Read(key, partition, s.t.alloc)
+		if err != nil {
+			return nil, &FetchError{Loc: loc, Err: err}
+		}
+		return st, nil
+	}
+	c, err := s.d.client(ctx, loc.Addr)
+	if err != nil {
+		return nil, &FetchError{Loc: loc, Err: err}
+	}
+	return openFetch(ctx, c, s.t.query, loc, partition, s.t.alloc)
+}
+
+// concatStream reads the producers' partitions one after the other.
+type concatStream struct {
+	s         *taskShuffle
+	schema    *arrow.Schema
+	locs      []ShuffleLocation
+	partition int
+	cur       execution.Stream
+	closed    bool
+}
+
+func (c *concatStream) Schema() *arrow.Schema { return c.schema }
+
+func (c *concatStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
+	for {
+		if c.cur == nil {
+			if len(c.locs) == 0 {
+				return nil, execution.EOF
+			}
+			st, err := c.s.open(ctx, c.locs[0], c.partition)
+			if err != nil {
+				return nil, err
+			}
+			c.locs = c.locs[1:]
+			c.cur = st
+		}
+		b, err := c.cur.Next(ctx)
+		if errors.Is(err, execution.EOF) {
+			c.cur.Close()
+			c.cur = nil
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if !b.Schema().Equal(c.schema) {
+			// Same columns, names as the consumer planned them.
+			nb := arrowWithSchema(b, c.schema)
+			b.Release()
+			b = nb
+		}
+		return b, nil
+	}
+}
+
+func (c *concatStream) Close() error {
+	if c.closed {
+		return nil
+	}
+	c.closed = true
+	if c.cur != nil {
+		c.cur.Close()
+	}
+	return nil
+}

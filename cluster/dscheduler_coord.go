@@ -1,0 +1,535 @@
+package cluster
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/flight"
+	"github.com/quiverdb/quiver/execution"
+	"github.com/quiverdb/quiver/planner/stages"
+	"github.com/quiverdb/quiver/qerr"
+	"go.uber.org/zap"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// dquery is one query this node coordinates.
+type dquery struct {
+	d      *Dist
+	job    *Job
+	id     string // cluster-wide: coordinator node + local query id
+	frags  [][]byte
+	ctx    context.Context
+	cancel context.CancelFunc
+	out    chan arrow.RecordBatch
+	done   chan struct{}
+	sem    chan struct{} // the query's tasks in flight across the cluster
+	rec    *queryRecord
+	log    *zap.Logger
+
+	errMu sync.Mutex
+	err   error
+
+	mu       sync.Mutex
+	locs     map[int][]*ShuffleLocation // stage → output location per producer partition (nil: none or lost)
+	attempts map[[2]int]int             // (stage, partition) → attempts started
+	slotMu   map[[2]int]*sync.Mutex     // serializes (re)runs of one producer task
+	running  map[string]int             // node → tasks of this query running there
+	used     map[string]string          // nodes that ran tasks → internal address
+	lost     map[string]bool            // nodes gone during the query
+	rr       int
+}
+
+func (d *Dist) newQuery(ctx context.Context, job *Job, frags [][]byte) *dquery {
+	ctx, cancel := context.WithCancel(ctx)
+	id := d.cfg.NodeName + "/" + job.QueryID
+	cores := 0
+	for _, n := range d.cfg.Members() {
+		cores += max(n.Cores, 1)
+	}
+	total := 0
+	for _, st := range job.Graph.Stages {
+		total += st.Partitions
+	}
+	q := &dquery{
+		d: d, job: job, id: id, frags: frags, ctx: ctx, cancel: cancel,
+		out: make(chan arrow.RecordBatch, 4), done: make(chan struct{}), sem: make(chan struct{}, max(cores, 1)),
+		log:  job.Log.With(zap.String("dquery", id)),
+		locs: map[int][]*ShuffleLocation{}, attempts: map[[2]int]int{}, slotMu: map[[2]int]*sync.Mutex{},
+		running: map[string]int{}, used: map[string]string{}, lost: map[string]bool{},
+	}
+	for _, st := range job.Graph.Stages {
+		q.locs[st.ID] = make([]*ShuffleLocation, st.Partitions)
+	}
+	q.rec = &queryRecord{ID: id, Coordinator: d.cfg.NodeName, Stages: len(job.Graph.Stages), Tasks: total, Started: time.Now(), State: "running"}
+	d.mu.Lock()
+	d.queries[id] = q
+	d.records = append(d.records, q.rec)
+	if n := len(d.records) - recentQueries; n > 0 {
+		// Drop the oldest finished records.
+		kept := d.records[:0]
+		for _, r := range d.records {
+			if n > 0 && r.finished() {
+				n--
+				continue
+			}
+			kept = append(kept, r)
+		}
+		d.records = kept
+	}
+	d.mu.Unlock()
+	return q
+}
+
+func (q *dquery) fail(err error) {
+	q.errMu.Lock()
+	if q.err == nil {
+		q.err = err
+	}
+	q.errMu.Unlock()
+	q.cancel()
+}
+
+func (q *dquery) error() error {
+	q.errMu.Lock()
+	defer q.errMu.Unlock()
+	return q.err
+}
+
+func (q *dquery) run() {
+	defer close(q.done)
+	defer close(q.out)
+	defer q.finish()
+	graph := q.job.Graph.Stages
+	for i, st := range graph {
+		var err error
+		if i == len(graph)-1 {
+			err = q.runFinal(st)
+		} else {
+			err = q.runStage(st)
+			if err == nil && q.d.afterStage != nil {
+				q.d.afterStage(q.id, st.ID)
+			}
+		}
+		if err != nil {
+			q.fail(err)
+			return
+		}
+	}
+}
+
+// finish records the outcome and frees the query's work on every node.
+func (q *dquery) finish() {
+	state, msg := "succeeded", ""
+	if err := q.error(); err != nil {
+		state, msg = "failed", err.Error()
+		if qerr.KindOf(err) == qerr.Canceled {
+			state = "canceled"
+		}
+	}
+	q.cancel()
+	d := q.d
+	d.mu.Lock()
+	delete(d.queries, q.id)
+	q.rec.State, q.rec.Error, q.rec.Ended = state, msg, time.Now()
+	d.mu.Unlock()
+	d.cancelQuery(q.id)
+	q.mu.Lock()
+	peers := map[string]string{}
+	for name, addr := range q.used {
+		if name != d.cfg.NodeName && !q.lost[name] {
+			peers[name] = addr
+		}
+	}
+	q.mu.Unlock()
+	for name, addr := range peers {
+		d.wg.Add(1)
+		go func() {
+			defer d.wg.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := d.callAction(ctx, addr, ActionCancelQuery, []byte(q.id), nil); err != nil {
+				d.log.Debug("freeing a query's work on a peer", zap.String("node", name), zap.Error(err))
+			}
+		}()
+	}
+}
+
+func (d *Dist) callAction(ctx context.Context, addr, typ string, body []byte, reply *[]byte) error {
+	c, err := d.client(ctx, addr)
+	if err != nil {
+		return err
+	}
+	st, err := c.DoAction(ctx, &flight.Action{Type: typ, Body: body})
+	if err != nil {
+		return err
+	}
+	r, err := st.Recv()
+	if err != nil {
+		return err
+	}
+	if reply != nil {
+		*reply = r.GetBody()
+	}
+	for {
+		if _, err := st.Recv(); err != nil {
+			break
+		}
+	}
+	return nil
+}
+
+// nodeLost forgets the outputs a dead node held.
+func (q *dquery) nodeLost(name string) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.lost[name] = true
+	for _, ls := range q.locs {
+		for i, l := range ls {
+			if l != nil && l.NodeID == name {
+				ls[i] = nil
+			}
+		}
+	}
+}
+
+func (q *dquery) markLost(loc ShuffleLocation) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	ls := q.locs[loc.Stage]
+	if loc.Producer < len(ls) {
+		if cur := ls[loc.Producer]; cur != nil && cur.Attempt == loc.Attempt {
+			ls[loc.Producer] = nil
+		}
+	}
+}
+
+func (q *dquery) runStage(st *stages.Stage) error {
+	var wg sync.WaitGroup
+	errs := make([]error, st.Partitions)
+	for p := 0; p < st.Partitions; p++ {
+		wg.Add(1)
+		go func(p int) {
+			defer wg.Done()
+			if err := q.runProducer(st, p); err != nil {
+				errs[p] = err
+				q.fail(err)
+			}
+		}(p)
+	}
+	wg.Wait()
+	if err := q.error(); err != nil {
+		return err
+	}
+	return errors.Join(errs...)
+}
+
+// runProducer makes sure producer task (st, p) has output somewhere,
+// running it (again) if needed.
+func (q *dquery) runProducer(st *stages.Stage, p int) error {
+	k := [2]int{st.ID, p}
+	q.mu.Lock()
+	m := q.slotMu[k]
+	if m == nil {
+		m = &sync.Mutex{}
+		q.slotMu[k] = m
+	}
+	q.mu.Unlock()
+	m.Lock()
+	defer m.Unlock()
+	q.mu.Lock()
+	have := q.locs[st.ID][p] != nil
+	q.mu.Unlock()
+	if have {
+		return nil
+	}
+	return q.runTask(st, p, nil)
+}
+
+// ensureInputs re-runs producers of st's inputs whose output was lost.
+func (q *dquery) ensureInputs(st *stages.Stage) error {
+	for _, in := range st.Inputs {
+		ist := q.job.Graph.Stages[in]
+		var wg sync.WaitGroup
+		errs := make([]error, ist.Partitions)
+		for p := 0; p < ist.Partitions; p++ {
+			q.mu.Lock()
+			have := q.locs[in][p] != nil
+			q.mu.Unlock()
+			if have {
+				continue
+			}
+			wg.Add(1)
+			go func(p int) {
+				defer wg.Done()
+				q.log.Info("recomputing lost shuffle output", zap.Int("stage", in), zap.Int("task", p))
+				errs[p] = q.runProducer(ist, p)
+			}(p)
+		}
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (q *dquery) inputLocations(st *stages.Stage) ([]ShuffleLocation, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	var out []ShuffleLocation
+	for _, in := range st.Inputs {
+		for _, l := range q.locs[in] {
+			if l == nil {
+				return nil, false
+			}
+			out = append(out, *l)
+		}
+	}
+	return out, true
+}
+
+// retriable: failures of the node or the transport, internal errors and
+// lost inputs are retried; errors in the query itself (bad values, memory
+// limit, ...) fail it at once.
+func retriable(err error) bool {
+	var fe *FetchError
+	if errors.As(err, &fe) {
+		return true
+	}
+	if _, ok := status.FromError(err); ok && status.Code(err) != codes.OK && status.Code(err) != codes.Unknown {
+		return true
+	}
+	var re *remoteError
+	if errors.As(err, &re) {
+		return re.kind == qerr.Internal
+	}
+	return qerr.KindOf(err) == qerr.Internal
+}
+
+// remoteError is a task's failure reported by the node that ran it.
+type remoteError struct {
+	node string
+	kind qerr.Kind
+	msg  string
+}
+
+func (e *remoteError) Error() string { return e.msg + " (on node " + e.node + ")" }
+
+// runTask runs task (st, p) until it succeeds or its attempts are spent.
+// For the final stage (out != nil) it runs here, and is retried only while
+// it has sent no rows.
+func (q *dquery) runTask(st *stages.Stage, p int, out chan<- arrow.RecordBatch) error {
+	exclude := map[string]bool{}
+	var lastErr error
+	var emitted atomic.Bool
+	for try := 0; try < q.d.cfg.MaxAttempts; try++ {
+		if err := q.ctx.Err(); err != nil {
+			return err
+		}
+		if err := q.ensureInputs(st); err != nil {
+			return err
+		}
+		inputs, ok := q.inputLocations(st)
+		if !ok {
+			lastErr = fmt.Errorf("inputs of stage %d lost again", st.ID)
+			continue
+		}
+		select {
+		case q.sem <- struct{}{}:
+		case <-q.ctx.Done():
+			return q.ctx.Err()
+		}
+		node, ok := q.pick(exclude, out != nil)
+		if !ok {
+			<-q.sem
+			return fmt.Errorf("stage %d task %d: no live node to run on", st.ID, p)
+		}
+		q.mu.Lock()
+		q.attempts[[2]int{st.ID, p}]++
+		attempt := q.attempts[[2]int{st.ID, p}] - 1
+		q.running[node.Name]++
+		q.used[node.Name] = node.InternalAddr
+		q.mu.Unlock()
+		tr := q.d.recordTask(q.rec, st.ID, p, attempt, node.Name)
+		res, err := q.runOn(node, st, p, attempt, inputs, out, &emitted)
+		q.mu.Lock()
+		q.running[node.Name]--
+		q.mu.Unlock()
+		<-q.sem
+		q.d.endTask(tr, res, err)
+		if err == nil {
+			if out == nil {
+				q.mu.Lock()
+				q.locs[st.ID][p] = &ShuffleLocation{Stage: st.ID, Producer: p, Attempt: attempt, NodeID: node.Name, Addr: node.InternalAddr}
+				q.mu.Unlock()
+			}
+			return nil
+		}
+		if q.ctx.Err() != nil {
+			return q.ctx.Err()
+		}
+		lastErr = err
+		if emitted.Load() || !retriable(err) {
+			return err
+		}
+		var fe *FetchError
+		if errors.As(err, &fe) {
+			q.markLost(fe.Loc)
+		} else {
+			exclude[node.Name] = true
+		}
+		q.log.Info("task failed; retrying", zap.Int("stage", st.ID), zap.Int("task", p), zap.Int("attempt", attempt), zap.String("node", node.Name), zap.Error(err))
+	}
+	return fmt.Errorf("stage %d task %d failed %d times, last: %w", st.ID, p, q.d.cfg.MaxAttempts, lastErr)
+}
+
+// pick chooses the live node with the most free slots (relative to its
+// cores) among those not excluded (all of them when every one is).
+func (q *dquery) pick(exclude map[string]bool, local bool) (Node, bool) {
+	members := q.d.cfg.Members()
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if local {
+		for _, n := range members {
+			if n.Name == q.d.cfg.NodeName {
+				return n, true
+			}
+		}
+		return Node{Name: q.d.cfg.NodeName}, true
+	}
+	var cands []Node
+	for _, n := range members {
+		if n.State.Live() && !n.Leaving && !q.lost[n.Name] && (n.Name == q.d.cfg.NodeName || n.InternalAddr != "") {
+			cands = append(cands, n)
+		}
+	}
+	if len(cands) == 0 {
+		return Node{}, false
+	}
+	var ok []Node
+	for _, n := range cands {
+		if !exclude[n.Name] {
+			ok = append(ok, n)
+		}
+	}
+	if len(ok) == 0 {
+		ok = cands
+	}
+	q.rr++
+	best, bestLoad := -1, 0.0
+	for i := range ok {
+		n := ok[(i+q.rr)%len(ok)]
+		load := float64(q.running[n.Name]) / float64(max(n.Cores, 1))
+		if best < 0 || load < bestLoad {
+			best, bestLoad = (i+q.rr)%len(ok), load
+		}
+	}
+	return ok[best], true
+}
+
+// runOn runs one attempt of a task on node.
+func (q *dquery) runOn(node Node, st *stages.Stage, p, attempt int, inputs []ShuffleLocation, out chan<- arrow.RecordBatch, emitted *atomic.Bool) (taskResult, error) {
+	start := time.Now()
+	log := q.job.Log.With(zap.Int("stage", st.ID), zap.Int("task", p), zap.Int("attempt", attempt), zap.String("node", node.Name))
+	if node.Name == q.d.cfg.NodeName {
+		rows, bytes, err := q.d.execTask(q.ctx, &taskRun{
+			query: q.id, stage: st.ID, partition: p, attempt: attempt, root: st.Root, inputs: inputs,
+			alloc: q.job.Alloc, metrics: q.job.Metrics, log: log, out: out, emitted: emitted,
+		})
+		return taskResult{Rows: rows, Bytes: bytes, ElapsedMs: time.Since(start).Milliseconds()}, err
+	}
+	spec := &TaskSpec{
+		QueryID: q.id, Stage: st.ID, Partition: p, Attempt: attempt, Fragment: q.frags[st.ID], Inputs: inputs,
+		CoordinatorNode: q.d.cfg.NodeName, MemoryLimit: q.d.cfg.QueryMemoryLimit,
+	}
+	body, err := EncodeTask(spec)
+	if err != nil {
+		return taskResult{}, err
+	}
+	var reply []byte
+	if err := q.d.callAction(q.ctx, node.InternalAddr, ActionRunTask, body, &reply); err != nil {
+		return taskResult{}, fmt.Errorf("node %s: %w", node.Name, err)
+	}
+	var res taskResult
+	if err := json.Unmarshal(reply, &res); err != nil {
+		return taskResult{}, fmt.Errorf("node %s: malformed task status: %w", node.Name, err)
+	}
+	if res.Error != "" {
+		if res.Fetch != nil {
+			return res, &FetchError{Loc: *res.Fetch, Err: &remoteError{node: node.Name, kind: qerr.Kind(res.Kind), msg: res.Error}}
+		}
+		re := &remoteError{node: node.Name, kind: qerr.Kind(res.Kind), msg: res.Error}
+		if re.kind != qerr.Internal {
+			// Keep the query error's kind for the client.
+			return res, &qerr.Error{Kind: re.kind, Msg: res.Error, Err: re}
+		}
+		return res, re
+	}
+	return res, nil
+}
+
+// runFinal runs the final stage's partitions here, streaming to out.
+func (q *dquery) runFinal(st *stages.Stage) error {
+	var wg sync.WaitGroup
+	for p := 0; p < st.Partitions; p++ {
+		wg.Add(1)
+		go func(p int) {
+			defer wg.Done()
+			if err := q.runTask(st, p, q.out); err != nil {
+				q.fail(err)
+			}
+		}(p)
+	}
+	wg.Wait()
+	return q.error()
+}
+
+// distStream is the caller's view of a distributed query.
+type distStream struct {
+	q      *dquery
+	schema *arrow.Schema
+	closed bool
+}
+
+func (r *distStream) Schema() *arrow.Schema { return r.schema }
+
+func (r *distStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
+	select {
+	case b, ok := <-r.q.out:
+		if !ok {
+			<-r.q.done
+			if err := r.q.error(); err != nil {
+				return nil, err
+			}
+			return nil, execution.EOF
+		}
+		return b, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (r *distStream) Close() error {
+	if r.closed {
+		return nil
+	}
+	r.closed = true
+	r.q.fail(qerr.New(qerr.Canceled, "query canceled"))
+	for b := range r.q.out {
+		b.Release()
+	}
+	<-r.q.done
+	return nil
+}
+
+func arrowWithSchema(b arrow.RecordBatch, schema *arrow.Schema) arrow.RecordBatch {
+	return array.NewRecordBatch(schema, b.Columns(), b.NumRows())
+}

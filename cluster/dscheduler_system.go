@@ -1,0 +1,151 @@
+package cluster
+
+import (
+	"context"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/quiverdb/quiver/catalog"
+)
+
+// system.queries and system.tasks: the distributed queries this node
+// coordinates (running and the most recent finished ones) and every task
+// attempt of them, with the node it ran on.
+
+type queryRecord struct {
+	ID          string
+	Coordinator string
+	Stages      int
+	Tasks       int
+	Started     time.Time
+	Ended       time.Time
+	State       string // running | succeeded | failed | canceled
+	Error       string
+	tasks       []*taskRecord
+}
+
+func (r *queryRecord) finished() bool { return r.State != "running" }
+
+type taskRecord struct {
+	q                         *queryRecord
+	Stage, Partition, Attempt int
+	Node                      string
+	State                     string // running | succeeded | failed
+	Rows, Bytes               int64
+	Started, Ended            time.Time
+	Error                     string
+}
+
+func (d *Dist) recordTask(q *queryRecord, stage, partition, attempt int, node string) *taskRecord {
+	t := &taskRecord{q: q, Stage: stage, Partition: partition, Attempt: attempt, Node: node, State: "running", Started: time.Now()}
+	d.mu.Lock()
+	q.tasks = append(q.tasks, t)
+	d.mu.Unlock()
+	return t
+}
+
+func (d *Dist) endTask(t *taskRecord, res taskResult, err error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	t.Ended = time.Now()
+	t.Rows, t.Bytes = res.Rows, res.Bytes
+	if err != nil {
+		t.State, t.Error = "failed", err.Error()
+		return
+	}
+	t.State = "succeeded"
+}
+
+var (
+	queriesSchema = arrow.NewSchema([]arrow.Field{
+		{Name: "query_id", Type: arrow.BinaryTypes.String},
+		{Name: "coordinator", Type: arrow.BinaryTypes.String},
+		{Name: "state", Type: arrow.BinaryTypes.String},
+		{Name: "stages", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "tasks", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "tasks_done", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "started", Type: arrow.BinaryTypes.String},
+		{Name: "elapsed_ms", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "error", Type: arrow.BinaryTypes.String, Nullable: true},
+	}, nil)
+	tasksSchema = arrow.NewSchema([]arrow.Field{
+		{Name: "query_id", Type: arrow.BinaryTypes.String},
+		{Name: "stage", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "partition", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "attempt", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "node", Type: arrow.BinaryTypes.String},
+		{Name: "state", Type: arrow.BinaryTypes.String},
+		{Name: "rows", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "bytes", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "elapsed_ms", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "error", Type: arrow.BinaryTypes.String, Nullable: true},
+	}, nil)
+)
+
+func elapsed(start, end time.Time) int64 {
+	if end.IsZero() {
+		end = time.Now()
+	}
+	return end.Sub(start).Milliseconds()
+}
+
+func appendNullable(b *array.StringBuilder, s string) {
+	if s == "" {
+		b.AppendNull()
+		return
+	}
+	b.Append(s)
+}
+
+func (d *Dist) registerSystemTables() error {
+	cat := d.cfg.Catalog
+	if err := cat.RegisterSystemTable(catalog.SystemSchema, "queries", queriesSchema, func(ctx context.Context) ([]arrow.RecordBatch, error) {
+		b := array.NewRecordBuilder(memory.DefaultAllocator, queriesSchema)
+		defer b.Release()
+		d.mu.Lock()
+		for _, r := range d.records {
+			done := 0
+			for _, t := range r.tasks {
+				if t.State == "succeeded" {
+					done++
+				}
+			}
+			b.Field(0).(*array.StringBuilder).Append(r.ID)
+			b.Field(1).(*array.StringBuilder).Append(r.Coordinator)
+			b.Field(2).(*array.StringBuilder).Append(r.State)
+			b.Field(3).(*array.Int64Builder).Append(int64(r.Stages))
+			b.Field(4).(*array.Int64Builder).Append(int64(r.Tasks))
+			b.Field(5).(*array.Int64Builder).Append(int64(done))
+			b.Field(6).(*array.StringBuilder).Append(r.Started.UTC().Format("2006-01-02 15:04:05.000"))
+			b.Field(7).(*array.Int64Builder).Append(elapsed(r.Started, r.Ended))
+			appendNullable(b.Field(8).(*array.StringBuilder), r.Error)
+		}
+		d.mu.Unlock()
+		return []arrow.RecordBatch{b.NewRecordBatch()}, nil
+	}); err != nil {
+		return err
+	}
+	return cat.RegisterSystemTable(catalog.SystemSchema, "tasks", tasksSchema, func(ctx context.Context) ([]arrow.RecordBatch, error) {
+		b := array.NewRecordBuilder(memory.DefaultAllocator, tasksSchema)
+		defer b.Release()
+		d.mu.Lock()
+		for _, r := range d.records {
+			for _, t := range r.tasks {
+				b.Field(0).(*array.StringBuilder).Append(r.ID)
+				b.Field(1).(*array.Int64Builder).Append(int64(t.Stage))
+				b.Field(2).(*array.Int64Builder).Append(int64(t.Partition))
+				b.Field(3).(*array.Int64Builder).Append(int64(t.Attempt))
+				b.Field(4).(*array.StringBuilder).Append(t.Node)
+				b.Field(5).(*array.StringBuilder).Append(t.State)
+				b.Field(6).(*array.Int64Builder).Append(t.Rows)
+				b.Field(7).(*array.Int64Builder).Append(t.Bytes)
+				b.Field(8).(*array.Int64Builder).Append(elapsed(t.Started, t.Ended))
+				appendNullable(b.Field(9).(*array.StringBuilder), t.Error)
+			}
+		}
+		d.mu.Unlock()
+		return []arrow.RecordBatch{b.NewRecordBatch()}, nil
+	})
+}

@@ -1,0 +1,327 @@
+package cluster_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/flight"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	"github.com/hashicorp/memberlist"
+	"github.com/quiverdb/quiver/cluster"
+	"github.com/quiverdb/quiver/engine"
+	"github.com/quiverdb/quiver/execution"
+	"github.com/quiverdb/quiver/integration/tpch"
+	"go.uber.org/zap"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+)
+
+// internalServer serves a Dist's handlers over a real gRPC Flight server on
+// loopback (the internal service stand-in for these tests).
+type internalServer struct {
+	flight.BaseFlightServer
+	d *cluster.Dist
+}
+
+func (s *internalServer) DoGet(t *flight.Ticket, st flight.FlightService_DoGetServer) error {
+	return s.d.DoGet(t, st)
+}
+
+func (s *internalServer) DoAction(a *flight.Action, st flight.FlightService_DoActionServer) error {
+	return s.d.DoAction(a, st)
+}
+
+type testNode struct {
+	name  string
+	eng   *engine.Engine
+	ml    *cluster.Membership
+	dist  *cluster.Dist
+	srv   *grpc.Server
+	work  string
+	once  sync.Once
+	conns []*grpc.ClientConn
+	mu    sync.Mutex
+}
+
+// kill stops the node abruptly: its services close, gossip stops without
+// leaving, its tasks end.
+func (n *testNode) kill() {
+	n.once.Do(func() {
+		n.srv.Stop()
+		n.ml.Close()
+		n.dist.Close()
+		n.mu.Lock()
+		for _, c := range n.conns {
+			c.Close()
+		}
+		n.mu.Unlock()
+		n.eng.Close()
+	})
+}
+
+var (
+	splitOnce sync.Once
+	splitDir  string
+	splitErr  error
+)
+
+// splitData is the TPC-H SF0.01 data rewritten with row groups of 2000
+// rows, so scans have several partitions (one row group per file makes
+// every plan a single stage) and the plans have exchanges to distribute.
+func splitData(t *testing.T) string {
+	t.Helper()
+	splitOnce.Do(func() {
+		splitDir, splitErr = os.MkdirTemp("", "quiver-dsched-")
+		if splitErr != nil {
+			return
+		}
+		src := filepath.Join(sf001Dir, "tpch")
+		dst := filepath.Join(splitDir, "tpch")
+		if splitErr = os.MkdirAll(dst, 0o755); splitErr != nil {
+			return
+		}
+		ents, err := os.ReadDir(src)
+		if err != nil {
+			splitErr = err
+			return
+		}
+		for _, e := range ents {
+			if splitErr = rewriteParquet(filepath.Join(src, e.Name()), filepath.Join(dst, e.Name()), 2000); splitErr != nil {
+				return
+			}
+		}
+	})
+	if splitErr != nil {
+		t.Fatal(splitErr)
+	}
+	return splitDir
+}
+
+func rewriteParquet(src, dst string, rowGroup int64) error {
+	rd, err := file.OpenParquetFile(src, false)
+	if err != nil {
+		return err
+	}
+	defer rd.Close()
+	ar, err := pqarrow.NewFileReader(rd, pqarrow.ArrowReadProperties{BatchSize: 8192}, memory.DefaultAllocator)
+	if err != nil {
+		return err
+	}
+	tbl, err := ar.ReadTable(context.Background())
+	if err != nil {
+		return err
+	}
+	defer tbl.Release()
+	f, err := os.Create(dst)
+	if err != nil {
+		return err
+	}
+	props := parquet.NewWriterProperties(parquet.WithMaxRowGroupLength(rowGroup))
+	defer f.Close() // WriteTable closes it
+	return pqarrow.WriteTable(tbl, f, rowGroup, props, pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
+}
+
+type clusterOpts struct {
+	shuffleMemory int64
+	compression   string
+}
+
+func startCluster(t *testing.T, size int, o clusterOpts) []*testNode {
+	t.Helper()
+	ctx := context.Background()
+	var nodes []*testNode
+	var seed string
+	for i := 0; i < size; i++ {
+		name := fmt.Sprintf("node%d", i+1)
+		eng, err := engine.New(ctx, engine.Config{DataDir: splitData(t), WorkDir: t.TempDir(), DefaultSchema: "tpch", Parallelism: partitions}, zap.NewNop())
+		if err != nil {
+			t.Fatal(err)
+		}
+		lis, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := &testNode{name: name, eng: eng, work: t.TempDir()}
+		var join []string
+		if seed != "" {
+			join = []string{seed}
+		}
+		n.ml, err = cluster.NewMembership(cluster.MembershipConfig{
+			NodeName: name, BindAddr: "127.0.0.1:0", Join: join,
+			Meta: cluster.NodeMeta{InternalAddr: lis.Addr().String(), Cores: 2},
+			Tune: func(c *memberlist.Config) {
+				c.ProbeInterval = 100 * time.Millisecond
+				c.ProbeTimeout = 50 * time.Millisecond
+				c.GossipInterval = 20 * time.Millisecond
+				c.SuspicionMult = 1
+			},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if seed == "" {
+			seed = n.ml.Local().GossipAddr
+		}
+		n.dist, err = cluster.NewDist(cluster.DistConfig{
+			NodeName: name, Members: n.ml.Members, Subscribe: n.ml.Subscribe,
+			Dial: func(ctx context.Context, addr string) (flight.FlightServiceClient, error) {
+				c, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+				if err != nil {
+					return nil, err
+				}
+				n.mu.Lock()
+				n.conns = append(n.conns, c)
+				n.mu.Unlock()
+				return flight.NewFlightServiceClient(c), nil
+			},
+			Catalog: eng.Catalog(), Local: eng.Scheduler(), WorkDir: n.work,
+			ShuffleMemory: o.shuffleMemory, ShuffleCompression: o.compression, Log: testLog(t),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		eng.Scheduler().SetDistributor(n.dist)
+		n.srv = grpc.NewServer()
+		flight.RegisterFlightServiceServer(n.srv, &internalServer{d: n.dist})
+		go n.srv.Serve(lis)
+		nodes = append(nodes, n)
+		t.Cleanup(n.kill)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for _, n := range nodes {
+		for len(n.ml.Members()) < size {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s sees %d members, want %d", n.name, len(n.ml.Members()), size)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	return nodes
+}
+
+func query(t *testing.T, eng *engine.Engine, sql string) ([]string, [][]string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	res, err := eng.Execute(ctx, eng.NewSession(), sql, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer res.Stream.Close()
+	var header []string
+	for _, f := range res.Schema.Fields() {
+		header = append(header, f.Name)
+	}
+	var batches []arrow.RecordBatch
+	defer func() {
+		for _, b := range batches {
+			b.Release()
+		}
+	}()
+	for {
+		b, err := res.Stream.Next(ctx)
+		if errors.Is(err, execution.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		batches = append(batches, b)
+	}
+	return header, tpch.Rows(batches), nil
+}
+
+// nodesOf returns the nodes that ran tasks of the coordinator's last query.
+func tasksByNode(t *testing.T, eng *engine.Engine, where string) map[string]int {
+	t.Helper()
+	_, rows, err := query(t, eng, "SELECT node, COUNT(*) FROM system.tasks WHERE state = 'succeeded' "+where+" GROUP BY node")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]int{}
+	for _, r := range rows {
+		var n int
+		fmt.Sscan(r[1], &n)
+		out[r[0]] = n
+	}
+	return out
+}
+
+func tpchQueries(t *testing.T) []string {
+	ents, err := os.ReadDir(filepath.Join(tpchDir, "queries"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range ents {
+		if strings.HasSuffix(e.Name(), ".sql") {
+			names = append(names, strings.TrimSuffix(e.Name(), ".sql"))
+		}
+	}
+	return names
+}
+
+func TestDistributedTPCH(t *testing.T) {
+	nodes := startCluster(t, 3, clusterOpts{compression: "lz4"})
+	for i, name := range tpchQueries(t) {
+		coord := nodes[i%len(nodes)]
+		t.Run(name, func(t *testing.T) {
+			sql, err := tpch.ReadQuery(tpchDir, name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			header, rows, err := query(t, coord.eng, sql)
+			if err != nil {
+				t.Fatalf("on %s: %v", coord.name, err)
+			}
+			msg, err := tpch.Check(sf001Answers, name, header, rows)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if msg != "" {
+				t.Fatalf("3 nodes, coordinator %s: %s", coord.name, msg)
+			}
+		})
+	}
+	// Every node ran tasks of the queries each coordinated.
+	total := map[string]int{}
+	for _, n := range nodes {
+		for node, c := range tasksByNode(t, n.eng, "") {
+			total[node] += c
+		}
+	}
+	for _, n := range nodes {
+		if total[n.name] == 0 {
+			t.Errorf("no task ran on %s: %v", n.name, total)
+		}
+	}
+	t.Logf("tasks per node: %v", total)
+	for _, n := range nodes {
+		if used := n.dist.Store().MemoryInUse(); used != 0 {
+			t.Errorf("%s: shuffle store holds %d bytes after the queries", n.name, used)
+		}
+		if m := n.eng.MemoryInUse(); m != 0 {
+			t.Errorf("%s: engine holds %d bytes after the queries", n.name, m)
+		}
+	}
+}
+
+func testLog(t *testing.T) *zap.Logger {
+	if os.Getenv("QUIVER_TEST_LOG") != "" {
+		l, _ := zap.NewDevelopment()
+		return l
+	}
+	return zap.NewNop()
+}

@@ -120,7 +120,7 @@ func TestTablesSurviveRestart(t *testing.T) {
 	}
 	execUpdate(t, p, "CREATE TABLE app.n AS SELECT n_nationkey, n_name FROM nation WHERE n_regionkey = 0")
 	execUpdate(t, p, "CREATE VIEW app.v AS SELECT id, name FROM app.t WHERE id > 1")
-	const wantT = "1|one|1.25|2024-02-29|2024-02-29T13:14:15|true|0.5|18446744073709551615\n2|||||||"
+	const wantT = "1|one|1.25|2024-02-29|2024-02-29T13:14:15|1|0.5|18446744073709551615\n2|||||||"
 	const tQuery = "SELECT id, name, price, day, at, ok, f, u FROM app.t ORDER BY id"
 	p.stop(t, syscall.SIGKILL)
 

@@ -111,7 +111,7 @@ type ActionFunc func(ctx context.Context, body []byte) ([]byte, error)
 type PingInfo struct {
 	Node         string    `json:"node"`
 	Version      string    `json:"version"`
-	RunningTasks int64     `json:"running_tasks"`
+	RunningTasks int64     `json:"running_tasks"` // -1 = not tracked
 	Time         time.Time `json:"time"`
 }
 
@@ -121,7 +121,8 @@ type InternalConfig struct {
 	Version  string
 	Security Security
 	Log      *zap.Logger
-	// Load reports running tasks (system.nodes "load"); nil = 0.
+	// Load reports running tasks (system.nodes running_tasks); nil =
+	// unknown (ping reports -1).
 	Load func() int64
 }
 
@@ -326,7 +327,7 @@ func (s *InternalServer) ping(ctx context.Context, _ []byte) ([]byte, error) {
 	s.mu.RLock()
 	load := s.load
 	s.mu.RUnlock()
-	info := PingInfo{Node: s.cfg.NodeName, Version: s.cfg.Version, Time: time.Now().UTC()}
+	info := PingInfo{Node: s.cfg.NodeName, Version: s.cfg.Version, RunningTasks: -1, Time: time.Now().UTC()}
 	if load != nil {
 		info.RunningTasks = load()
 	}

@@ -33,9 +33,7 @@ type serveFlags struct {
 	tokenTTL, sessionIdle, queryTimeout time.Duration
 	maxResultBytes                      byteSize
 	maxQueriesPerUser                   int
-	// Clustering flags are accepted now so deployments can be written
-	// against the final command line; they take effect with clustering.
-	clusterListen, gossipListen, advertise, join, nodeName string
+	cluster                             clusterFlags
 }
 
 func parseServeFlags(args []string) (*serveFlags, error) {
@@ -60,11 +58,7 @@ func parseServeFlags(args []string) (*serveFlags, error) {
 	fs.DurationVar(&f.queryTimeout, "query-timeout", 0, "cancel statements running longer than this, e.g. 10m (0 = no limit)")
 	fs.Var(&f.maxResultBytes, "max-result-bytes", "fail queries whose result is larger, e.g. 1GiB (0 = no limit)")
 	fs.IntVar(&f.maxQueriesPerUser, "max-concurrent-queries-per-user", 0, "statements one user (or client address without --users) may run at once (0 = no limit)")
-	fs.StringVar(&f.clusterListen, "cluster-listen", "", "internal Flight service address (clustering: not yet active)")
-	fs.StringVar(&f.gossipListen, "gossip-listen", "", "memberlist address (clustering: not yet active)")
-	fs.StringVar(&f.advertise, "advertise", "", "address peers and clients should use (clustering: not yet active)")
-	fs.StringVar(&f.join, "join", "", "gossip seeds host:port,... (clustering: not yet active)")
-	fs.StringVar(&f.nodeName, "node-name", "", "node name (clustering: not yet active)")
+	f.cluster.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -89,6 +83,9 @@ func parseServeFlags(args []string) (*serveFlags, error) {
 	}
 	if f.parallelism < 1 {
 		return nil, fmt.Errorf("--parallelism: %d is not a positive number of partitions", f.parallelism)
+	}
+	if err := f.cluster.check(f.listen, f.insecure); err != nil {
+		return nil, err
 	}
 	return f, nil
 }
@@ -124,9 +121,6 @@ func serve(args []string) error {
 	}
 	defer log.Sync() //nolint:errcheck // stderr sync fails on some terminals
 	tuneRuntime(log)
-	if f.clusterListen != "" || f.gossipListen != "" || f.advertise != "" || f.join != "" || f.nodeName != "" {
-		log.Warn("clustering flags are accepted but not active yet: this node runs as a cluster of one")
-	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -170,6 +164,13 @@ func serve(args []string) error {
 		return fmt.Errorf("listen: %w", err)
 	}
 	addr := lis.Addr().String()
+	cn, err := startCluster(&f.cluster, eng.Catalog(), addr, log)
+	if err != nil {
+		lis.Close()
+		return fmt.Errorf("start cluster: %w", err)
+	}
+	defer cn.close()
+	cn.leaveOnSignal(ctx)
 	log.Info("quiver serving Flight SQL", zap.String("listen", addr), zap.String("data", f.data),
 		zap.String("default_schema", f.defaultSchema), zap.String("version", version),
 		zap.Bool("auth", cfg.Users != nil), zap.Bool("tls", cfg.TLS != nil), zap.Bool("mtls", f.tlsClientCA != ""))

@@ -49,6 +49,9 @@ func (c *ColumnRef) String() string                           { return fmt.Sprin
 // gives it the type the context needs; arrow.Null only where no context exists).
 type Literal struct {
 	Value scalar.Scalar
+	// Hex marks a hexadecimal or bit literal (0x41, X'41', b'1'): a binary
+	// string that is an unsigned number in numeric context (MySQL).
+	Hex bool
 }
 
 func (l *Literal) DataType(*Schema) (arrow.DataType, error) { return l.Value.DataType(), nil }

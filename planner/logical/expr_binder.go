@@ -101,7 +101,43 @@ func (b *Binder) call(name string, args []Expr) (Expr, error) {
 		}
 		return nil, err
 	}
+	// Hex literals wanted as numbers become numbers; type the call again.
+	changed := false
+	for i, a := range args {
+		if n := hexNumber(a, sig.Args[i]); n != a {
+			args[i], ts[i], consts[i], changed = n, Type(n), n.(*Literal).Value, true
+		}
+	}
+	if changed {
+		if sig, err = b.funcs().Resolve(name, ts, consts); err != nil {
+			return nil, err
+		}
+	}
 	return &Call{Func: name, Args: castArgs(args, sig.Args), Type: sig.Return}, nil
+}
+
+// hexNumber turns a hex or bit literal of at most 8 bytes into its unsigned
+// value when it is used as type want, a number; else it returns e.
+func hexNumber(e Expr, want arrow.DataType) Expr {
+	l, ok := e.(*Literal)
+	if !ok || !l.Hex || want == nil || !l.Value.IsValid() {
+		return e
+	}
+	switch want.ID() {
+	case arrow.INT8, arrow.INT16, arrow.INT32, arrow.INT64, arrow.UINT8, arrow.UINT16, arrow.UINT32,
+		arrow.UINT64, arrow.FLOAT32, arrow.FLOAT64, arrow.DECIMAL128, arrow.BOOL:
+	default:
+		return e
+	}
+	bs, ok := l.Value.(*scalar.Binary)
+	if !ok || bs.Value.Len() > 8 {
+		return e
+	}
+	var v uint64
+	for _, c := range bs.Data() {
+		v = v<<8 | uint64(c)
+	}
+	return &Literal{Value: scalar.NewUint64Scalar(v)}
 }
 
 func castArgs(args []Expr, types []arrow.DataType) []Expr {
@@ -531,7 +567,7 @@ func (b *Binder) bindCast(x *ast.FuncCastExpr, ctx *exprCtx) (Expr, error) {
 		return nil, err
 	}
 	// CAST keeps MySQL's compute types: CAST(x AS SIGNED) is BIGINT etc.
-	c := castTo(v, t)
+	c := castTo(hexNumber(v, t), t)
 	if n := x.Tp.GetFlen(); t.ID() == arrow.STRING && n > 0 {
 		// CAST(x AS CHAR(n)) keeps the first n characters (MySQL truncates).
 		return b.call("left", []Expr{c, &Literal{Value: scalar.NewInt64Scalar(int64(n))}})
@@ -776,7 +812,7 @@ func literal(v *test_driver.ValueExpr) (Expr, error) {
 		} else {
 			bs = v.GetBinaryLiteral()
 		}
-		return &Literal{Value: scalar.NewBinaryScalar(memoryBuffer(bs), arrow.BinaryTypes.Binary)}, nil
+		return &Literal{Value: scalar.NewBinaryScalar(memoryBuffer(bs), arrow.BinaryTypes.Binary), Hex: v.Kind() != test_driver.KindBytes}, nil
 	case test_driver.KindMysqlDecimal:
 		return decimalLiteral(v.GetMysqlDecimal().String())
 	}

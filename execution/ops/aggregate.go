@@ -44,7 +44,20 @@ type hashAgg struct {
 	closed  bool
 	ids     []uint32
 	newRows []int32
+	// A partial aggregate that barely reduces its input (nearly one group
+	// per row) stops grouping: after partialProbeRows rows with more than
+	// partialSkipRatio groups per row it emits what it has and then passes
+	// each row on as its own one-row state, leaving the grouping to Final
+	// (DataFusion's skip_partial_aggregation).
+	rows    int
+	probed  bool
+	passing bool
 }
+
+const (
+	partialProbeRows = 100_000
+	partialSkipRatio = 0.8
+)
 
 // NewHashAggregate groups input by groupBy and computes aggs. Single and
 // Partial read raw rows; Final reads a Partial output (keys first, then each
@@ -87,23 +100,41 @@ func NewHashAggregate(tc *execution.TaskContext, input execution.Stream, mode Ag
 func (h *hashAgg) Schema() *arrow.Schema { return h.out }
 
 func (h *hashAgg) Next(ctx context.Context) (arrow.RecordBatch, error) {
-	if !h.done {
+	for {
+		if len(h.pending) > 0 {
+			b := h.pending[0]
+			h.pending = h.pending[1:]
+			return b, nil
+		}
+		if h.done {
+			return nil, execution.EOF
+		}
+		if h.passing {
+			b, err := h.input.Next(ctx)
+			if err == execution.EOF {
+				h.done = true
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			if err := h.passOwned(b); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		if err := h.consume(ctx); err != nil {
 			return nil, err
 		}
-		h.done = true
+		h.done = !h.passing
 		if err := h.emit(); err != nil {
 			return nil, err
 		}
 	}
-	if len(h.pending) == 0 {
-		return nil, execution.EOF
-	}
-	b := h.pending[0]
-	h.pending = h.pending[1:]
-	return b, nil
 }
 
+// consume groups the input until its end, or until a partial aggregate
+// decides to pass rows through.
 func (h *hashAgg) consume(ctx context.Context) error {
 	for {
 		b, err := h.input.Next(ctx)
@@ -113,10 +144,63 @@ func (h *hashAgg) consume(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		h.rows += int(b.NumRows())
 		if err := h.addOwned(b); err != nil {
 			return err
 		}
+		if h.mode == AggPartial && h.table != nil && !h.probed && h.rows >= partialProbeRows {
+			h.probed = true
+			if float64(h.groups) > partialSkipRatio*float64(h.rows) {
+				h.passing = true
+				return nil
+			}
+		}
 	}
+}
+
+// passOwned emits every row of b (released) as its own group's state.
+func (h *hashAgg) passOwned(b arrow.RecordBatch) error {
+	defer b.Release()
+	n := int(b.NumRows())
+	if n == 0 {
+		return nil
+	}
+	mem := h.tc.Mem()
+	cols, err := evalAll(mem, h.groupBy, b)
+	if err != nil {
+		return err
+	}
+	h.ids = resize(h.ids, n)
+	for i := range h.ids {
+		h.ids[i] = uint32(i)
+	}
+	for i, s := range h.aggs {
+		as := AccumSpec(s)
+		as.Mem = mem
+		a, err := accum.New(as)
+		if err != nil {
+			releaseAll(cols)
+			return err
+		}
+		a.Resize(n)
+		err = h.update(i, a, b, h.ids)
+		var st []arrow.Array
+		if err == nil {
+			st, err = a.State(mem)
+		}
+		a.Release()
+		if err != nil {
+			releaseAll(cols)
+			return err
+		}
+		cols = append(cols, st...)
+	}
+	out, err := makeBatch(mem, h.out, cols, n)
+	if err != nil {
+		return err
+	}
+	h.pending = append(h.pending, out)
+	return nil
 }
 
 // addOwned adds b and releases it, even when the memory limit panics.

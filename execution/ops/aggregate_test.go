@@ -168,3 +168,75 @@ func TestHashAggregateMemoryLimit(t *testing.T) {
 		t.Fatalf("want ResourceExhausted, got %v", err)
 	}
 }
+
+// A partial aggregate over nearly unique keys switches to passing rows
+// through as one-row states after partialProbeRows rows; one over few keys
+// keeps grouping. Either way Final gives what Single gives.
+func TestHashAggregatePartialPassThrough(t *testing.T) {
+	aggs := aggSpecs()
+	const rows = partialProbeRows + 3*execution.BatchSize
+	for _, c := range []struct {
+		name    string
+		key     func(i int) int64
+		partial int // rows the partial aggregate emits
+	}{
+		{"pairs", func(i int) int64 { return int64(i / 2 * 2) }, 0}, // two rows per key: ratio 0.5 keeps grouping
+		{"distinct", func(i int) int64 { return int64(i) }, rows},
+		{"few", func(i int) int64 { return int64(i % 7) }, 7},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			defer mem.AssertSize(t, 0)
+			tc := tctx(mem, 0)
+			s := schemaOf(i64, i64)
+			input := func() execution.Stream {
+				var bs []arrow.RecordBatch
+				for off := 0; off < rows; off += execution.BatchSize {
+					k, v := newI64(mem), newI64(mem)
+					for i := off; i < min(off+execution.BatchSize, rows); i++ {
+						k.Append(c.key(i))
+						if i%5 == 0 {
+							v.AppendNull()
+						} else {
+							v.Append(int64(i % 1000))
+						}
+					}
+					ka, va := k.NewArray(), v.NewArray()
+					bs = append(bs, arrowBatch(s, []arrow.Array{ka, va}, int64(ka.Len())))
+					ka.Release()
+					va.Release()
+					k.Release()
+					v.Release()
+				}
+				return stream(s, bs...)
+			}
+			keys := []expr.Expr{col{0, i64}}
+			single, err := NewHashAggregate(tc, input(), AggSingle, keys, aggs, outSchema([]arrow.DataType{i64}, aggs, false))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := rowsOf(t, single, true)
+			pout := outSchema([]arrow.DataType{i64}, aggs, true)
+			p, err := NewHashAggregate(tc, input(), AggPartial, keys, aggs, pout)
+			if err != nil {
+				t.Fatal(err)
+			}
+			parts, err := execution.Collect(context.Background(), p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := 0
+			for _, b := range parts {
+				n += int(b.NumRows())
+			}
+			if c.partial > 0 && n != c.partial || c.partial == 0 && n != rows/2 {
+				t.Fatalf("partial emitted %d rows", n)
+			}
+			final, err := NewHashAggregate(tc, stream(pout, parts...), AggFinal, keys, aggs, outSchema([]arrow.DataType{i64}, aggs, false))
+			if err != nil {
+				t.Fatal(err)
+			}
+			eq(t, rowsOf(t, final, true), want)
+		})
+	}
+}

@@ -276,10 +276,18 @@ func encodePlan(p physical.Plan) (*planpb.PlanNode, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &planpb.PlanNode{Node: &planpb.PlanNode_HashJoin{HashJoin: &planpb.HashJoinNode{
+		hj := &planpb.HashJoinNode{
 			Left: left, Right: right, Type: jt, LeftKeys: lk, RightKeys: rk, Filter: filter,
 			NullAware: n.NullAware, Broadcast: n.Broadcast, Out: out, NullEqual: n.NullEqual,
-		}}}, nil
+		}
+		if n.Proj != nil {
+			hj.HasProj = true
+			hj.Proj = make([]int32, len(n.Proj))
+			for i, c := range n.Proj {
+				hj.Proj[i] = int32(c)
+			}
+		}
+		return &planpb.PlanNode{Node: &planpb.PlanNode_HashJoin{HashJoin: hj}}, nil
 	case *physical.NestedLoopJoin:
 		left, err := sub(n.Left)
 		if err != nil {
@@ -763,8 +771,24 @@ func (d *decoder) plan(pn *planpb.PlanNode) (physical.Plan, error) {
 		if len(n.NullEqual) > 0 {
 			nullEq = n.NullEqual
 		}
+		var proj []int
+		if n.HasProj {
+			width := left.Schema().NumFields() + right.Schema().NumFields()
+			if len(n.Proj) != out.NumFields() {
+				return nil, malformed("hash join projecting %d columns with %d output fields", len(n.Proj), out.NumFields())
+			}
+			proj = make([]int, len(n.Proj))
+			for i, c := range n.Proj {
+				if c < 0 || int(c) >= width || (i > 0 && c <= n.Proj[i-1]) {
+					return nil, malformed("hash join projection %v over %d columns", n.Proj, width)
+				}
+				proj[i] = int(c)
+			}
+		} else if len(n.Proj) > 0 {
+			return nil, malformed("hash join projection without has_proj")
+		}
 		return &physical.HashJoin{Left: left, Right: right, Type: jt, LeftKeys: lk, RightKeys: rk, Filter: filter,
-			NullAware: n.NullAware, Broadcast: n.Broadcast, Out: out, NullEqual: nullEq}, nil
+			NullAware: n.NullAware, Broadcast: n.Broadcast, Out: out, NullEqual: nullEq, Proj: proj}, nil
 	case *planpb.PlanNode_NestedLoopJoin:
 		n := k.NestedLoopJoin
 		if n == nil {

@@ -157,6 +157,9 @@ func cover(p physical.Plan) {
 		if n.NullAware {
 			covered[k+" null-aware"] = true
 		}
+		if n.Proj != nil {
+			covered[k+" proj"] = true
+		}
 		if slices.Contains(n.NullEqual, true) {
 			covered[k+" null-equal"] = true
 		}
@@ -434,7 +437,7 @@ func TestCodecCoverage(t *testing.T) {
 		"*physical.Scan", "*physical.MemoryScan", "*physical.Values", "*physical.Filter", "*physical.Project",
 		"*physical.HashAggregate Single", "*physical.HashAggregate Partial", "*physical.HashAggregate Final",
 		"*physical.HashJoin Inner broadcast=true", "*physical.HashJoin Inner broadcast=false",
-		"*physical.HashJoin null-aware", "*physical.HashJoin null-equal",
+		"*physical.HashJoin null-aware", "*physical.HashJoin null-equal", "*physical.HashJoin proj",
 		"*physical.NestedLoopJoin", "*physical.Sort", "*physical.Limit", "*physical.Union", "*physical.Window",
 		"*physical.Exchange", "*physical.ShuffleWrite", "*physical.ShuffleRead", "*physical.RecursiveCTE", "*physical.WorkTable",
 		"*expr.Column", "*expr.Literal", "*expr.Call", "*expr.CastExpr", "*expr.CaseExpr",

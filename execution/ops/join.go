@@ -22,6 +22,7 @@ type joinStream struct {
 	leftKeys, rightKeys []expr.Expr
 	filter              expr.Expr
 	nullAware           bool
+	strict              []bool // null-aware joins: keys that only select rows (correlation); nil = none
 	nullEq              []bool // per key: NULL matches NULL (<=>); nil = none
 	out                 *arrow.Schema
 	pairSchema          *arrow.Schema
@@ -38,6 +39,13 @@ type joinStream struct {
 	table        *groupTable
 	head, next   []int32
 	buildHasNull bool
+	// Null-aware joins on several keys compare key by key: per key a
+	// one-column table and per row its code (group id + 1, nullCode for
+	// NULL; 0 on the probe side when the value is absent from the build).
+	keyTables []*groupTable
+	bcodes    [][]uint32
+	lcodes    [][]uint32
+	naNull    []int32 // build rows with a NULL in a null-aware key only
 	buildMatched []bool
 	res          reservation
 
@@ -61,19 +69,27 @@ const chainStart = -2
 // NewHashJoin joins left and right on leftKeys = rightKeys (NULL keys never
 // match), with an optional residual filter over left++right columns.
 func NewHashJoin(tc *execution.TaskContext, left, right execution.Stream, typ JoinType, leftKeys, rightKeys []expr.Expr, filter expr.Expr, nullAware bool, out *arrow.Schema) (execution.Stream, error) {
-	return NewHashJoinNullEq(tc, left, right, typ, leftKeys, rightKeys, nil, filter, nullAware, nil, out)
+	return NewHashJoinNullEq(tc, left, right, typ, leftKeys, rightKeys, nil, filter, nullAware, nil, nil, out)
 }
 
 // NewHashJoinNullEq is NewHashJoin where nullEq[i] makes key i compare with
 // <=> (NULL matches NULL); nil means plain equality for every key. A non-nil
 // proj (ascending indices into left++right; inner and outer joins only)
 // keeps only those columns in the output, which is then out.
-func NewHashJoinNullEq(tc *execution.TaskContext, left, right execution.Stream, typ JoinType, leftKeys, rightKeys []expr.Expr, nullEq []bool, filter expr.Expr, nullAware bool, proj []int, out *arrow.Schema) (execution.Stream, error) {
-	if len(leftKeys) != len(rightKeys) || len(leftKeys) == 0 || nullEq != nil && len(nullEq) != len(leftKeys) {
+//
+// A nullAware anti or mark join is NOT IN: a probe row without a match is
+// unknown (mark NULL, anti drops it) when some build row compares unknown,
+// that is equal or NULL on either side in every key, except the keys marked
+// in strict (nil = none), which select the build rows by plain equality.
+func NewHashJoinNullEq(tc *execution.TaskContext, left, right execution.Stream, typ JoinType, leftKeys, rightKeys []expr.Expr, nullEq []bool, filter expr.Expr, nullAware bool, strict []bool, proj []int, out *arrow.Schema) (execution.Stream, error) {
+	if len(leftKeys) != len(rightKeys) || len(leftKeys) == 0 || nullEq != nil && len(nullEq) != len(leftKeys) || strict != nil && len(strict) != len(leftKeys) {
 		return nil, qerr.New(qerr.Internal, "hash join needs matching key lists, got %d and %d", len(leftKeys), len(rightKeys))
 	}
 	j := newJoin(tc, left, right, typ, filter, out)
 	j.hash, j.leftKeys, j.rightKeys, j.nullAware, j.nullEq = true, leftKeys, rightKeys, nullAware, nullEq
+	if nullAware {
+		j.strict = strict
+	}
 	if proj != nil {
 		if err := j.setProjection(proj); err != nil {
 			return nil, err
@@ -276,17 +292,41 @@ func (j *joinStream) buildSide(ctx context.Context) error {
 	for _, k := range keys {
 		nulls = nulls || k.NullN() > 0
 	}
+	perKey := j.nullAware && len(keys) > 1
+	if perKey {
+		j.keyTables = make([]*groupTable, len(keys))
+		j.bcodes = make([][]uint32, len(keys))
+		for k, col := range keys {
+			j.keyTables[k] = newGroupTable(intLike(col.DataType()) && intLike(j.leftKeys[k].DataType()), j.buildRows)
+			j.bcodes[k] = make([]uint32, j.buildRows)
+			j.keyTables[k].insert(keys[k:k+1], j.buildRows, j.bcodes[k], nil)
+			for r := range j.bcodes[k] {
+				if col.IsNull(r) {
+					j.bcodes[k][r] = nullCode
+				} else {
+					j.bcodes[k][r]++
+				}
+			}
+		}
+	}
 	// Chains are built backwards so each lists its rows in input order.
 	for r := j.buildRows - 1; r >= 0; r-- {
 		if nulls && strictNull(keys, j.nullEq, r) {
 			j.buildHasNull = true
+			if perKey && !j.strictKeyNull(j.bcodes, r) {
+				j.naNull = append(j.naNull, int32(r))
+			}
 			continue
 		}
 		g := ids[r]
 		j.next[r] = j.head[g]
 		j.head[g] = int32(r)
 	}
-	j.res.resize(j.table.bytes() + int64(len(j.head))*4 + int64(len(j.next))*4 + int64(len(j.buildMatched)))
+	size := j.table.bytes() + int64(len(j.head))*4 + int64(len(j.next))*4 + int64(len(j.buildMatched)) + int64(len(j.naNull))*4
+	for k, t := range j.keyTables {
+		size += t.bytes() + int64(len(j.bcodes[k]))*4
+	}
+	j.res.resize(size)
 	return nil
 }
 
@@ -312,6 +352,9 @@ func (j *joinStream) startLeft(b arrow.RecordBatch) error {
 		for i := range j.keyNull {
 			j.keyNull[i] = anyNull(keys, i)
 		}
+		if j.keyTables != nil {
+			j.probeCodes(keys, n)
+		}
 	}
 	if j.table == nil {
 		for i := range j.gids {
@@ -330,6 +373,85 @@ func (j *joinStream) startLeft(b arrow.RecordBatch) error {
 		j.row = n
 	}
 	return nil
+}
+
+// nullCode is the key code of NULL (group ids stay far below it).
+const nullCode = ^uint32(0)
+
+// probeCodes fills lcodes with the probe batch's per-key codes.
+func (j *joinStream) probeCodes(keys []arrow.Array, n int) {
+	j.lcodes = resize(j.lcodes, len(keys))
+	for k, col := range keys {
+		c := resize(j.lcodes[k], n)
+		if j.table == nil {
+			clear(c)
+		} else {
+			j.keyTables[k].find(keys[k:k+1], nil, n, c)
+		}
+		for i := range c {
+			if col.IsNull(i) {
+				c[i] = nullCode
+			}
+		}
+		j.lcodes[k] = c
+	}
+}
+
+// strictKeyNull reports whether row r of codes has a NULL in a strict key
+// compared with plain equality: it belongs to no probe row's subquery.
+func (j *joinStream) strictKeyNull(codes [][]uint32, r int) bool {
+	for k, s := range j.strict {
+		if s && codes[k][r] == nullCode && (j.nullEq == nil || !j.nullEq[k]) {
+			return true
+		}
+	}
+	return false
+}
+
+// unknown reports whether NOT IN is NULL for probe row i, which matched no
+// build row: some build row compares unknown. (A residual filter is not
+// consulted here.)
+func (j *joinStream) unknown(i int) bool {
+	if j.buildRows == 0 || !j.keyNull[i] && !j.buildHasNull {
+		return false
+	}
+	if j.keyTables == nil {
+		return true // one key: a NULL on either side
+	}
+	if j.strictKeyNull(j.lcodes, i) {
+		return false // its subquery is empty
+	}
+	if !j.keyNull[i] {
+		// Only a build row with a NULL can compare unknown.
+		for _, r := range j.naNull {
+			if j.compatible(i, int(r)) {
+				return true
+			}
+		}
+		return false
+	}
+	for r := 0; r < j.buildRows; r++ {
+		if j.compatible(i, r) {
+			return true
+		}
+	}
+	return false
+}
+
+// compatible reports whether probe row i and build row r agree on every
+// strict key and are equal or NULL on every null-aware one.
+func (j *joinStream) compatible(i, r int) bool {
+	for k, lc := range j.lcodes {
+		l, b := lc[i], j.bcodes[k][r]
+		if j.strict != nil && j.strict[k] {
+			if l != b || l == nullCode && (j.nullEq == nil || !j.nullEq[k]) {
+				return false
+			}
+		} else if l != nullCode && b != nullCode && l != b {
+			return false
+		}
+	}
+	return true
 }
 
 func resize[T any](s []T, n int) []T {
@@ -494,15 +616,8 @@ func (j *joinStream) finishLeft() error {
 			}
 		}
 	case AntiJoin:
-		if j.nullAware && j.buildHasNull {
-			// x NOT IN (... NULL ...) is never true.
-			return nil
-		}
 		for i := 0; i < n; i++ {
-			if j.matched[i] > 0 {
-				continue
-			}
-			if j.nullAware && j.keyNull[i] && j.buildRows > 0 {
+			if j.matched[i] > 0 || j.nullAware && j.unknown(i) {
 				continue
 			}
 			sel = append(sel, int32(i))
@@ -514,7 +629,7 @@ func (j *joinStream) finishLeft() error {
 			switch {
 			case j.matched[i] > 0:
 				mb.Append(true)
-			case j.nullAware && j.buildRows > 0 && (j.buildHasNull || j.keyNull[i]):
+			case j.nullAware && j.unknown(i):
 				mb.AppendNull()
 			default:
 				mb.Append(false)

@@ -86,6 +86,48 @@ func TestNullAwareAntiEmptyBuild(t *testing.T) {
 	eq(t, rowsOf(t, j, true), []string{"(null)|n", "1|x"})
 }
 
+// NOT IN on several keys: a probe row is unknown only against a build row
+// that no key tells apart; strict keys (correlation) just pick the rows.
+func TestNullAwareMultiKey(t *testing.T) {
+	s := schemaOf(i64, i64, str)
+	keys := []expr.Expr{col{0, i64}, col{1, i64}}
+	left := func(mem memory.Allocator) execution.Stream {
+		return stream(s, batch(mem, s, []any{1, 1, "in"}, []any{1, 2, "out"}, []any{3, nil, "3n"},
+			[]any{nil, 4, "n4"}, []any{5, 5, "55"}, []any{nil, nil, "nn"}))
+	}
+	right := func(mem memory.Allocator) execution.Stream {
+		return stream(s, batch(mem, s, []any{1, 1, "a"}, []any{2, 2, "b"}, []any{3, 3, "c"}, []any{nil, 5, "d"}))
+	}
+	markOut := schemaOf(i64, i64, str, arrow.FixedWidthTypes.Boolean)
+	for _, c := range []struct {
+		name   string
+		typ    JoinType
+		strict []bool
+		want   []string
+	}{
+		{"anti", AntiJoin, nil, []string{"(null)|4|n4", "1|2|out"}},
+		{"mark", MarkJoin, nil, []string{"(null)|(null)|nn|(null)", "(null)|4|n4|false", "1|1|in|true", "1|2|out|false", "3|(null)|3n|(null)", "5|5|55|(null)"}},
+		// Key 0 selects the rows: (3, NULL) only meets (3, 3), (5, 5) no row,
+		// NULL in key 0 selects none.
+		{"anti strict", AntiJoin, []bool{true, false}, []string{"(null)|(null)|nn", "(null)|4|n4", "1|2|out", "5|5|55"}},
+		{"mark strict", MarkJoin, []bool{true, false}, []string{"(null)|(null)|nn|false", "(null)|4|n4|false", "1|1|in|true", "1|2|out|false", "3|(null)|3n|(null)", "5|5|55|false"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			defer mem.AssertSize(t, 0)
+			out := s
+			if c.typ == MarkJoin {
+				out = markOut
+			}
+			j, err := NewHashJoinNullEq(tctx(mem, 0), left(mem), right(mem), c.typ, keys, keys, nil, nil, true, c.strict, nil, out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			eq(t, rowsOf(t, j, true), c.want)
+		})
+	}
+}
+
 func TestNestedLoopJoin(t *testing.T) {
 	ls := schemaOf(i64, str)
 	for _, c := range []struct {
@@ -178,7 +220,7 @@ func TestHashJoinNullEqualKeys(t *testing.T) {
 			if c.keys == 2 {
 				lk, rk = append(lk, col{0, i64}), append(rk, col{0, i64})
 			}
-			j, err := NewHashJoinNullEq(tctx(mem, 0), l, r, InnerJoin, lk, rk, c.nullEq, nil, false, nil, schemaOf(i64, str, i64, str))
+			j, err := NewHashJoinNullEq(tctx(mem, 0), l, r, InnerJoin, lk, rk, c.nullEq, nil, false, nil, nil, schemaOf(i64, str, i64, str))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -227,7 +269,7 @@ func TestHashJoinProjection(t *testing.T) {
 				for _, c := range proj {
 					out = append(out, types[c])
 				}
-				j, err := NewHashJoinNullEq(tctx(mem, 0), left(mem), right(mem), typ, keys, keys, nil, filter, false, proj, schemaOf(out...))
+				j, err := NewHashJoinNullEq(tctx(mem, 0), left(mem), right(mem), typ, keys, keys, nil, filter, false, nil, proj, schemaOf(out...))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -243,7 +285,7 @@ func TestHashJoinProjection(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
 	l, r := left(mem), right(mem)
-	if _, err := NewHashJoinNullEq(tctx(mem, 0), l, r, SemiJoin, keys, keys, nil, nil, false, []int{1}, schemaOf(str)); err == nil {
+	if _, err := NewHashJoinNullEq(tctx(mem, 0), l, r, SemiJoin, keys, keys, nil, nil, false, nil, []int{1}, schemaOf(str)); err == nil {
 		t.Fatal("a semi join took a projection")
 	}
 	l.Close()

@@ -329,23 +329,30 @@ func (b *Binder) bindSubquery(sq *ast.SubqueryExpr, kind SubqueryKind, needle as
 		}
 		s.Type = fs[0].Type
 	case InSubquery:
-		if len(fs) != 1 {
-			return nil, qerr.New(qerr.InvalidArgument, "Operand should contain 1 column(s)")
+		// (a, b) IN (SELECT x, y ...) compares column by column.
+		needles := []ast.ExprNode{needle}
+		if r, ok := needle.(*ast.RowExpr); ok {
+			needles = r.Values
 		}
-		n, err := b.bindExpr(needle, ctx)
-		if err != nil {
-			return nil, err
+		if len(fs) != len(needles) {
+			return nil, qerr.New(qerr.InvalidArgument, "Operand should contain %d column(s)", len(needles))
 		}
-		// Both sides meet as in `=`.
-		eq, err := b.call("=", []Expr{n, &ColumnRef{ID: fs[0].ID, Name: fs[0].Name, Type: fs[0].Type, Nullable: fs[0].Nullable}})
-		if err != nil {
-			return nil, err
+		types := make([]arrow.DataType, len(fs))
+		for i, f := range fs {
+			n, err := b.bindExpr(needles[i], ctx)
+			if err != nil {
+				return nil, err
+			}
+			// Both sides meet as in `=`.
+			eq, err := b.call("=", []Expr{n, &ColumnRef{ID: f.ID, Name: f.Name, Type: f.Type, Nullable: f.Nullable}})
+			if err != nil {
+				return nil, err
+			}
+			args := eq.(*Call).Args
+			s.Needles = append(s.Needles, args[0])
+			types[i] = Type(args[1])
 		}
-		args := eq.(*Call).Args
-		s.Needle = args[0]
-		if t := Type(args[1]); !arrow.TypeEqual(t, fs[0].Type) {
-			s.Plan = castColumns(plan, []arrow.DataType{t}, b)
-		}
+		s.Plan = castColumns(plan, types, b)
 	}
 	return s, nil
 }

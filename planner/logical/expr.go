@@ -201,25 +201,20 @@ const (
 type Subquery struct {
 	Kind      SubqueryKind
 	Plan      Node
-	Needle    Expr // InSubquery only
+	Needles   []Expr // InSubquery only: one per column of Plan ((a, b) IN ...)
 	OuterRefs []*ColumnRef
 	Type      arrow.DataType // Scalar: the column's type; others: boolean
 }
 
 func (s *Subquery) DataType(*Schema) (arrow.DataType, error) { return s.Type, nil }
-func (s *Subquery) Children() []Expr {
-	if s.Needle != nil {
-		return []Expr{s.Needle}
-	}
-	return nil
-}
+func (s *Subquery) Children() []Expr                         { return s.Needles }
 func (s *Subquery) WithChildren(ch ...Expr) (Expr, error) {
 	if err := checkArity(s, ch, len(s.Children())); err != nil {
 		return nil, err
 	}
 	n := *s
-	if s.Needle != nil {
-		n.Needle = ch[0]
+	if s.Needles != nil {
+		n.Needles = append([]Expr(nil), ch...)
 	}
 	return &n, nil
 }
@@ -228,7 +223,10 @@ func (s *Subquery) String() string {
 	case ExistsSubquery:
 		return "EXISTS(<subquery>)"
 	case InSubquery:
-		return fmt.Sprintf("%s IN (<subquery>)", s.Needle)
+		if len(s.Needles) == 1 {
+			return fmt.Sprintf("%s IN (<subquery>)", s.Needles[0])
+		}
+		return fmt.Sprintf("%v IN (<subquery>)", s.Needles)
 	}
 	return "(<scalar subquery>)"
 }

@@ -357,46 +357,130 @@ func isRow(e ast.ExprNode) bool {
 	return ok
 }
 
-// bindRowCompare expands (a, b) = (c, d) into a conjunction (= and <> only).
+// bindRowCompare compares rows, either side possibly a subquery of one row
+// and several columns: = and <=> are the conjunction over the columns, <>
+// its negation, <, <=, >, >= lexicographic (MySQL: the first pair that is
+// not equal decides, NULL when that pair is unknown).
 func (b *Binder) bindRowCompare(op string, l, r ast.ExprNode, ctx *exprCtx) (Expr, error) {
-	lr, lok := l.(*ast.RowExpr)
-	rr, rok := r.(*ast.RowExpr)
-	if !lok || !rok || len(lr.Values) != len(rr.Values) {
-		return nil, qerr.New(qerr.InvalidArgument, "Operand should contain %d column(s)", max(rowLen(l), rowLen(r)))
+	ls, err := b.rowItems(l, ctx)
+	if err != nil {
+		return nil, err
 	}
-	if op != "=" && op != "<>" && op != "<=>" {
-		return nil, qerr.New(qerr.Unimplemented, "row comparison with %s is not supported", op)
+	rs, err := b.rowItems(r, ctx)
+	if err != nil {
+		return nil, err
 	}
-	var conds []Expr
-	for i := range lr.Values {
-		args, err := b.bindExprs([]ast.ExprNode{lr.Values[i], rr.Values[i]}, ctx)
+	if len(ls) != len(rs) {
+		return nil, qerr.New(qerr.InvalidArgument, "Operand should contain %d column(s)", len(ls))
+	}
+	cmp := func(i int, op string) (Expr, error) {
+		if ls[i].sq == nil && rs[i].sq == nil && (isRow(ls[i].node) || isRow(rs[i].node)) {
+			return b.bindRowCompare(op, ls[i].node, rs[i].node, ctx)
+		}
+		x, err := b.bindRowItem(ls[i], ctx)
 		if err != nil {
 			return nil, err
 		}
-		c, err := b.call(map[string]string{"<>": "="}[op]+strings.TrimPrefix(op, "<>"), args)
+		y, err := b.bindRowItem(rs[i], ctx)
 		if err != nil {
 			return nil, err
 		}
-		conds = append(conds, c)
+		return b.call(op, []Expr{x, y})
 	}
-	out := conds[0]
-	for _, c := range conds[1:] {
-		var err error
-		if out, err = b.call("and", []Expr{out, c}); err != nil {
+	switch op {
+	case "=", "<>", "<=>":
+		elem := map[string]string{"<>": "="}[op] + strings.TrimPrefix(op, "<>")
+		var out Expr
+		for i := range ls {
+			c, err := cmp(i, elem)
+			if err != nil {
+				return nil, err
+			}
+			if out == nil {
+				out = c
+			} else if out, err = b.call("and", []Expr{out, c}); err != nil {
+				return nil, err
+			}
+		}
+		return b.maybeNot(out, nil)(op == "<>")
+	case "<", "<=", ">", ">=":
+		// From the last column: x_i < y_i OR (x_i = y_i AND rest).
+		out, err := cmp(len(ls)-1, op)
+		if err != nil {
 			return nil, err
 		}
+		for i := len(ls) - 2; i >= 0; i-- {
+			first, err := cmp(i, op[:1])
+			if err != nil {
+				return nil, err
+			}
+			same, err := cmp(i, "=")
+			if err != nil {
+				return nil, err
+			}
+			if out, err = b.call("and", []Expr{same, out}); err != nil {
+				return nil, err
+			}
+			if out, err = b.call("or", []Expr{first, out}); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
 	}
-	if op == "<>" {
-		return b.call("not", []Expr{out})
-	}
-	return out, nil
+	return nil, qerr.New(qerr.Unimplemented, "row comparison with %s is not supported", op)
 }
 
-func rowLen(e ast.ExprNode) int {
-	if r, ok := e.(*ast.RowExpr); ok {
-		return len(r.Values)
+// rowItem is one element of a row operand: an expression (maybe a nested
+// row), or column col of a row subquery, bound afresh on every use so that
+// each use plans its own subquery.
+type rowItem struct {
+	node ast.ExprNode
+	sq   *ast.SubqueryExpr
+	col  int
+}
+
+func (b *Binder) rowItems(e ast.ExprNode, ctx *exprCtx) ([]rowItem, error) {
+	switch x := e.(type) {
+	case *ast.RowExpr:
+		items := make([]rowItem, len(x.Values))
+		for i, v := range x.Values {
+			items[i] = rowItem{node: v}
+		}
+		return items, nil
+	case *ast.SubqueryExpr:
+		var refs []*ColumnRef
+		plan, err := b.bindQuery(x.Query, ctx.scope, &refs)
+		if err != nil {
+			return nil, err
+		}
+		if n := len(plan.Schema().Fields); n > 1 {
+			items := make([]rowItem, n)
+			for i := range items {
+				items[i] = rowItem{sq: x, col: i}
+			}
+			return items, nil
+		}
 	}
-	return 1
+	return []rowItem{{node: e}}, nil
+}
+
+func (b *Binder) bindRowItem(it rowItem, ctx *exprCtx) (Expr, error) {
+	if it.sq == nil {
+		return b.bindExpr(it.node, ctx)
+	}
+	var refs []*ColumnRef
+	plan, err := b.bindQuery(it.sq.Query, ctx.scope, &refs)
+	if err != nil {
+		return nil, err
+	}
+	f := plan.Schema().Fields[it.col]
+	if p, ok := plan.(*Project); ok {
+		// Narrowing the projection keeps the shapes decorrelation knows.
+		plan = &Project{Input: p.Input, Exprs: p.Exprs[it.col : it.col+1], Fields: p.Fields[it.col : it.col+1]}
+	} else {
+		plan = &Project{Input: plan, Exprs: []Expr{&ColumnRef{ID: f.ID, Name: f.Name, Type: f.Type, Nullable: f.Nullable}}, Fields: []Field{f}}
+	}
+	return &Subquery{Kind: ScalarSubquery, Plan: plan, OuterRefs: refs, Type: f.Type}, nil
 }
 
 // negate folds -literal (so -5 stays a BIGINT literal) or calls neg.
@@ -543,6 +627,21 @@ func (b *Binder) unifyCase(c *Case) (Expr, error) {
 	t, err := b.funcs().CommonType(ts...)
 	if err != nil {
 		return nil, err
+	}
+	if t.ID() == arrow.DECIMAL128 {
+		// Branches unify like COALESCE arguments, which knows that an
+		// integer literal (ELSE 0) widens a decimal only by its digits.
+		consts := make([]scalar.Scalar, len(ts))
+		for i, e := range append(append([]Expr{}, c.Thens...), c.Else) {
+			if l, ok := e.(*Literal); ok && i < len(ts) {
+				consts[i] = l.Value
+			}
+		}
+		sig, err := b.funcs().Resolve("coalesce", ts, consts)
+		if err != nil {
+			return nil, err
+		}
+		t = sig.Return
 	}
 	c.Type = t
 	for i := range c.Thens {

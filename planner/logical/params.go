@@ -170,9 +170,12 @@ func rewriteExpr(e Expr, f func(Expr) (Expr, error)) (Expr, error) {
 			return nil, err
 		}
 		c.Plan = p
-		if s.Needle != nil {
-			if c.Needle, err = rewriteExpr(s.Needle, f); err != nil {
-				return nil, err
+		if s.Needles != nil {
+			c.Needles = make([]Expr, len(s.Needles))
+			for i, n := range s.Needles {
+				if c.Needles[i], err = rewriteExpr(n, f); err != nil {
+					return nil, err
+				}
 			}
 		}
 		return f(&c)

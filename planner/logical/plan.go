@@ -154,14 +154,18 @@ func (t JoinType) String() string {
 
 // Join combines Left and Right on Condition (nil = true). Equality conjuncts
 // between the two sides are extracted by the physical planner into hash keys.
-// NullAware marks NOT IN semantics for Anti/Mark joins: a NULL on either side
-// of the (single) equi key makes the result unknown rather than "no match".
+// NullAware marks NOT IN semantics for Anti/Mark joins: the first
+// NullAwareKeys conjuncts of Condition are the IN equalities, where a NULL on
+// either side makes the comparison unknown rather than "no match"; the other
+// conjuncts (correlation) only select the subquery rows. NullAwareKeys 0
+// means every equi key is null-aware.
 type Join struct {
-	Left, Right Node
-	Type        JoinType
-	Condition   Expr
-	NullAware   bool
-	MarkField   *Field // MarkJoin only
+	Left, Right   Node
+	Type          JoinType
+	Condition     Expr
+	NullAware     bool
+	NullAwareKeys int
+	MarkField     *Field // MarkJoin only
 }
 
 func (j *Join) Schema() *Schema {

@@ -154,7 +154,7 @@ func (d *decorrelate) prepare(sq *logical.Subquery) (logical.Node, []logical.Exp
 }
 
 func (d *decorrelate) existsJoin(input logical.Node, sq *logical.Subquery, typ logical.JoinType, nullAware bool) (logical.Node, error) {
-	first := sq.Plan.Schema().Fields[0]
+	outs := sq.Plan.Schema().Fields
 	plan := sq.Plan
 	if l, ok := plan.(*logical.Limit); ok && sq.Kind == logical.ExistsSubquery && l.Offset == 0 && l.Count != 0 {
 		plan = l.Input // EXISTS (... LIMIT n) is EXISTS (...)
@@ -163,12 +163,17 @@ func (d *decorrelate) existsJoin(input logical.Node, sq *logical.Subquery, typ l
 	if err != nil {
 		return nil, err
 	}
+	// The IN equalities come first: NullAwareKeys counts them.
 	var cond []logical.Expr
-	if sq.Kind == logical.InSubquery {
-		cond = append(cond, eq(sq.Needle, colRef(first)))
+	for i, n := range sq.Needles {
+		cond = append(cond, eq(n, colRef(outs[i])))
 	}
 	cond = append(cond, preds...)
-	return &logical.Join{Left: input, Right: body, Type: typ, Condition: andOf(cond), NullAware: nullAware}, nil
+	j := &logical.Join{Left: input, Right: body, Type: typ, Condition: andOf(cond), NullAware: nullAware}
+	if nullAware {
+		j.NullAwareKeys = len(sq.Needles)
+	}
+	return j, nil
 }
 
 func (d *decorrelate) scalarJoin(input logical.Node, sq *logical.Subquery) (logical.Node, logical.Expr, error) {

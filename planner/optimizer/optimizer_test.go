@@ -167,8 +167,8 @@ func TestOptimizeGolden(t *testing.T) {
 		// NOT IN → null-aware anti join; IN inside OR → mark join.
 		"in_subqueries": func() logical.Node {
 			o, c, n := scan(orders, 1), scan(customer, 10), scan(nation, 20)
-			notIn := call("not", bool_, &logical.Subquery{Kind: logical.InSubquery, Type: bool_, Needle: col(o, "o_custkey"), Plan: project(c, "c_custkey")})
-			inOr := or(cmp("=", col(o, "o_status"), lit("F")), &logical.Subquery{Kind: logical.InSubquery, Type: bool_, Needle: col(o, "o_custkey"), Plan: project(n, "n_nationkey")})
+			notIn := call("not", bool_, &logical.Subquery{Kind: logical.InSubquery, Type: bool_, Needles: []logical.Expr{col(o, "o_custkey")}, Plan: project(c, "c_custkey")})
+			inOr := or(cmp("=", col(o, "o_status"), lit("F")), &logical.Subquery{Kind: logical.InSubquery, Type: bool_, Needles: []logical.Expr{col(o, "o_custkey")}, Plan: project(n, "n_nationkey")})
 			return project(&logical.Filter{Input: o, Predicate: and(notIn, inOr)}, "o_orderkey")
 		},
 		// Correlated scalar aggregate (TPC-H Q17 shape) → grouped aggregate + left join;

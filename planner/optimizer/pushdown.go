@@ -191,9 +191,13 @@ func pushJoin(j *logical.Join, preds []logical.Expr) (logical.Node, error) {
 				stay = append(stay, p)
 			}
 		}
-		for _, c := range conds {
+		for i, c := range conds {
 			l, r := side(c)
 			switch {
+			case j.NullAware && i < j.NullAwareKeys:
+				// An IN equality of NOT IN stays: x NOT IN (SELECT y ...)
+				// depends on the rows where y is NULL, which 5 = y drops.
+				cond = append(cond, c)
 			case r:
 				toRight = append(toRight, c)
 			case l && typ == logical.SemiJoin:

@@ -20,7 +20,7 @@ func TestPushDownSemiJoins(t *testing.T) {
 			cust = &logical.Filter{Input: c, Predicate: cmp("=", col(c, "c_name"), lit("x"))}
 		}
 		j := &logical.Join{Left: lo, Right: cust, Type: logical.InnerJoin, Condition: cmp("=", col(c, "c_custkey"), col(o, "o_custkey"))}
-		var pred logical.Expr = &logical.Subquery{Kind: logical.InSubquery, Type: bool_, Needle: needle(c, o, l), Plan: project(l2, "l_orderkey")}
+		var pred logical.Expr = &logical.Subquery{Kind: logical.InSubquery, Type: bool_, Needles: []logical.Expr{needle(c, o, l)}, Plan: project(l2, "l_orderkey")}
 		if typ == "anti" {
 			pred = call("not", bool_, pred)
 		}

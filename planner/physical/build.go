@@ -316,6 +316,51 @@ func joinKeys(cond logical.Expr, ls, rs *logical.Schema) (lk, rk []logical.Expr,
 	return lk, rk, nullEq, residual
 }
 
+// nullAwareKeys splits the condition of a NOT IN join: its IN equalities
+// (the first NullAwareKeys conjuncts) become the leading keys, a constant
+// needle included (5 NOT IN (SELECT y ...)); the other conjuncts split as in
+// joinKeys and their keys are strict (plain equality selecting the rows).
+func nullAwareKeys(n *logical.Join, ls, rs *logical.Schema) (lk, rk []logical.Expr, nullEq []bool, residual []logical.Expr, strict []bool, err error) {
+	conj := splitAnd(n.Condition)
+	if len(conj) < n.NullAwareKeys {
+		return nil, nil, nil, nil, nil, qerr.New(qerr.Internal, "internal: NOT IN join with %d of %d IN equalities", len(conj), n.NullAwareKeys)
+	}
+	for _, c := range conj[:n.NullAwareKeys] {
+		call, ok := c.(*logical.Call)
+		if !ok || call.Func != "=" || len(call.Args) != 2 {
+			return nil, nil, nil, nil, nil, qerr.New(qerr.Unimplemented, "NOT IN comparing %s is not supported", c)
+		}
+		a, b := call.Args[0], call.Args[1]
+		if !refsWithin(b, rs) {
+			a, b = b, a
+		}
+		if !refsWithin(b, rs) || !refsWithin(a, ls) && !constant(a) {
+			return nil, nil, nil, nil, nil, qerr.New(qerr.Unimplemented, "NOT IN comparing %s is not supported", c)
+		}
+		lk, rk, strict = append(lk, a), append(rk, b), append(strict, false)
+	}
+	l2, r2, ne2, residual := joinKeys(andExprs(conj[n.NullAwareKeys:]), ls, rs)
+	nullEq = append(make([]bool, len(lk)), ne2...)
+	for range l2 {
+		strict = append(strict, true)
+	}
+	return append(lk, l2...), append(rk, r2...), nullEq, residual, strict, nil
+}
+
+// constant reports whether e reads no column and no subquery.
+func constant(e logical.Expr) bool {
+	switch e.(type) {
+	case *logical.ColumnRef, *logical.Subquery:
+		return false
+	}
+	for _, c := range e.Children() {
+		if !constant(c) {
+			return false
+		}
+	}
+	return true
+}
+
 // refsWithin reports whether e references at least one column and only
 // columns of s.
 func refsWithin(e logical.Expr, s *logical.Schema) bool {
@@ -366,11 +411,17 @@ func (b *builder) buildJoin(n *logical.Join) (Plan, error) {
 		typ = logical.InnerJoin
 	}
 	lk, rk, nullEq, residual := joinKeys(n.Condition, ls, rs)
+	var strict []bool
+	if n.NullAware && n.NullAwareKeys > 0 {
+		if lk, rk, nullEq, residual, strict, err = nullAwareKeys(n, ls, rs); err != nil {
+			return nil, err
+		}
+	}
 	estL, estR := EstimateRows(n.Left), EstimateRows(n.Right)
 	swap := typ == logical.RightJoin ||
 		typ == logical.InnerJoin && len(lk) > 0 && estL*swapFactor < estR
 	if !swap {
-		return b.join(left, right, ls, rs, n.Schema(), typ, lk, rk, nullEq, residual, n.NullAware, estR)
+		return b.join(left, right, ls, rs, n.Schema(), typ, lk, rk, nullEq, residual, n.NullAware, strict, estR)
 	}
 	// Build on the smaller side / turn RIGHT into LEFT: swap the inputs, then
 	// restore the column order.
@@ -378,7 +429,7 @@ func (b *builder) buildJoin(n *logical.Join) (Plan, error) {
 		typ = logical.LeftJoin
 	}
 	swapped := &logical.Join{Left: n.Right, Right: n.Left, Type: typ}
-	p, err := b.join(right, left, rs, ls, swapped.Schema(), typ, rk, lk, nullEq, residual, n.NullAware, estL)
+	p, err := b.join(right, left, rs, ls, swapped.Schema(), typ, rk, lk, nullEq, residual, n.NullAware, strict, estL)
 	if err != nil {
 		return nil, err
 	}
@@ -399,7 +450,7 @@ func reorder(p Plan, have, want *logical.Schema) (Plan, error) {
 }
 
 func (b *builder) join(left, right Plan, ls, rs, out *logical.Schema, typ logical.JoinType,
-	lk, rk []logical.Expr, nullEq []bool, residual []logical.Expr, nullAware bool, estR float64) (Plan, error) {
+	lk, rk []logical.Expr, nullEq []bool, residual []logical.Expr, nullAware bool, strict []bool, estR float64) (Plan, error) {
 	both := ls.Concat(rs)
 	var filter expr.Expr
 	if len(residual) > 0 {
@@ -426,14 +477,16 @@ func (b *builder) join(left, right Plan, ls, rs, out *logical.Schema, typ logica
 	if err != nil {
 		return nil, err
 	}
-	hj := &HashJoin{Left: left, Right: right, Type: otyp, LeftKeys: lkeys, RightKeys: rkeys, Filter: filter, NullAware: nullAware, Out: out.ToArrow()}
+	hj := &HashJoin{Left: left, Right: right, Type: otyp, LeftKeys: lkeys, RightKeys: rkeys, Filter: filter, NullAware: nullAware, StrictKeys: strict, Out: out.ToArrow()}
 	for _, ne := range nullEq {
 		if ne {
 			hj.NullEqual = nullEq
 			break
 		}
 	}
-	hj.Broadcast = typ != logical.RightJoin && typ != logical.FullJoin &&
+	// NOT IN reads the build rows with NULL keys from every partition: they
+	// would hash to one partition only.
+	hj.Broadcast = nullAware || typ != logical.RightJoin && typ != logical.FullJoin &&
 		b.opts.BroadcastThresholdRows > 0 && estR <= float64(b.opts.BroadcastThresholdRows)
 	if left.Partitioning().Count == 1 && right.Partitioning().Count == 1 {
 		return hj, nil
@@ -564,7 +617,7 @@ func (b *builder) buildSetOp(n *logical.SetOp) (Plan, error) {
 		rk[i] = &logical.ColumnRef{ID: rf.ID, Name: rf.Name, Type: rf.Type, Nullable: rf.Nullable}
 		nullEq[i] = true
 	}
-	j, err := b.join(ins[0], ins[1], ls, rs, ls, typ, lk, rk, nullEq, nil, false, EstimateRows(n.Inputs[1]))
+	j, err := b.join(ins[0], ins[1], ls, rs, ls, typ, lk, rk, nullEq, nil, false, nil, EstimateRows(n.Inputs[1]))
 	if err != nil {
 		return nil, err
 	}

@@ -215,6 +215,9 @@ func (n *HashJoin) String() string {
 	}
 	if n.NullAware {
 		s += " null-aware"
+		if n.StrictKeys != nil {
+			s += fmt.Sprintf(" strict=%v", n.StrictKeys)
+		}
 	}
 	if n.Proj != nil {
 		names := make([]string, len(n.Proj))

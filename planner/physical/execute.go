@@ -98,7 +98,7 @@ func (n *HashJoin) Execute(ctx context.Context, partition int, tc *execution.Tas
 		return nil, err
 	}
 	tc = tc.Operator(n)
-	s, err := ops.NewHashJoinNullEq(tc, l, r, n.Type, n.LeftKeys, n.RightKeys, n.NullEqual, n.Filter, n.NullAware, n.Proj, n.Out)
+	s, err := ops.NewHashJoinNullEq(tc, l, r, n.Type, n.LeftKeys, n.RightKeys, n.NullEqual, n.Filter, n.NullAware, n.StrictKeys, n.Proj, n.Out)
 	return built(n, tc, s, err, l, r)
 }
 

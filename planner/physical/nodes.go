@@ -70,8 +70,12 @@ type HashJoin struct {
 	LeftKeys, RightKeys []expr.Expr
 	Filter              expr.Expr
 	NullAware           bool
-	Broadcast           bool
-	Out                 *arrow.Schema
+	// StrictKeys marks the keys of a NullAware join that select rows with
+	// plain equality (correlation) instead of comparing NOT IN's values;
+	// nil = every key is null-aware.
+	StrictKeys []bool
+	Broadcast  bool
+	Out        *arrow.Schema
 	// NullEqual[i] makes key i match NULL to NULL (<=>, INTERSECT/EXCEPT);
 	// nil = plain equality for every key.
 	NullEqual []bool

@@ -18,7 +18,9 @@ func TestClusterFlags(t *testing.T) {
 			}},
 		{args: []string{"--cluster-secret-file", "/nonexistent"}, wantErr: "cluster secret file"},
 		{args: []string{"--gossip-key", "MDEyMzQ1Njc4OWFiY2RlZg=="},
-			check: func(f *serveFlags) bool { return f.cluster.enabled() && len(f.cluster.secret) == 32 && len(f.cluster.key) == 16 }},
+			check: func(f *serveFlags) bool {
+				return f.cluster.enabled() && len(f.cluster.secret) == 32 && len(f.cluster.key) == 16
+			}},
 		{args: []string{"--gossip-key", "REPLACE-ME"}, wantErr: "--gossip-key"},
 		{args: []string{"--join", "127.0.0.1:32012"}, wantErr: "refusing to start a cluster node"},
 		{args: []string{"--join", "127.0.0.1:32012", "--insecure"}, check: func(f *serveFlags) bool { return f.cluster.secret == nil }},

@@ -383,10 +383,21 @@ func resolveIn(name string, in []arrow.DataType, _ []scalar.Scalar) (Signature, 
 	return sig, nil
 }
 
-func resolveCommon(name string, in []arrow.DataType, _ []scalar.Scalar) (Signature, error) {
+func resolveCommon(name string, in []arrow.DataType, c []scalar.Scalar) (Signature, error) {
 	t, err := CommonType(in...)
 	if err != nil {
 		return Signature{}, err
+	}
+	if isDec(t) {
+		// An integer literal widens a decimal only by its own digits:
+		// COALESCE(DECIMAL(10,2), 0) is DECIMAL(10,2) (MySQL).
+		t = tNull
+		for i, x := range in {
+			if isInt(x) {
+				x = litDec(x, c[i])
+			}
+			t = commonOf(t, x)
+		}
 	}
 	if isNull(t) {
 		t = tInt

@@ -23,6 +23,7 @@ const (
 	Canceled                      // client cancel or deadline
 	Unauthenticated               // no, bad or expired credentials
 	DeadlineExceeded              // a server-side time limit (query timeout) ran out
+	Unavailable                   // the server is shutting down: retry, possibly elsewhere
 )
 
 func (k Kind) String() string {
@@ -47,6 +48,8 @@ func (k Kind) String() string {
 		return "unauthenticated"
 	case DeadlineExceeded:
 		return "deadline exceeded"
+	case Unavailable:
+		return "unavailable"
 	}
 	return "internal error"
 }

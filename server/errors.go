@@ -47,6 +47,8 @@ func codeOf(k qerr.Kind) codes.Code {
 		return codes.Unauthenticated
 	case qerr.DeadlineExceeded:
 		return codes.DeadlineExceeded
+	case qerr.Unavailable:
+		return codes.Unavailable
 	}
 	return codes.Internal
 }

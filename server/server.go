@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
-	"net"
 	"runtime/debug"
 	"time"
 
@@ -77,6 +76,7 @@ type Server struct {
 	tls      *tls.Config
 	running  runningQueries
 	polls    pollStore
+	down     shutdown
 }
 
 const defaultMaxBatchBytes = 3 << 20
@@ -89,6 +89,7 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{eng: &guardedEngine{Engine: cfg.Engine, limits: cfg.Limits}, cat: cfg.Catalog,
 		log: cfg.Log, maxBytes: cfg.MaxBatchBytes, tls: cfg.TLS}
 	s.sessions.idle = cfg.SessionIdleTimeout
+	s.down.init()
 	if cfg.Users != nil {
 		s.auth = newAuthenticator(cfg.Users, cfg.TokenTTL)
 	}
@@ -120,39 +121,13 @@ func (s *Server) NewGRPCServer(opts ...grpc.ServerOption) *grpc.Server {
 		opts = append([]grpc.ServerOption{grpc.Creds(credentials.NewTLS(s.tls))}, opts...)
 	}
 	opts = append([]grpc.ServerOption{
-		grpc.ChainUnaryInterceptor(s.authUnary, s.recoverUnary),
-		grpc.ChainStreamInterceptor(s.authStream, s.trackStream, s.recoverStream),
+		grpc.ChainUnaryInterceptor(s.authUnary, s.shutdownUnary, s.recoverUnary),
+		grpc.ChainStreamInterceptor(s.authStream, s.shutdownStream, s.trackStream, s.recoverStream),
 		grpc.MaxRecvMsgSize(maxRecvBytes),
 	}, opts...)
 	gs := grpc.NewServer(opts...)
 	flight.RegisterFlightServiceServer(gs, flightsql.NewFlightServer(s))
 	return gs
-}
-
-// Serve serves on lis until ctx ends, then stops gracefully, waiting up to
-// grace for running calls before cutting them off.
-func (s *Server) Serve(ctx context.Context, lis net.Listener, grace time.Duration) error {
-	gs := s.NewGRPCServer()
-	done, stopped := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(stopped)
-		select {
-		case <-ctx.Done():
-			t := time.AfterFunc(grace, func() {
-				s.log.Warn("shutdown grace period over, closing open calls")
-				s.polls.cancelAll()
-				gs.Stop()
-			})
-			gs.GracefulStop()
-			t.Stop()
-		case <-done:
-		}
-		s.polls.cancelAll() // background (PollFlightInfo) queries end with the server
-	}()
-	err := gs.Serve(lis)
-	close(done)
-	<-stopped
-	return err
 }
 
 func (s *Server) recovered(method string, r any) error {

@@ -31,6 +31,7 @@ type serveFlags struct {
 	users, tlsCert, tlsKey, tlsClientCA string
 	insecure                            bool
 	tokenTTL, sessionIdle, queryTimeout time.Duration
+	shutdownGrace                       time.Duration
 	maxResultBytes                      byteSize
 	maxQueriesPerUser                   int
 	cluster                             clusterFlags
@@ -58,6 +59,7 @@ func parseServeFlags(args []string) (*serveFlags, error) {
 	fs.DurationVar(&f.queryTimeout, "query-timeout", 0, "cancel statements running longer than this, e.g. 10m (0 = no limit)")
 	fs.Var(&f.maxResultBytes, "max-result-bytes", "fail queries whose result is larger, e.g. 1GiB (0 = no limit)")
 	fs.IntVar(&f.maxQueriesPerUser, "max-concurrent-queries-per-user", 0, "statements one user (or client address without --users) may run at once (0 = no limit)")
+	fs.DurationVar(&f.shutdownGrace, "shutdown-grace", 10*time.Second, "on SIGTERM/SIGINT, how long running queries may go on before they are canceled")
 	f.cluster.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -78,7 +80,7 @@ func parseServeFlags(args []string) (*serveFlags, error) {
 		return nil, fmt.Errorf("refusing to listen on %s, reachable from other machines, without authentication and TLS: "+
 			"give --users FILE and --tls-cert/--tls-key, or --insecure to accept the risk", f.listen)
 	}
-	if f.maxQueriesPerUser < 0 || f.queryTimeout < 0 || f.tokenTTL <= 0 || f.sessionIdle <= 0 {
+	if f.maxQueriesPerUser < 0 || f.queryTimeout < 0 || f.tokenTTL <= 0 || f.sessionIdle <= 0 || f.shutdownGrace < 0 {
 		return nil, fmt.Errorf("limits and timeouts must not be negative (and --token-ttl, --session-idle-timeout positive)")
 	}
 	if f.parallelism < 1 {
@@ -175,7 +177,7 @@ func serve(args []string) error {
 		zap.String("default_schema", f.defaultSchema), zap.String("version", version),
 		zap.Bool("auth", cfg.Users != nil), zap.Bool("tls", cfg.TLS != nil), zap.Bool("mtls", f.tlsClientCA != ""))
 	fmt.Fprint(os.Stderr, connectHelp(version, addr, cfg.Users != nil, cfg.TLS != nil))
-	if err := srv.Serve(ctx, lis, 10*time.Second); err != nil {
+	if err := srv.Serve(ctx, lis, f.shutdownGrace); err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
 	log.Info("stopped")

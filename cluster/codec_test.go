@@ -51,6 +51,11 @@ type compiled struct {
 
 func compile(t testing.TB, cat *catalog.Catalog, sql string, broadcastRows int64) compiled {
 	t.Helper()
+	return compileWith(t, cat, sql, physical.Options{TargetPartitions: partitions, BroadcastThresholdRows: broadcastRows})
+}
+
+func compileWith(t testing.TB, cat *catalog.Catalog, sql string, opts physical.Options) compiled {
+	t.Helper()
 	ctx := context.Background()
 	st, err := parse.ParseOne(sql)
 	if err != nil {
@@ -68,7 +73,7 @@ func compile(t testing.TB, cat *catalog.Catalog, sql string, broadcastRows int64
 	if err != nil {
 		t.Fatalf("optimize: %v", err)
 	}
-	phys, err := physical.Build(ctx, opt, physical.Options{TargetPartitions: partitions, BroadcastThresholdRows: broadcastRows})
+	phys, err := physical.Build(ctx, opt, opts)
 	if err != nil {
 		t.Fatalf("physical: %v", err)
 	}
@@ -408,21 +413,26 @@ func TestCodecFragmentSizeSF1(t *testing.T) {
 		t.Skip(err)
 	}
 	cat := openCatalog(t, dir)
-	largest, largestQ := 0, ""
-	for q := 1; q <= 22; q++ {
-		name := fmt.Sprintf("q%02d", q)
-		sql, err := tpch.ReadQuery(tpchDir, name)
-		if err != nil {
-			t.Fatal(err)
+	for _, parts := range []int{4, 64} {
+		for _, mode := range joinModes {
+			largest, largestQ := 0, ""
+			for q := 1; q <= 22; q++ {
+				name := fmt.Sprintf("q%02d", q)
+				sql, err := tpch.ReadQuery(tpchDir, name)
+				if err != nil {
+					t.Fatal(err)
+				}
+				c := compileWith(t, cat, sql, physical.Options{TargetPartitions: parts, BroadcastThresholdRows: mode.rows})
+				_, size := roundTrip(t, cat, c.graph)
+				if size > largest {
+					largest, largestQ = size, name
+				}
+			}
+			t.Logf("largest stage fragment at SF 1, %d partitions, %s joins: %d bytes (%s)", parts, mode.name, largest, largestQ)
+			if largest > 64<<10 {
+				t.Errorf("largest fragment is %d bytes; fragments must stay small", largest)
+			}
 		}
-		_, size := roundTrip(t, cat, compile(t, cat, sql, 0).graph)
-		if size > largest {
-			largest, largestQ = size, name
-		}
-	}
-	t.Logf("largest stage fragment at SF 1: %d bytes (%s)", largest, largestQ)
-	if largest > 64<<10 {
-		t.Errorf("largest fragment is %d bytes; fragments must stay small", largest)
 	}
 }
 

@@ -28,6 +28,7 @@ type exprCtx struct {
 // aggState collects the aggregates of one SELECT (deduplicated).
 type aggState struct {
 	groups []Expr
+	rollup *Field // WITH ROLLUP: the level column (see rollup.go)
 	calls  []*AggregateCall
 	fields []Field
 	byKey  map[string]int
@@ -773,6 +774,8 @@ func (b *Binder) bindFunc(x *ast.FuncCallExpr, ctx *exprCtx) (Expr, error) {
 		return &Literal{Value: scalar.NewStringScalar("8.0.36-quiver")}, nil
 	case "any_value":
 		return b.bindAggregate("any_value", x.Args, false, nil, ctx)
+	case "grouping":
+		return b.bindGrouping(x.Args, ctx)
 	case "if":
 		if len(x.Args) != 3 {
 			return nil, errParamCount(name)

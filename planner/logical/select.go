@@ -60,9 +60,6 @@ func (b *Binder) bindSelectBody(sel *ast.SelectStmt, parent *scope, outer *[]*Co
 
 	// GROUP BY (FROM columns first, then select aliases, then ordinals)
 	if sel.GroupBy != nil {
-		if sel.GroupBy.Rollup {
-			return nil, qerr.New(qerr.Unimplemented, "WITH ROLLUP is not supported")
-		}
 		for _, it := range sel.GroupBy.Items {
 			e, err := b.bindGroupItem(it.Expr, sel.Fields.Fields, sc)
 			if err != nil {
@@ -71,6 +68,9 @@ func (b *Binder) bindSelectBody(sel *ast.SelectStmt, parent *scope, outer *[]*Co
 			if _, dup := ag.groupIdx(e); !dup {
 				ag.groups = append(ag.groups, e)
 			}
+		}
+		if sel.GroupBy.Rollup {
+			ag.rollup = b.rollupLevel()
 		}
 	}
 
@@ -149,15 +149,21 @@ func (b *Binder) bindSelectBody(sel *ast.SelectStmt, parent *scope, outer *[]*Co
 		subst := map[string]*ColumnRef{}
 		groupIDs := map[ColumnID]bool{}
 		for _, g := range ag.groups {
-			f := Field{Type: Type(g), Nullable: nullable(g), Name: g.String()}
+			f := Field{Type: Type(g), Nullable: nullable(g) || ag.rollup != nil, Name: g.String()}
 			if r, ok := g.(*ColumnRef); ok {
-				f.ID, f.Name = r.ID, r.Name
+				f.Name = r.Name
+			}
+			if r, ok := g.(*ColumnRef); ok && ag.rollup == nil {
+				f.ID = r.ID
 			} else {
 				f.ID = b.NewID()
 			}
 			agg.GroupFields = append(agg.GroupFields, f)
 			groupIDs[f.ID] = true
 			subst[g.String()] = &ColumnRef{ID: f.ID, Name: f.Name, Type: f.Type, Nullable: f.Nullable}
+		}
+		if ag.rollup != nil {
+			groupIDs[ag.rollup.ID] = true
 		}
 		fix := func(e Expr, what string, n int) (Expr, error) {
 			e = substitute(e, subst)
@@ -203,6 +209,16 @@ func (b *Binder) bindSelectBody(sel *ast.SelectStmt, parent *scope, outer *[]*Co
 			}
 		}
 		node = agg
+		if ag.rollup != nil {
+			order, err := b.rollup(agg, ag.rollup)
+			if err != nil {
+				return nil, err
+			}
+			if sel.OrderBy == nil {
+				// MySQL returns each super-aggregate row after its groups.
+				node = &Sort{Input: agg, Keys: order}
+			}
+		}
 	}
 	if having != nil {
 		node = &Filter{Input: node, Predicate: having}

@@ -513,6 +513,7 @@ type concatStream struct {
 	s         *taskShuffle
 	schema    *arrow.Schema
 	locs      []ShuffleLocation
+	locs0     ShuffleLocation // the one being read
 	partition int
 	cur       execution.Stream
 	closed    bool
@@ -530,6 +531,7 @@ func (c *concatStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
 			if err != nil {
 				return nil, err
 			}
+			c.locs0 = c.locs[0]
 			c.locs = c.locs[1:]
 			c.cur = st
 		}
@@ -540,6 +542,11 @@ func (c *concatStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
 			continue
 		}
 		if err != nil {
+			return nil, err
+		}
+		if b.NumCols() != int64(c.schema.NumFields()) {
+			err := fmt.Errorf("internal: shuffle input of stage %d from %v has %d columns, the reader expects %d", c.locs0.Stage, c.locs0, b.NumCols(), c.schema.NumFields())
+			b.Release()
 			return nil, err
 		}
 		if !b.Schema().Equal(c.schema) {

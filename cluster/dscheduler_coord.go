@@ -144,7 +144,7 @@ func (q *dquery) finish() {
 	q.mu.Lock()
 	peers := map[string]string{}
 	for name, addr := range q.used {
-		if name != d.cfg.NodeName && !q.lost[name] {
+		if name != d.cfg.NodeName { // lost ones too: they may have been only slow
 			peers[name] = addr
 		}
 	}
@@ -200,13 +200,22 @@ func (q *dquery) nodeLost(name string) {
 	}
 }
 
+// markLost forgets the output a fetch failed on and, since a node loses
+// its outputs together (restart, disk, cleanup), the stage's other outputs
+// on that node too: one retry then recomputes all of them.
 func (q *dquery) markLost(loc ShuffleLocation) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	ls := q.locs[loc.Stage]
 	if loc.Producer < len(ls) {
-		if cur := ls[loc.Producer]; cur != nil && cur.Attempt == loc.Attempt {
-			ls[loc.Producer] = nil
+		cur := ls[loc.Producer]
+		if cur == nil || cur.Attempt != loc.Attempt {
+			return // already recomputed
+		}
+	}
+	for i, l := range ls {
+		if l != nil && l.NodeID == loc.NodeID {
+			ls[i] = nil
 		}
 	}
 }
@@ -309,7 +318,9 @@ func retriable(err error) bool {
 	}
 	var re *remoteError
 	if errors.As(err, &re) {
-		return re.kind == qerr.Internal
+		// Canceled there while the query goes on: the node dropped the
+		// work (it thought this coordinator dead, or is shutting down).
+		return re.kind == qerr.Internal || re.kind == qerr.Canceled
 	}
 	return qerr.KindOf(err) == qerr.Internal
 }
@@ -330,6 +341,7 @@ func (q *dquery) runTask(st *stages.Stage, p int, out chan<- arrow.RecordBatch) 
 	exclude := map[string]bool{}
 	var lastErr error
 	var emitted atomic.Bool
+	fetchFailures := 0
 	for try := 0; try < q.d.cfg.MaxAttempts; try++ {
 		if err := q.ctx.Err(); err != nil {
 			return err
@@ -382,7 +394,13 @@ func (q *dquery) runTask(st *stages.Stage, p int, out chan<- arrow.RecordBatch) 
 		}
 		var fe *FetchError
 		if errors.As(err, &fe) {
+			// Not the task's fault: its input is recomputed and it runs
+			// again without spending an attempt (up to a bound, so a
+			// producer that keeps losing its output ends the query).
 			q.markLost(fe.Loc)
+			if fetchFailures++; fetchFailures <= 2*q.d.cfg.MaxAttempts {
+				try--
+			}
 		} else {
 			exclude[node.Name] = true
 		}
@@ -467,7 +485,7 @@ func (q *dquery) runOn(node Node, st *stages.Stage, p, attempt int, inputs []Shu
 			return res, &FetchError{Loc: *res.Fetch, Err: &remoteError{node: node.Name, kind: qerr.Kind(res.Kind), msg: res.Error}}
 		}
 		re := &remoteError{node: node.Name, kind: qerr.Kind(res.Kind), msg: res.Error}
-		if re.kind != qerr.Internal {
+		if re.kind != qerr.Internal && re.kind != qerr.Canceled {
 			// Keep the query error's kind for the client.
 			return res, &qerr.Error{Kind: re.kind, Msg: res.Error, Err: re}
 		}

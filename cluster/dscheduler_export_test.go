@@ -3,3 +3,7 @@ package cluster
 // SetAfterStage installs a hook run by the coordinator after each producer
 // stage succeeded (tests kill nodes there).
 func SetAfterStage(d *Dist, fn func(query string, stage int)) { d.afterStage = fn }
+
+// DropOutputs loses the outputs of query on this node (as a restarted node
+// would), without marking the query ended.
+func (s *ShuffleStore) DropOutputs(query string) { s.dropQuery(query) }

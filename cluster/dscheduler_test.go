@@ -145,7 +145,7 @@ func startCluster(t *testing.T, size int, o clusterOpts) []*testNode {
 	var seed string
 	for i := 0; i < size; i++ {
 		name := fmt.Sprintf("node%d", i+1)
-		eng, err := engine.New(ctx, engine.Config{DataDir: splitData(t), WorkDir: t.TempDir(), DefaultSchema: "tpch", Parallelism: partitions}, zap.NewNop())
+		eng, err := engine.New(ctx, engine.Config{DataDir: splitData(t), WorkDir: t.TempDir(), DefaultSchema: "tpch", Parallelism: partitions}, testLog(t))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -162,10 +162,10 @@ func startCluster(t *testing.T, size int, o clusterOpts) []*testNode {
 			NodeName: name, BindAddr: "127.0.0.1:0", Join: join,
 			Meta: cluster.NodeMeta{InternalAddr: lis.Addr().String(), Cores: 2},
 			Tune: func(c *memberlist.Config) {
-				c.ProbeInterval = 100 * time.Millisecond
-				c.ProbeTimeout = 50 * time.Millisecond
-				c.GossipInterval = 20 * time.Millisecond
-				c.SuspicionMult = 1
+				c.ProbeInterval = 200 * time.Millisecond
+				c.ProbeTimeout = 200 * time.Millisecond
+				c.GossipInterval = 50 * time.Millisecond
+				c.SuspicionMult = 2
 			},
 		})
 		if err != nil {
@@ -309,6 +309,12 @@ func TestDistributedTPCH(t *testing.T) {
 	}
 	t.Logf("tasks per node: %v", total)
 	for _, n := range nodes {
+		// Peers free a query's output when its coordinator tells them
+		// (asynchronously, as the query ends).
+		deadline := time.Now().Add(5 * time.Second)
+		for n.dist.Store().MemoryInUse() != 0 && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
 		if used := n.dist.Store().MemoryInUse(); used != 0 {
 			t.Errorf("%s: shuffle store holds %d bytes after the queries", n.name, used)
 		}
@@ -324,4 +330,183 @@ func testLog(t *testing.T) *zap.Logger {
 		return l
 	}
 	return zap.NewNop()
+}
+
+func checkAnswer(t *testing.T, eng *engine.Engine, name string) {
+	t.Helper()
+	sql, err := tpch.ReadQuery(tpchDir, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	header, rows, err := query(t, eng, sql)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	msg, err := tpch.Check(sf001Answers, name, header, rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if msg != "" {
+		t.Fatalf("%s: %s", name, msg)
+	}
+}
+
+// reruns counts succeeded task attempts > 0 of producer stage `stage`.
+func reruns(t *testing.T, eng *engine.Engine, stage int) int {
+	t.Helper()
+	_, rows, err := query(t, eng, fmt.Sprintf("SELECT COUNT(*) FROM system.tasks WHERE stage = %d AND attempt > 0 AND state = 'succeeded'", stage))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	fmt.Sscan(rows[0][0], &n)
+	return n
+}
+
+// A worker dies once the first stage finished (part of its output lived
+// there) and before the next stage runs: the lost output is recomputed on
+// the others, tasks sent to the dead node are retried elsewhere, and the
+// answer is right.
+func TestDistributedWorkerKilled(t *testing.T) {
+	nodes := startCluster(t, 3, clusterOpts{})
+	victim := nodes[2]
+	var once sync.Once
+	killedAfter := -1
+	cluster.SetAfterStage(nodes[0].dist, func(q string, stage int) {
+		if len(victim.dist.Store().Queries()) == 0 {
+			return // none of its output yet
+		}
+		once.Do(func() {
+			killedAfter = stage
+			victim.kill()
+		})
+	})
+	checkAnswer(t, nodes[0].eng, "q09")
+	if killedAfter < 0 {
+		t.Fatalf("%s never held shuffle output", victim.name)
+	}
+	recomputed := 0
+	for s := 0; s <= killedAfter; s++ {
+		recomputed += reruns(t, nodes[0].eng, s)
+	}
+	if recomputed == 0 {
+		t.Errorf("no producer was recomputed after %s died (after stage %d)", victim.name, killedAfter)
+	}
+	_, rows, err := query(t, nodes[0].eng, "SELECT state FROM system.queries")
+	if err != nil || len(rows) != 1 || rows[0][0] != "succeeded" {
+		t.Errorf("system.queries: %v %v", rows, err)
+	}
+	// The survivors keep working as a cluster of two.
+	cluster.SetAfterStage(nodes[0].dist, nil)
+	checkAnswer(t, nodes[1].eng, "q05")
+}
+
+// A consumer cannot fetch a producer's output (the node dropped it): the
+// fetch failure makes the coordinator re-run exactly those producers.
+func TestDistributedFetchFailureRecomputes(t *testing.T) {
+	nodes := startCluster(t, 3, clusterOpts{})
+	var once sync.Once
+	dropped := -1
+	cluster.SetAfterStage(nodes[0].dist, func(q string, stage int) {
+		if len(nodes[1].dist.Store().Queries()) == 0 {
+			return
+		}
+		once.Do(func() {
+			dropped = stage
+			nodes[1].dist.Store().DropOutputs(q)
+		})
+	})
+	checkAnswer(t, nodes[0].eng, "q03")
+	if dropped < 0 {
+		t.Fatalf("%s never held shuffle output", nodes[1].name)
+	}
+	recomputed := 0
+	for s := 0; s <= dropped; s++ {
+		recomputed += reruns(t, nodes[0].eng, s)
+	}
+	if recomputed == 0 {
+		t.Error("no producer was recomputed after its output vanished")
+	}
+}
+
+func shuffleFiles(t *testing.T, nodes []*testNode) int {
+	t.Helper()
+	n := 0
+	for _, nd := range nodes {
+		filepath.WalkDir(nd.work, func(path string, e os.DirEntry, err error) error {
+			if err == nil && !e.IsDir() {
+				n++
+			}
+			return nil
+		})
+	}
+	return n
+}
+
+func waitNoShuffleFiles(t *testing.T, nodes []*testNode) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for shuffleFiles(t, nodes) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d shuffle files left after the query", shuffleFiles(t, nodes))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// With a tiny memory budget every shuffle batch spills to (zstd) IPC files
+// in the work dirs, the answers stay right, and the files are gone when the
+// query ends — succeeded or cancelled.
+func TestDistributedSpillAndCleanup(t *testing.T) {
+	nodes := startCluster(t, 3, clusterOpts{shuffleMemory: 1, compression: "zstd"})
+	var mu sync.Mutex
+	maxFiles := 0
+	cluster.SetAfterStage(nodes[0].dist, func(q string, stage int) {
+		mu.Lock()
+		maxFiles = max(maxFiles, shuffleFiles(t, nodes))
+		mu.Unlock()
+	})
+	for _, q := range []string{"q01", "q10", "q18"} {
+		checkAnswer(t, nodes[0].eng, q)
+		waitNoShuffleFiles(t, nodes)
+	}
+	if maxFiles == 0 {
+		t.Fatal("nothing spilled with a 1-byte budget")
+	}
+	for _, n := range nodes {
+		if m := n.dist.Store().MemoryInUse(); m != 0 {
+			t.Errorf("%s: %d bytes in the shuffle store", n.name, m)
+		}
+	}
+
+	// Cancel a query between stages: its tasks stop and its files go.
+	sql, _ := tpch.ReadQuery(tpchDir, "q09")
+	ctx, cancel := context.WithCancel(context.Background())
+	cluster.SetAfterStage(nodes[0].dist, func(q string, stage int) {
+		if shuffleFiles(t, nodes) == 0 {
+			t.Error("no spill files before the cancel")
+		}
+		cancel()
+	})
+	res, err := nodes[0].eng.Execute(ctx, nodes[0].eng.NewSession(), sql, nil)
+	if err == nil {
+		for {
+			b, err2 := res.Stream.Next(ctx)
+			if err2 != nil {
+				err = err2
+				break
+			}
+			b.Release()
+		}
+		res.Stream.Close()
+	}
+	if err == nil || errors.Is(err, execution.EOF) {
+		t.Fatalf("cancelled query ended with %v", err)
+	}
+	waitNoShuffleFiles(t, nodes)
+	cluster.SetAfterStage(nodes[0].dist, nil)
+	_, rows, err := query(t, nodes[0].eng, "SELECT state FROM system.queries ORDER BY started DESC LIMIT 1")
+	if err != nil || len(rows) != 1 || (rows[0][0] != "canceled" && rows[0][0] != "failed") {
+		t.Errorf("last query state: %v %v", rows, err)
+	}
 }

@@ -141,18 +141,22 @@ type fetchStream struct {
 // openFetch starts the DoGet; the schema message is read at once so a
 // missing output fails here.
 func openFetch(ctx context.Context, client flight.FlightServiceClient, query string, loc ShuffleLocation, partition int, mem memory.Allocator) (execution.Stream, error) {
+	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	tkt := EncodeShuffleTicket(ShuffleTicket{OutputKey: OutputKey{Query: query, Stage: loc.Stage, Producer: loc.Producer, Attempt: loc.Attempt}, Partition: partition})
 	st, err := client.DoGet(ctx, &flight.Ticket{Ticket: tkt})
 	if err != nil {
 		cancel()
+		if parent.Err() != nil {
+			return nil, parent.Err()
+		}
 		return nil, &FetchError{Loc: loc, Err: err}
 	}
 	rd, err := flight.NewRecordReader(st, ipc.WithAllocator(mem))
 	if err != nil {
 		cancel()
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
+		if parent.Err() != nil {
+			return nil, parent.Err()
 		}
 		return nil, &FetchError{Loc: loc, Err: err}
 	}

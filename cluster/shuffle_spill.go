@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
@@ -26,9 +27,10 @@ type ShuffleStore struct {
 	budget      int64  // bytes of batches kept in memory (all queries)
 	compression ipc.Option
 
-	mu      sync.Mutex
-	used    int64 // bytes of batches held in memory
-	outputs map[OutputKey]*taskOutput
+	mu       sync.Mutex
+	used     int64 // bytes of batches held in memory
+	outputs  map[OutputKey]*taskOutput
+	released map[string]time.Time // queries that ended: late writers are dropped
 }
 
 // OutputKey names the output of one producer task.
@@ -75,7 +77,7 @@ func NewShuffleStore(dir string, budget int64, compression string) (*ShuffleStor
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("shuffle store: %w", err)
 	}
-	return &ShuffleStore{dir: dir, budget: budget, compression: opt, outputs: map[OutputKey]*taskOutput{}}, nil
+	return &ShuffleStore{dir: dir, budget: budget, compression: opt, outputs: map[OutputKey]*taskOutput{}, released: map[string]time.Time{}}, nil
 }
 
 // compressionOption maps --shuffle-compression to an IPC writer option.
@@ -211,6 +213,13 @@ func (w *StoreWriter) Close() error {
 	w.done = true
 	s := w.s
 	s.mu.Lock()
+	if _, gone := s.released[w.key.Query]; gone {
+		// The query ended while this task ran: nobody will read it.
+		s.mu.Unlock()
+		s.free(w.out)
+		os.RemoveAll(s.queryDir(w.key.Query))
+		return nil
+	}
 	old := s.outputs[w.key]
 	s.outputs[w.key] = w.out
 	s.mu.Unlock()
@@ -291,8 +300,26 @@ func (s *ShuffleStore) Read(key OutputKey, partition int, mem memory.Allocator) 
 	return st, nil
 }
 
-// ReleaseQuery drops every output of query and removes its spill files.
+// releasedTTL is how long an ended query's id is remembered.
+const releasedTTL = 10 * time.Minute
+
+// ReleaseQuery drops every output of query and removes its spill files;
+// outputs its still-running tasks publish later are dropped too.
 func (s *ShuffleStore) ReleaseQuery(query string) {
+	now := time.Now()
+	s.mu.Lock()
+	for q, t := range s.released {
+		if now.Sub(t) > releasedTTL {
+			delete(s.released, q)
+		}
+	}
+	s.released[query] = now
+	s.mu.Unlock()
+	s.dropQuery(query)
+}
+
+// dropQuery drops the outputs of query now on this node.
+func (s *ShuffleStore) dropQuery(query string) {
 	s.mu.Lock()
 	var drop []*taskOutput
 	for k, o := range s.outputs {

@@ -60,6 +60,9 @@ type Catalog struct {
 	// writeLocks serializes the statements that change one table's rows on
 	// this node: "schema.table" → *sync.Mutex.
 	writeLocks sync.Map
+
+	// sweepGrace: see sweep (a field so tests can shorten it).
+	sweepGrace time.Duration
 }
 
 type schemaState struct {
@@ -108,12 +111,13 @@ func Open(ctx context.Context, opts Options, log *zap.Logger) (*Catalog, error) 
 		return nil, fmt.Errorf("catalog: data dir: %w", err)
 	}
 	c := &Catalog{
-		opts:      opts,
-		log:       log,
-		dataDir:   dataDir,
-		allowed:   []string{dataDir},
-		schemas:   map[string]*schemaState{},
-		fileCache: map[string]cachedFile{},
+		opts:       opts,
+		log:        log,
+		dataDir:    dataDir,
+		allowed:    []string{dataDir},
+		schemas:    map[string]*schemaState{},
+		fileCache:  map[string]cachedFile{},
+		sweepGrace: sweepGrace,
 	}
 	for _, d := range opts.AllowedDirs {
 		rd, err := realDir(d)
@@ -138,6 +142,9 @@ func Open(ctx context.Context, opts Options, log *zap.Logger) (*Catalog, error) 
 	}
 	for _, s := range c.schemas {
 		c.syncSchemaLocked(s)
+		for _, ts := range s.tables {
+			c.sweep(ts.path, c.sweepGrace) // leftovers of rewrites, crashed ones included
+		}
 	}
 	return c, nil
 }

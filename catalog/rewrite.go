@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/quiverdb/quiver/qerr"
@@ -29,11 +30,53 @@ import (
 //     not yet live, the manifest does not list it);
 //  3. replace the manifest by one listing only the new part (write to a
 //     hidden name, fsync, rename: the commit point);
-//  4. remove the old files.
+//  4. leave the old files: a query that took the old snapshot may still
+//     be scanning them. sweep removes them later.
 //
 // A crash before 3 leaves the old version, after it the new one; files
-// not listed in the manifest are ignored (a crash may leave such orphans).
+// not listed in the manifest are ignored (a crash may leave such orphans)
+// until sweep removes them too.
 const manifestFileName = "_files.json"
+
+// sweepGrace is how long files stay after they stopped being live: longer
+// than any query reading the old snapshot runs, and than any rewrite or
+// insert (on this node or another sharing the folder) takes between writing
+// its part and listing it.
+const sweepGrace = 30 * time.Minute
+
+// sweep removes what a manifest-listed table folder no longer needs: data
+// files it does not list and temporaries, once both they and the manifest
+// are older than grace (the manifest's time bounds when a file was dropped
+// from it). Called at the next rewrite and when the catalog opens.
+func (c *Catalog) sweep(dir string, grace time.Duration) {
+	live, listed, err := liveFiles(dir)
+	if err != nil || !listed {
+		return
+	}
+	cutoff := time.Now().Add(-grace)
+	if mi, err := os.Stat(filepath.Join(dir, manifestFileName)); err != nil || mi.ModTime().After(cutoff) {
+		return
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		n := e.Name()
+		dead := strings.HasPrefix(n, ".tmp-") || !hidden(n) && formatOf(n) != "" && !slices.Contains(live, n)
+		if !dead || e.IsDir() {
+			continue
+		}
+		if info, err := e.Info(); err != nil || info.ModTime().After(cutoff) {
+			continue
+		}
+		p := filepath.Join(dir, n)
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			c.log.Warn("catalog: removing a file no longer live", zap.String("path", p), zap.Error(err))
+		}
+		delete(c.fileCache, p)
+	}
+}
 
 type manifest struct {
 	Files []string `json:"files"`
@@ -151,6 +194,9 @@ func (c *Catalog) Rewrite(ctx context.Context, schema, name string, base *Table,
 		err = writeManifest(dir, old)
 	}
 	if err == nil {
+		c.sweep(dir, c.sweepGrace)
+	}
+	if err == nil {
 		if _, serr := os.Stat(filepath.Join(dir, schemaFileName)); errors.Is(serr, os.ErrNotExist) {
 			var b []byte
 			if b, err = encodeSchema(cols); err == nil {
@@ -185,13 +231,6 @@ func (c *Catalog) Rewrite(ctx context.Context, schema, name string, base *Table,
 			os.Remove(filepath.Join(dir, part))
 		}
 		return fail(err)
-	}
-	for _, f := range old {
-		p := filepath.Join(dir, f)
-		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
-			c.log.Warn("catalog: removing a replaced file", zap.String("path", p), zap.Error(err))
-		}
-		delete(c.fileCache, p)
 	}
 	if s := c.schemas[schema]; s != nil {
 		if ts := s.tables[name]; ts != nil {

@@ -280,6 +280,9 @@ func encodePlan(p physical.Plan) (*planpb.PlanNode, error) {
 			Left: left, Right: right, Type: jt, LeftKeys: lk, RightKeys: rk, Filter: filter,
 			NullAware: n.NullAware, Broadcast: n.Broadcast, Out: out, NullEqual: n.NullEqual,
 		}
+		if n.StrictKeys != nil {
+			hj.HasStrictKeys, hj.StrictKeys = true, n.StrictKeys
+		}
 		if n.Proj != nil {
 			hj.HasProj = true
 			hj.Proj = make([]int32, len(n.Proj))
@@ -771,6 +774,15 @@ func (d *decoder) plan(pn *planpb.PlanNode) (physical.Plan, error) {
 		if len(n.NullEqual) > 0 {
 			nullEq = n.NullEqual
 		}
+		var strict []bool
+		if n.HasStrictKeys {
+			if len(n.StrictKeys) != len(lk) {
+				return nil, malformed("hash join with %d keys and %d strict-key flags", len(lk), len(n.StrictKeys))
+			}
+			strict = append([]bool{}, n.StrictKeys...)
+		} else if len(n.StrictKeys) > 0 {
+			return nil, malformed("hash join strict keys without has_strict_keys")
+		}
 		var proj []int
 		if n.HasProj {
 			width := left.Schema().NumFields() + right.Schema().NumFields()
@@ -788,7 +800,7 @@ func (d *decoder) plan(pn *planpb.PlanNode) (physical.Plan, error) {
 			return nil, malformed("hash join projection without has_proj")
 		}
 		return &physical.HashJoin{Left: left, Right: right, Type: jt, LeftKeys: lk, RightKeys: rk, Filter: filter,
-			NullAware: n.NullAware, Broadcast: n.Broadcast, Out: out, NullEqual: nullEq, Proj: proj}, nil
+			NullAware: n.NullAware, StrictKeys: strict, Broadcast: n.Broadcast, Out: out, NullEqual: nullEq, Proj: proj}, nil
 	case *planpb.PlanNode_NestedLoopJoin:
 		n := k.NestedLoopJoin
 		if n == nil {

@@ -2582,8 +2582,13 @@ type HashJoinNode struct {
 	NullEqual []bool                 `protobuf:"varint,10,rep,packed,name=null_equal,json=nullEqual,proto3" json:"null_equal,omitempty"` // empty = plain equality for every key
 	// proj lists the output columns as ascending indexes into left++right;
 	// has_proj false = all columns.
-	Proj          []int32 `protobuf:"varint,11,rep,packed,name=proj,proto3" json:"proj,omitempty"`
-	HasProj       bool    `protobuf:"varint,12,opt,name=has_proj,json=hasProj,proto3" json:"has_proj,omitempty"`
+	Proj    []int32 `protobuf:"varint,11,rep,packed,name=proj,proto3" json:"proj,omitempty"`
+	HasProj bool    `protobuf:"varint,12,opt,name=has_proj,json=hasProj,proto3" json:"has_proj,omitempty"`
+	// strict_keys marks the keys of a null-aware join compared with plain
+	// equality (correlation keys); has_strict_keys false = every key is
+	// null-aware.
+	StrictKeys    []bool `protobuf:"varint,13,rep,packed,name=strict_keys,json=strictKeys,proto3" json:"strict_keys,omitempty"`
+	HasStrictKeys bool   `protobuf:"varint,14,opt,name=has_strict_keys,json=hasStrictKeys,proto3" json:"has_strict_keys,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2698,6 +2703,20 @@ func (x *HashJoinNode) GetProj() []int32 {
 func (x *HashJoinNode) GetHasProj() bool {
 	if x != nil {
 		return x.HasProj
+	}
+	return false
+}
+
+func (x *HashJoinNode) GetStrictKeys() []bool {
+	if x != nil {
+		return x.StrictKeys
+	}
+	return nil
+}
+
+func (x *HashJoinNode) GetHasStrictKeys() bool {
+	if x != nil {
+		return x.HasStrictKeys
 	}
 	return false
 }
@@ -3969,7 +3988,7 @@ const file_plan_proto_rawDesc = "" +
 	"\x04mode\x18\x02 \x01(\x0e2\x17.quiver.plan.v1.AggModeR\x04mode\x12/\n" +
 	"\bgroup_by\x18\x03 \x03(\v2\x14.quiver.plan.v1.ExprR\agroupBy\x12+\n" +
 	"\x04aggs\x18\x04 \x03(\v2\x17.quiver.plan.v1.AggSpecR\x04aggs\x12(\n" +
-	"\x03out\x18\x05 \x01(\v2\x16.quiver.plan.v1.SchemaR\x03out\"\xe5\x03\n" +
+	"\x03out\x18\x05 \x01(\v2\x16.quiver.plan.v1.SchemaR\x03out\"\xae\x04\n" +
 	"\fHashJoinNode\x12,\n" +
 	"\x04left\x18\x01 \x01(\v2\x18.quiver.plan.v1.PlanNodeR\x04left\x12.\n" +
 	"\x05right\x18\x02 \x01(\v2\x18.quiver.plan.v1.PlanNodeR\x05right\x12,\n" +
@@ -3986,7 +4005,10 @@ const file_plan_proto_rawDesc = "" +
 	"null_equal\x18\n" +
 	" \x03(\bR\tnullEqual\x12\x12\n" +
 	"\x04proj\x18\v \x03(\x05R\x04proj\x12\x19\n" +
-	"\bhas_proj\x18\f \x01(\bR\ahasProj\"\xfe\x01\n" +
+	"\bhas_proj\x18\f \x01(\bR\ahasProj\x12\x1f\n" +
+	"\vstrict_keys\x18\r \x03(\bR\n" +
+	"strictKeys\x12&\n" +
+	"\x0fhas_strict_keys\x18\x0e \x01(\bR\rhasStrictKeys\"\xfe\x01\n" +
 	"\x12NestedLoopJoinNode\x12,\n" +
 	"\x04left\x18\x01 \x01(\v2\x18.quiver.plan.v1.PlanNodeR\x04left\x12.\n" +
 	"\x05right\x18\x02 \x01(\v2\x18.quiver.plan.v1.PlanNodeR\x05right\x12,\n" +

@@ -183,9 +183,25 @@ func parameterSchema(types []arrow.DataType) *arrow.Schema {
 		if t == nil {
 			t = arrow.Null
 		}
+		t = paramWireType(t)
 		fields[i] = arrow.Field{Name: fmt.Sprintf("parameter_%d", i+1), Type: t, Nullable: true}
 	}
 	return arrow.NewSchema(fields, nil)
+}
+
+// paramWireType is the type a parameter is advertised with in
+// parameter_schema. Timestamps finer than milliseconds are advertised in
+// milliseconds: the Flight SQL JDBC driver (18.3) fills the vector it builds
+// from parameter_schema with a java.sql.Timestamp's epoch milliseconds
+// whatever the vector's unit, so a microsecond parameter arrived 1000 times
+// too small (and matched nothing). Clients that bind their own types (ADBC,
+// pyarrow, Go) still send microseconds; every value is cast to the
+// placeholder's type when bound.
+func paramWireType(t arrow.DataType) arrow.DataType {
+	if ts, ok := t.(*arrow.TimestampType); ok && (ts.Unit == arrow.Microsecond || ts.Unit == arrow.Nanosecond) {
+		return &arrow.TimestampType{Unit: arrow.Millisecond, TimeZone: ts.TimeZone}
+	}
+	return t
 }
 
 // ClosePreparedStatement forgets a handle and its bound parameters.

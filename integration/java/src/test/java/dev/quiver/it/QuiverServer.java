@@ -117,10 +117,16 @@ public final class QuiverServer implements AutoCloseable {
     }
   }
 
-  private static String binary() throws IOException {
+  private static String builtBinary;
+
+  /** The quiver binary: {@code quiver.bin}, or built once with {@code go build}. */
+  static synchronized String binary() throws IOException {
     String bin = System.getProperty("quiver.bin", "");
     if (!bin.isEmpty()) {
       return bin;
+    }
+    if (builtBinary != null) {
+      return builtBinary;
     }
     Path out = Files.createTempDirectory("quiver-bin").resolve("quiver");
     try {
@@ -133,7 +139,8 @@ public final class QuiverServer implements AutoCloseable {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
     }
-    return out.toString();
+    builtBinary = out.toString();
+    return builtBinary;
   }
 
   private static int freePort() throws IOException {

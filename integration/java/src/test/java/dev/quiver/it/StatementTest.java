@@ -180,19 +180,34 @@ class StatementTest {
     }
   }
 
-  /** Timestamp parameters (row 4 has whole seconds). */
+  /**
+   * Timestamp parameters. The driver sends a java.sql.Timestamp as epoch milliseconds of its
+   * wall-clock time (Avatica keeps no finer fraction) into the vector parameter_schema asks for;
+   * the server advertises timestamp parameters in milliseconds so the value keeps its unit.
+   */
   @Test
-  @org.junit.jupiter.api.Disabled("OPEN: a java.sql.Timestamp bound through flight-sql-jdbc-driver 18.3 matches no row, "
-      + "while the same value bound by Python ADBC does (test_adbc.py); find whether the driver or the server is wrong")
   void timestampParameters() throws SQLException {
     try (PreparedStatement ps = conn.prepareStatement("SELECT id FROM clients.alltypes WHERE ts = ?")) {
       ps.setTimestamp(1, Timestamp.valueOf("2038-01-19 03:14:08"));
       try (ResultSet rs = ps.executeQuery()) {
         assertEquals(List.of(List.of(4)), rows(rs), "timestamp parameter");
       }
-      ps.setTimestamp(1, Timestamp.valueOf("2024-02-29 12:34:56.789012"));
+      ps.setTimestamp(1, Timestamp.valueOf("1970-01-01 00:00:00"));
       try (ResultSet rs = ps.executeQuery()) {
-        assertEquals(List.of(List.of(1)), rows(rs), "timestamp parameter with microseconds");
+        assertEquals(List.of(List.of(2)), rows(rs), "epoch timestamp parameter");
+      }
+    }
+    // Row 1 is 2024-02-29 12:34:56.789012: the milliseconds arrive.
+    try (PreparedStatement ps = conn.prepareStatement("SELECT id FROM clients.alltypes WHERE ts >= ? AND ts < ? ORDER BY id")) {
+      ps.setTimestamp(1, Timestamp.valueOf("2024-02-29 12:34:56.789"));
+      ps.setTimestamp(2, Timestamp.valueOf("2024-02-29 12:34:56.790"));
+      try (ResultSet rs = ps.executeQuery()) {
+        assertEquals(List.of(List.of(1)), rows(rs), "timestamp parameters with milliseconds");
+      }
+      ps.setTimestamp(1, Timestamp.valueOf("2024-02-29 12:34:56.790"));
+      ps.setTimestamp(2, Timestamp.valueOf("2024-02-29 12:34:56.791"));
+      try (ResultSet rs = ps.executeQuery()) {
+        assertEquals(List.of(), rows(rs), "timestamp parameters one millisecond later");
       }
     }
   }
@@ -223,12 +238,17 @@ class StatementTest {
       assertEquals(1, ps.executeUpdate());
     }
     try (Statement s = conn.createStatement();
-        ResultSet rs = s.executeQuery("SELECT id, d, s, dt, b FROM test.j_types ORDER BY id")) {
+        ResultSet rs = s.executeQuery("SELECT id, d, s, dt, b, ts FROM test.j_types ORDER BY id")) {
       List<List<Object>> got = rows(rs);
       assertEquals(3, got.size());
       assertEquals(new BigDecimal("-3.50"), got.get(1).get(1));
       assertEquals("b", got.get(1).get(2).toString());
-      assertEquals(java.util.Arrays.asList(3, null, null, null, null), got.get(2));
+      assertEquals(java.util.Arrays.asList(3, null, null, null, null, null), got.get(2));
+    }
+    try (Statement s = conn.createStatement();
+        ResultSet rs = s.executeQuery("SELECT id, ts FROM test.j_types WHERE id = 2")) {
+      assertTrue(rs.next());
+      assertEquals(Timestamp.valueOf("2023-12-31 23:00:00"), rs.getTimestamp(2), "timestamp inserted through a parameter");
     }
     try (Statement s = conn.createStatement()) {
       s.executeUpdate("DROP TABLE test.j_types");

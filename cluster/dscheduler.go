@@ -84,9 +84,9 @@ type Dist struct {
 
 	mu      sync.Mutex
 	clients map[string]flight.FlightServiceClient
-	queries map[string]*dquery           // coordinated here, running
-	work    map[string]*workerQuery      // queries this node runs tasks of
-	records []*queryRecord               // coordinated here, running and recent
+	queries map[string]*dquery      // coordinated here, running
+	work    map[string]*workerQuery // queries this node runs tasks of
+	records []*queryRecord          // coordinated here, running and recent
 	closed  bool
 }
 
@@ -378,13 +378,13 @@ func (d *Dist) cancelQuery(query string) {
 
 // taskRun is one task as executed on a node.
 type taskRun struct {
-	query                    string
+	query                     string
 	stage, partition, attempt int
-	root                     physical.Plan
-	inputs                   []ShuffleLocation
-	alloc                    *execution.QueryAllocator
-	metrics                  *execution.MetricsSet
-	log                      *zap.Logger
+	root                      physical.Plan
+	inputs                    []ShuffleLocation
+	alloc                     *execution.QueryAllocator
+	metrics                   *execution.MetricsSet
+	log                       *zap.Logger
 	// final stage: batches go to out; emitted is set once one was sent.
 	out     chan<- arrow.RecordBatch
 	emitted *atomic.Bool
@@ -568,4 +568,40 @@ func (c *concatStream) Close() error {
 		c.cur.Close()
 	}
 	return nil
+}
+
+// Serve plugs the scheduler into this node's internal Flight service:
+// shuffle DoGet, the run-task and cancel-query actions, and the
+// running-task count that ping reports.
+func (d *Dist) Serve(s *InternalServer) {
+	s.HandleDoGet(d.DoGet)
+	for _, typ := range []string{ActionRunTask, ActionCancelQuery} {
+		s.HandleAction(typ, func(ctx context.Context, body []byte) ([]byte, error) {
+			return d.HandleAction(ctx, typ, body)
+		})
+	}
+	s.SetLoad(d.RunningTasks)
+}
+
+// RunningTasks is the number of tasks this node runs for peers' queries.
+func (d *Dist) RunningTasks() int64 {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	n := 0
+	for _, wq := range d.work {
+		n += len(wq.tasks)
+	}
+	return int64(n)
+}
+
+// InternalDialer returns a DistConfig.Dial over Dial with the cluster's
+// security (secret and optional mTLS).
+func InternalDialer(sec Security) func(ctx context.Context, addr string) (flight.FlightServiceClient, error) {
+	return func(ctx context.Context, addr string) (flight.FlightServiceClient, error) {
+		c, err := Dial(ctx, Node{Name: addr, NodeMeta: NodeMeta{InternalAddr: addr}}, sec)
+		if err != nil {
+			return nil, err
+		}
+		return c, nil
+	}
 }

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/flight"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
@@ -24,49 +23,25 @@ import (
 	"github.com/quiverdb/quiver/execution"
 	"github.com/quiverdb/quiver/integration/tpch"
 	"go.uber.org/zap"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 )
 
-// internalServer serves a Dist's handlers over a real gRPC Flight server on
-// loopback (the internal service stand-in for these tests).
-type internalServer struct {
-	flight.BaseFlightServer
-	d *cluster.Dist
-}
-
-func (s *internalServer) DoGet(t *flight.Ticket, st flight.FlightService_DoGetServer) error {
-	return s.d.DoGet(t, st)
-}
-
-func (s *internalServer) DoAction(a *flight.Action, st flight.FlightService_DoActionServer) error {
-	return s.d.DoAction(a, st)
-}
-
 type testNode struct {
-	name  string
-	eng   *engine.Engine
-	ml    *cluster.Membership
-	dist  *cluster.Dist
-	srv   *grpc.Server
-	work  string
-	once  sync.Once
-	conns []*grpc.ClientConn
-	mu    sync.Mutex
+	name string
+	eng  *engine.Engine
+	ml   *cluster.Membership
+	dist *cluster.Dist
+	srv  *cluster.InternalServer
+	work string
+	once sync.Once
 }
 
 // kill stops the node abruptly: its services close, gossip stops without
 // leaving, its tasks end.
 func (n *testNode) kill() {
 	n.once.Do(func() {
-		n.srv.Stop()
+		n.srv.Stop(0)
 		n.ml.Close()
 		n.dist.Close()
-		n.mu.Lock()
-		for _, c := range n.conns {
-			c.Close()
-		}
-		n.mu.Unlock()
 		n.eng.Close()
 	})
 }
@@ -143,6 +118,7 @@ func startCluster(t *testing.T, size int, o clusterOpts) []*testNode {
 	ctx := context.Background()
 	var nodes []*testNode
 	var seed string
+	sec := cluster.Security{Secret: []byte("dscheduler-test-secret")}
 	for i := 0; i < size; i++ {
 		name := fmt.Sprintf("node%d", i+1)
 		eng, err := engine.New(ctx, engine.Config{DataDir: splitData(t), WorkDir: t.TempDir(), DefaultSchema: "tpch", Parallelism: partitions}, testLog(t))
@@ -176,16 +152,7 @@ func startCluster(t *testing.T, size int, o clusterOpts) []*testNode {
 		}
 		n.dist, err = cluster.NewDist(cluster.DistConfig{
 			NodeName: name, Members: n.ml.Members, Subscribe: n.ml.Subscribe,
-			Dial: func(ctx context.Context, addr string) (flight.FlightServiceClient, error) {
-				c, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
-				if err != nil {
-					return nil, err
-				}
-				n.mu.Lock()
-				n.conns = append(n.conns, c)
-				n.mu.Unlock()
-				return flight.NewFlightServiceClient(c), nil
-			},
+			Dial:    cluster.InternalDialer(sec),
 			Catalog: eng.Catalog(), Local: eng.Scheduler(), WorkDir: n.work,
 			ShuffleMemory: o.shuffleMemory, ShuffleCompression: o.compression, Log: testLog(t),
 		})
@@ -193,8 +160,8 @@ func startCluster(t *testing.T, size int, o clusterOpts) []*testNode {
 			t.Fatal(err)
 		}
 		eng.Scheduler().SetDistributor(n.dist)
-		n.srv = grpc.NewServer()
-		flight.RegisterFlightServiceServer(n.srv, &internalServer{d: n.dist})
+		n.srv = cluster.NewInternalServer(cluster.InternalConfig{NodeName: name, Security: sec})
+		n.dist.Serve(n.srv)
 		go n.srv.Serve(lis)
 		nodes = append(nodes, n)
 		t.Cleanup(n.kill)

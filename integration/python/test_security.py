@@ -9,18 +9,10 @@ from pathlib import Path
 import adbc_driver_flightsql
 import adbc_driver_flightsql.dbapi as flight_sql
 import adbc_driver_manager
+import pyarrow as pa
 import pytest
 
 from conftest import quiver_bin, start_server
-
-def require_flags(tmp: Path, *flags: str) -> None:
-    """xfail (not skip) while the server binary lacks the security flags of
-    DESIGN.md; once they exist the test must pass."""
-    out = subprocess.run([quiver_bin(tmp), "serve", "--help"], capture_output=True, text=True)
-    missing = [f for f in flags if f"-{f.lstrip('-')}" not in out.stdout + out.stderr]
-    if missing:
-        pytest.xfail(f"quiver serve has no {', '.join(missing)} yet")
-
 
 @pytest.fixture()
 def tmp():
@@ -51,7 +43,6 @@ def query_one(conn, sql="SELECT COUNT(*) FROM region"):
 
 
 def test_basic_auth(tmp):
-    require_flags(tmp, "--users")
     users = tmp / "users"
     add_user(tmp, users, "alice", "s3cret")
     add_user(tmp, users, "reader", "r3ad", "--read-only")
@@ -79,7 +70,6 @@ def test_basic_auth(tmp):
 
 
 def test_tls(tmp):
-    require_flags(tmp, "--tls-cert", "--tls-key")
     cert, key = self_signed(tmp)
     srv = start_server(tmp, "--tls-cert", str(cert), "--tls-key", str(key))
     try:
@@ -95,6 +85,45 @@ def test_tls(tmp):
         with pytest.raises(adbc_driver_manager.Error):
             with flight_sql.connect(uri, autocommit=True) as conn:
                 query_one(conn)
+    finally:
+        srv.proc.kill()
+        srv.proc.wait()
+
+
+def test_ingest_over_tls_with_auth(tmp):
+    """adbc_ingest through TLS and login: a writer creates and appends, a
+    read-only user and a wrong password are refused, nothing half-written."""
+    cert, key = self_signed(tmp)
+    users = tmp / "users"
+    add_user(tmp, users, "alice", "s3cret")
+    add_user(tmp, users, "reader", "r3ad", "--read-only")
+    srv = start_server(tmp, "--users", str(users), "--tls-cert", str(cert), "--tls-key", str(key))
+    uri = f"grpc+tls://{srv.addr}"
+    tls = {adbc_driver_flightsql.DatabaseOptions.TLS_ROOT_CERTS.value: cert.read_text()}
+    data = pa.table({"id": pa.array([1, 2, 3], pa.int64()),
+                     "name": pa.array(["a", None, "c"], pa.string())})
+    try:
+        with flight_sql.connect(uri, db_kwargs={**tls, "username": "alice", "password": "s3cret"},
+                                autocommit=True) as conn:
+            with conn.cursor() as cur:
+                assert cur.adbc_ingest("sec_ingest", data, mode="create", db_schema_name="test") == 3
+                assert cur.adbc_ingest("sec_ingest", data.slice(0, 1), mode="append", db_schema_name="test") == 1
+                cur.execute("SELECT id, name FROM test.sec_ingest ORDER BY id, name")
+                assert cur.fetchall() == [(1, "a"), (1, "a"), (2, None), (3, "c")]
+        with flight_sql.connect(uri, db_kwargs={**tls, "username": "reader", "password": "r3ad"},
+                                autocommit=True) as conn:
+            with conn.cursor() as cur:
+                with pytest.raises(adbc_driver_manager.Error, match="(?i)permission|read-only"):
+                    cur.adbc_ingest("sec_ingest", data, mode="append", db_schema_name="test")
+                with pytest.raises(adbc_driver_manager.Error, match="(?i)permission|read-only"):
+                    cur.adbc_ingest("sec_ro", data, mode="create", db_schema_name="test")
+                cur.execute("SELECT COUNT(*) FROM test.sec_ingest")
+                assert cur.fetchone() == (4,)
+        with pytest.raises(adbc_driver_manager.Error, match="(?i)unauthenticated"):
+            with flight_sql.connect(uri, db_kwargs={**tls, "username": "alice", "password": "wrong"},
+                                    autocommit=True) as conn:
+                with conn.cursor() as cur:
+                    cur.adbc_ingest("sec_ingest", data, mode="append", db_schema_name="test")
     finally:
         srv.proc.kill()
         srv.proc.wait()

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/quiverdb/quiver/catalog"
 	"github.com/quiverdb/quiver/cluster"
+	"github.com/quiverdb/quiver/engine"
 	"go.uber.org/zap"
 )
 
@@ -22,6 +24,8 @@ type clusterFlags struct {
 	clusterName, gossipKey, clusterSecret, clusterSecretFile string
 	clusterTLSCert, clusterTLSKey, clusterTLSCA              string
 	leaveTimeout                                             time.Duration
+	shuffleMemory                                            byteSize
+	shuffleCompression                                       string
 
 	// Resolved by check.
 	key    []byte
@@ -42,6 +46,9 @@ func (c *clusterFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.clusterTLSKey, "cluster-tls-key", "", "private key (PEM) for --cluster-tls-cert")
 	fs.StringVar(&c.clusterTLSCA, "cluster-tls-ca", "", "CA (PEM) that signs every node's certificate (mutual TLS between nodes)")
 	fs.DurationVar(&c.leaveTimeout, "leave-timeout", 5*time.Second, "on SIGTERM, how long to wait for the cluster to hear that this node leaves")
+	c.shuffleMemory = defaultShuffleMemory
+	fs.Var(&c.shuffleMemory, "shuffle-memory", "memory for shuffle output held on this node before it spills to --work-dir, e.g. 1GiB (cluster only)")
+	fs.StringVar(&c.shuffleCompression, "shuffle-compression", "lz4", "compression of shuffle data sent between nodes and spilled: lz4, zstd or none (cluster only)")
 }
 
 // enabled: clustering starts with --join, an explicit gossip/cluster
@@ -86,6 +93,9 @@ func (c *clusterFlags) check(listen string, insecure bool) error {
 	if !c.enabled() {
 		return nil
 	}
+	if err := c.checkShuffle(); err != nil {
+		return err
+	}
 	if c.secret == nil && !insecure {
 		return fmt.Errorf("refusing to start a cluster node whose internal service anyone could call: give --cluster-secret-file " +
 			"(or --cluster-secret / QUIVER_CLUSTER_SECRET, or --gossip-key to derive it), or --insecure to accept the risk")
@@ -111,6 +121,24 @@ func (c *clusterFlags) check(listen string, insecure bool) error {
 	return nil
 }
 
+// defaultShuffleMemory is --shuffle-memory's default.
+const defaultShuffleMemory = byteSize(1 << 30)
+
+// checkShuffle validates the shuffle flags (also without clustering, so a
+// typo is caught before the node joins a cluster).
+func (c *clusterFlags) checkShuffle() error {
+	switch strings.ToLower(c.shuffleCompression) {
+	case "lz4", "zstd", "none":
+		c.shuffleCompression = strings.ToLower(c.shuffleCompression)
+	default:
+		return fmt.Errorf("--shuffle-compression: %q is not lz4, zstd or none", c.shuffleCompression)
+	}
+	if c.shuffleMemory <= 0 {
+		return fmt.Errorf("--shuffle-memory must be positive")
+	}
+	return nil
+}
+
 func splitPort(addr string) (string, int, error) {
 	h, p, err := net.SplitHostPort(addr)
 	if err != nil {
@@ -131,6 +159,9 @@ type clusterNode struct {
 	internal *cluster.InternalServer
 	served   chan error
 	leave    time.Duration
+	name     string
+	sec      cluster.Security
+	dist     *cluster.Dist
 }
 
 // startCluster registers system.nodes and, when clustering is enabled,
@@ -161,7 +192,7 @@ func startCluster(c *clusterFlags, cat *catalog.Catalog, flightAddr string, log 
 			meta.FlightAddr = net.JoinHostPort(advHost, strconv.Itoa(flightPort))
 		}
 	}
-	cn := &clusterNode{log: log, leave: c.leaveTimeout}
+	cn := &clusterNode{log: log, leave: c.leaveTimeout, name: name}
 	if !c.enabled() {
 		local := cluster.Node{Name: name, NodeMeta: meta, State: cluster.StateAlive, Since: time.Now()}
 		return cn, cluster.RegisterNodesTable(cat, cluster.SingleNode{Node: local}, cluster.ProbeLoad(name, nil, cluster.Security{}))
@@ -173,6 +204,7 @@ func startCluster(c *clusterFlags, cat *catalog.Catalog, flightAddr string, log 
 			return nil, err
 		}
 	}
+	cn.sec = sec
 	if sec.Secret == nil {
 		log.Warn("--insecure: the internal service accepts calls without a cluster secret")
 	}
@@ -230,10 +262,59 @@ func (cn *clusterNode) leaveOnSignal(ctx context.Context) {
 	}()
 }
 
-// close stops gossip (if still running) and the internal service.
+// startDist turns distributed execution on (clustering only): the node's
+// distributed scheduler coordinates the queries it receives across the
+// live members and runs the tasks peers send it. Its shuffle output goes
+// under workDir (default os.TempDir()/quiver-<node>). Call it before the
+// Flight SQL server serves.
+func (cn *clusterNode) startDist(c *clusterFlags, eng *engine.Engine, workDir string, queryMemoryLimit int64) error {
+	if cn.members == nil {
+		return nil
+	}
+	if err := c.checkShuffle(); err != nil {
+		return err
+	}
+	if workDir == "" {
+		workDir = filepath.Join(os.TempDir(), "quiver-"+fileSafe(cn.name))
+	}
+	d, err := cluster.NewDist(cluster.DistConfig{
+		NodeName: cn.name, Members: cn.members.Members, Subscribe: cn.members.Subscribe,
+		Dial:    cluster.InternalDialer(cn.sec),
+		Catalog: eng.Catalog(), Local: eng.Scheduler(), WorkDir: workDir,
+		ShuffleMemory: int64(c.shuffleMemory), ShuffleCompression: c.shuffleCompression,
+		QueryMemoryLimit: queryMemoryLimit, Log: cn.log,
+	})
+	if err != nil {
+		return fmt.Errorf("distributed scheduler: %w", err)
+	}
+	d.Serve(cn.internal)
+	eng.Scheduler().SetDistributor(d)
+	cn.dist = d
+	cn.log.Info("distributed execution on", zap.String("work_dir", workDir),
+		zap.Int64("shuffle_memory", int64(c.shuffleMemory)), zap.String("shuffle_compression", c.shuffleCompression))
+	return nil
+}
+
+// fileSafe keeps letters, digits, '-', '_' and '.' of a node name.
+func fileSafe(s string) string {
+	b := []byte(s)
+	for i, ch := range b {
+		if !(ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9' || ch == '-' || ch == '_' || ch == '.') {
+			b[i] = '_'
+		}
+	}
+	return string(b)
+}
+
+// close leaves the cluster (if still a member) so peers stop sending work,
+// then stops the distributed scheduler (its work for others is canceled,
+// shuffle data dropped) and the internal service.
 func (cn *clusterNode) close() {
 	if cn.members != nil {
 		cn.members.Leave(cn.leave) //nolint:errcheck // idempotent; logged inside
+	}
+	if cn.dist != nil {
+		cn.dist.Close() //nolint:errcheck // always nil
 	}
 	if cn.internal != nil {
 		cn.internal.Stop(5 * time.Second)

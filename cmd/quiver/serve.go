@@ -172,6 +172,10 @@ func serve(args []string) error {
 		return fmt.Errorf("start cluster: %w", err)
 	}
 	defer cn.close()
+	if err := cn.startDist(&f.cluster, eng, f.workDir, int64(f.queryMemoryLimit)); err != nil {
+		lis.Close()
+		return fmt.Errorf("start cluster: %w", err)
+	}
 	cn.leaveOnSignal(ctx)
 	log.Info("quiver serving Flight SQL", zap.String("listen", addr), zap.String("data", f.data),
 		zap.String("default_schema", f.defaultSchema), zap.String("version", version),

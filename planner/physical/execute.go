@@ -194,5 +194,5 @@ func (n *ShuffleRead) Execute(ctx context.Context, partition int, tc *execution.
 	if err != nil {
 		return nil, err
 	}
-	return instrument(n, tc, s), nil
+	return instrument(n, tc, ops.NewCoalesce(tc, s)), nil
 }

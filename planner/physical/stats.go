@@ -69,7 +69,12 @@ func estimate(n logical.Node) (float64, float64) {
 		l, lb := estimate(n.Left)
 		r, rb := estimate(n.Right)
 		switch n.Type {
-		case logical.SemiJoin, logical.AntiJoin, logical.MarkJoin:
+		case logical.SemiJoin:
+			// Key/foreign-key again: a left row survives when its key is
+			// among the r rows the right keeps of its min(lb, rb) keys (so
+			// IN (… HAVING …) shrinks the left and its later joins broadcast).
+			return l * math.Min(1, r/math.Max(1, math.Min(lb, rb))), lb
+		case logical.AntiJoin, logical.MarkJoin:
 			return l, lb
 		case logical.LeftSingleJoin:
 			return l, lb

@@ -20,9 +20,11 @@ import (
 // fakeEngine understands a handful of statements, enough to exercise the
 // protocol: "select N" streams N int64 rows in batches of 1000;
 // "insert ?" is DML with one parameter and affects one row; "wait" blocks
-// until its stream is closed; "notfound" and "panic" fail.
+// until its stream is closed; "hang" blocks, deaf to cancellation, until
+// hang is closed; "notfound" and "panic" fail.
 type fakeEngine struct {
-	mem memory.Allocator
+	mem  memory.Allocator
+	hang chan struct{}
 
 	mu     sync.Mutex
 	execs  [][]scalar.Scalar // params of each Execute
@@ -37,7 +39,7 @@ func (f *fakeEngine) NewSession() *engine.Session {
 
 func (f *fakeEngine) Prepare(_ context.Context, _ *engine.Session, sql string) (*engine.Prepared, error) {
 	switch {
-	case strings.HasPrefix(sql, "select"), sql == "wait":
+	case strings.HasPrefix(sql, "select"), sql == "wait", sql == "hang":
 		return &engine.Prepared{SQL: sql, Schema: intSchema}, nil
 	case strings.HasPrefix(sql, "insert"):
 		return &engine.Prepared{SQL: sql, Params: []arrow.DataType{arrow.PrimitiveTypes.Int64}}, nil
@@ -58,6 +60,8 @@ func (f *fakeEngine) Execute(ctx context.Context, s *engine.Session, sql string,
 	switch {
 	case sql == "wait":
 		return &engine.Result{Schema: intSchema, Stream: &fakeStream{f: f, wait: true}}, nil
+	case sql == "hang":
+		return &engine.Result{Schema: intSchema, Stream: &fakeStream{f: f, wait: true, hang: f.hang}}, nil
 	case strings.HasPrefix(sql, "select"):
 		var n int
 		for _, c := range strings.TrimPrefix(sql, "select ") {
@@ -73,6 +77,7 @@ type fakeStream struct {
 	left   int
 	next   int64
 	wait   bool
+	hang   chan struct{}
 	closed bool
 }
 
@@ -85,7 +90,11 @@ func (s *fakeStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
 			s.next = 1
 			return s.batch(1), nil
 		}
-		<-ctx.Done()
+		if s.hang != nil {
+			<-s.hang
+		} else {
+			<-ctx.Done()
+		}
 		return nil, qerr.New(qerr.Canceled, "query canceled")
 	}
 	if s.left == 0 {

@@ -216,7 +216,7 @@ func (s *Server) pollInfo(q *pollQuery) (*flight.PollInfo, error) {
 	if err != nil {
 		return nil, qerr.Wrap(qerr.Internal, err, "ticket")
 	}
-	info := s.flightInfo(q.desc, tkt, q.schema)
+	info := s.resultInfo(q.desc, tkt, q.schema)
 	pi := &flight.PollInfo{Info: info}
 	progress := 0.0
 	if q.tasks[1] > 0 {

@@ -221,7 +221,7 @@ func (s *Server) GetFlightInfoPreparedStatement(_ context.Context, cmd flightsql
 	if err != nil {
 		return nil, s.toStatus(err)
 	}
-	return s.flightInfo(desc, desc.Cmd, resultSchema(p.describe())), nil
+	return s.resultInfo(desc, desc.Cmd, resultSchema(p.describe())), nil
 }
 
 // GetSchemaPreparedStatement returns a prepared statement's result schema.

@@ -61,6 +61,10 @@ type Config struct {
 	TLS *tls.Config
 	// Limits per query and user.
 	Limits Limits
+	// EndpointAddr, when set (host:port clients can reach), is put as the
+	// location of query result endpoints (see endpoints.go); "" leaves
+	// them without location (read over the same connection).
+	EndpointAddr string
 }
 
 // Server is the Flight SQL service of one node.
@@ -77,6 +81,7 @@ type Server struct {
 	running  runningQueries
 	polls    pollStore
 	down     shutdown
+	location string // result endpoint location ("" = none)
 }
 
 const defaultMaxBatchBytes = 3 << 20
@@ -90,6 +95,12 @@ func New(cfg Config) (*Server, error) {
 		log: cfg.Log, maxBytes: cfg.MaxBatchBytes, tls: cfg.TLS}
 	s.sessions.idle = cfg.SessionIdleTimeout
 	s.down.init()
+	if cfg.EndpointAddr != "" {
+		var err error
+		if s.location, err = EndpointURI(cfg.EndpointAddr, cfg.TLS != nil); err != nil {
+			return nil, err
+		}
+	}
 	if cfg.Users != nil {
 		s.auth = newAuthenticator(cfg.Users, cfg.TokenTTL)
 	}

@@ -26,7 +26,7 @@ func (s *Server) GetFlightInfoStatement(ctx context.Context, cmd flightsql.State
 	if err != nil {
 		return nil, s.toStatus(err)
 	}
-	return s.flightInfo(desc, tkt, resultSchema(p)), nil
+	return s.resultInfo(desc, tkt, resultSchema(p)), nil
 }
 
 // GetSchemaStatement returns a query's result schema.

@@ -32,6 +32,7 @@ type serveFlags struct {
 	insecure                            bool
 	tokenTTL, sessionIdle, queryTimeout time.Duration
 	shutdownGrace                       time.Duration
+	advertiseEndpoints                  bool
 	maxResultBytes                      byteSize
 	maxQueriesPerUser                   int
 	cluster                             clusterFlags
@@ -60,6 +61,7 @@ func parseServeFlags(args []string) (*serveFlags, error) {
 	fs.Var(&f.maxResultBytes, "max-result-bytes", "fail queries whose result is larger, e.g. 1GiB (0 = no limit)")
 	fs.IntVar(&f.maxQueriesPerUser, "max-concurrent-queries-per-user", 0, "statements one user (or client address without --users) may run at once (0 = no limit)")
 	fs.DurationVar(&f.shutdownGrace, "shutdown-grace", 10*time.Second, "on SIGTERM/SIGINT, how long running queries may go on before they are canceled")
+	fs.BoolVar(&f.advertiseEndpoints, "advertise-endpoints", false, "give query result endpoints this node's location (grpc+tls:// or grpc+tcp://, host from --advertise) instead of none (same connection)")
 	f.cluster.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -157,15 +159,19 @@ func serve(args []string) error {
 	if !server.IsLoopback(f.listen) && (cfg.Users == nil || cfg.TLS == nil) {
 		log.Warn("--insecure: serving a non-loopback address without authentication or TLS", zap.String("listen", f.listen))
 	}
-	srv, err := server.New(cfg)
-	if err != nil {
-		return err
-	}
 	lis, err := net.Listen("tcp", f.listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
 	addr := lis.Addr().String()
+	if f.advertiseEndpoints {
+		cfg.EndpointAddr = endpointAddr(f.cluster.advertise, addr)
+	}
+	srv, err := server.New(cfg)
+	if err != nil {
+		lis.Close()
+		return err
+	}
 	cn, err := startCluster(&f.cluster, eng.Catalog(), addr, log)
 	if err != nil {
 		lis.Close()

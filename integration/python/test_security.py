@@ -127,3 +127,27 @@ def test_ingest_over_tls_with_auth(tmp):
     finally:
         srv.proc.kill()
         srv.proc.wait()
+
+
+def test_advertised_endpoints_over_tls(tmp):
+    """With --advertise-endpoints results are located at grpc+tls://host:port;
+    ADBC reads them through a client of its own for that location."""
+    cert, key = self_signed(tmp)
+    users = tmp / "users"
+    add_user(tmp, users, "alice", "s3cret")
+    srv = start_server(tmp, "--users", str(users), "--tls-cert", str(cert), "--tls-key", str(key),
+                       "--advertise-endpoints")
+    try:
+        opts = {adbc_driver_flightsql.DatabaseOptions.TLS_ROOT_CERTS.value: cert.read_text(),
+                "username": "alice", "password": "s3cret"}
+        with flight_sql.connect(f"grpc+tls://{srv.addr}", db_kwargs=opts, autocommit=True) as conn:
+            with conn.cursor() as cur:
+                cur.execute("SELECT n_name FROM nation WHERE n_regionkey = ? ORDER BY n_name", (3,))
+                assert cur.fetchall()[0] == ("FRANCE",)
+                info = cur.adbc_execute_partitions("SELECT COUNT(*) FROM region")[0]
+                assert len(info) == 1 and f"grpc+tls://{srv.addr}".encode() in info[0]
+                cur.adbc_read_partition(info[0])
+                assert cur.fetchall() == [(5,)]
+    finally:
+        srv.proc.kill()
+        srv.proc.wait()

@@ -152,6 +152,30 @@ class SecurityTest {
     }
   }
 
+  /**
+   * With --advertise-endpoints result endpoints carry grpc+tls://host:port: the driver opens a new
+   * client for the location, with TLS (decided by the scheme alone) and the same credentials.
+   */
+  @Test
+  void advertisedEndpointsKeepTls() throws Exception {
+    Path users = dir.resolve("users");
+    QuiverServer adv = QuiverServer.start("--users", users.toString(), "--tls-cert", cert.toString(),
+        "--tls-key", dir.resolve("key.pem").toString(), "--advertise-endpoints");
+    try (Connection c = DriverManager.getConnection("jdbc:arrow-flight-sql://" + adv.host + ":" + adv.port
+        + "?useEncryption=true&tlsRootCerts=" + cert + "&user=alice&password=s3cret")) {
+      assertEquals(5, count(c));
+      try (PreparedStatement ps = c.prepareStatement("SELECT n_name FROM nation WHERE n_regionkey = ? ORDER BY n_name")) {
+        ps.setInt(1, 3);
+        try (ResultSet rs = ps.executeQuery()) {
+          assertTrue(rs.next());
+          assertEquals("FRANCE", rs.getString(1));
+        }
+      }
+    } finally {
+      adv.close();
+    }
+  }
+
   @Test
   void plaintextOrUntrustingClientsRefused() {
     refused(url("useEncryption=false&user=alice&password=s3cret"));

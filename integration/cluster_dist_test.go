@@ -223,6 +223,10 @@ func TestClusterDistributedProcesses(t *testing.T) {
 	t.Logf("q18 runs: %d before the kill, %d across it, %d after", before, spanning, afterKill)
 	t.Logf("n1's tasks by node and state, attempts > 0 marked retried: %s", joinRows(queryRows(t, n1.process,
 		"SELECT node, state, attempt > 0 AS retried, COUNT(*) FROM system.tasks GROUP BY node, state, attempt > 0 ORDER BY 1, 2, 3")))
+	// The kill was felt: tasks sent to n3 failed and were redone elsewhere.
+	if got := joinRows(queryRows(t, n1.process, "SELECT COUNT(*) FROM system.tasks WHERE attempt > 0 AND state = 'succeeded' AND node <> 'n3'")); got == "0" {
+		t.Errorf("no task was retried after n3 was killed")
+	}
 	if spanning+afterKill == 0 {
 		t.Errorf("no q18 completed after n3 was killed")
 	}

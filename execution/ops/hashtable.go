@@ -137,6 +137,11 @@ func (t *groupTable) insert(keys []arrow.Array, n int, ids []uint32, newRows []i
 	if t.intKey {
 		col := keys[0]
 		nulls := col.NullN() > 0
+		// Keys often come in runs (input clustered on the key, e.g. lineitem
+		// by l_orderkey): a repeat of the previous key skips the probe and
+		// its likely cache miss.
+		var prev int64
+		prevID := uint32(0) // group id + 1 of prev; 0 = none yet
 		for i := 0; i < n; i++ {
 			if nulls && col.IsNull(i) {
 				if t.nullGroup < 0 {
@@ -149,6 +154,11 @@ func (t *groupTable) insert(keys []arrow.Array, n int, ids []uint32, newRows []i
 				continue
 			}
 			v := t.ibuf[i]
+			if prevID != 0 && v == prev {
+				ids[i] = prevID - 1
+				continue
+			}
+			prev = v
 			pos := t.hbuf[i] & t.mask
 			for {
 				s := &t.islots[pos]
@@ -169,6 +179,7 @@ func (t *groupTable) insert(keys []arrow.Array, n int, ids []uint32, newRows []i
 				}
 				pos = (pos + 1) & t.mask
 			}
+			prevID = ids[i] + 1
 		}
 		return newRows
 	}
@@ -212,6 +223,10 @@ func (t *groupTable) find(keys []arrow.Array, nullEq []bool, n int, ids []uint32
 	for _, k := range keys {
 		nulls = nulls || k.NullN() > 0
 	}
+	// As in insert, a run of one key probes once.
+	var prev int64
+	var prevID uint32 // what prev found
+	prevOK := false
 	for i := 0; i < n; i++ {
 		ids[i] = 0
 		if nulls && strictNull(keys, nullEq, i) {
@@ -225,6 +240,10 @@ func (t *groupTable) find(keys []arrow.Array, nullEq []bool, n int, ids []uint32
 				continue
 			}
 			v := t.ibuf[i]
+			if prevOK && v == prev {
+				ids[i] = prevID
+				continue
+			}
 			for s := &t.islots[pos]; s.id != 0; s = &t.islots[pos] {
 				if s.key == v {
 					ids[i] = s.id
@@ -232,6 +251,7 @@ func (t *groupTable) find(keys []arrow.Array, nullEq []bool, n int, ids []uint32
 				}
 				pos = (pos + 1) & t.mask
 			}
+			prev, prevID, prevOK = v, ids[i], true
 			continue
 		}
 		key := t.kbuf[t.koffs[i]:t.koffs[i+1]]

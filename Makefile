@@ -58,7 +58,8 @@ test-java: client-bin
 # Quiver (over Flight SQL) against DuckDB and DataFusion on the same Parquet
 # files, answers checked; writes docs/benchmarks.md. BENCH_SF (default 1) is
 # generated into the cache on first use unless BENCH_DATA names existing data;
-# BENCH_FLAGS passes options (--only, --runs, --scaling, ...) to the harness.
+# BENCH_FLAGS passes options (--only, --runs, --scaling, --nodes 1 to skip the
+# 3-node loopback cluster run, ...) to the harness.
 BENCH_SF    ?= 1
 BENCH_DATA  ?= $(TPCH_CACHE)/sf$(BENCH_SF)
 BENCH_FLAGS ?=

@@ -1,10 +1,11 @@
 // Command bench runs the 22 TPC-H queries in Quiver (a `quiver serve`
-// child process, queried through Flight SQL) and in DuckDB and DataFusion
+// child process, queried through Flight SQL), in DuckDB and DataFusion
 // (peers.py, in a venv made from requirements.txt when needed) over the
-// same Parquet files, checks every result against the reference answers,
-// and writes a Markdown report (docs/benchmarks.md).
+// same Parquet files, and in Quiver again on a cluster of --nodes `quiver
+// serve` processes on loopback; it checks every result against the
+// reference answers and writes a Markdown report (docs/benchmarks.md).
 //
-//	go run ./integration/bench --quiver bin/quiver --data DIR --sf 1 [--runs 3] [--out docs/benchmarks.md]
+//	go run ./integration/bench --quiver bin/quiver --data DIR --sf 1 [--runs 3] [--nodes 3] [--out docs/benchmarks.md]
 package main
 
 import (
@@ -54,6 +55,7 @@ type config struct {
 	quiver, data, sf, tpchDir, answers, venv string
 	names                                    []string
 	runs                                     int
+	nodes                                    int // > 1: also run the queries on a cluster of this many nodes
 	timeout                                  time.Duration
 	peers                                    bool
 	scaling                                  []string // queries run at --parallelism 1 and 2
@@ -69,6 +71,7 @@ func main() {
 	flag.StringVar(&c.venv, "venv", os.Getenv("QUIVER_BENCH_VENV"), "Python venv for the peers (default $QUIVER_BENCH_VENV or ~/.cache/quiver-bench-venv)")
 	flag.IntVar(&c.runs, "runs", 3, "timed runs per query (median reported)")
 	flag.DurationVar(&c.timeout, "timeout", 10*time.Minute, "per-run time limit of a Quiver query")
+	flag.IntVar(&c.nodes, "nodes", 3, "also run every query on a cluster of this many `quiver serve` nodes on loopback, sent to node 1 (0 or 1: skip)")
 	flag.BoolVar(&c.peers, "peers", true, "also run DuckDB and DataFusion (needs python3)")
 	only := flag.String("only", "", "comma-separated subset of queries, e.g. q01,q18")
 	scaling := flag.String("scaling", "q01,q09,q18,q21", "queries also run with --parallelism 1 and 2 (empty: skip)")
@@ -98,7 +101,7 @@ func run(c config, out string) error {
 	env := describeMachine(c.quiver)
 	env.loadBefore = loadavg()
 	env.started = time.Now()
-	q, err := runQuiver(c, 0, c.names)
+	q, err := runQuiver(c, 0, c.names, 0)
 	if err != nil {
 		return err
 	}
@@ -114,15 +117,23 @@ func run(c config, out string) error {
 	var scale []quiverRun
 	if len(c.scaling) > 0 {
 		for _, p := range []int{1, 2} {
-			r, err := runQuiver(c, p, c.scaling)
+			r, err := runQuiver(c, p, c.scaling, 0)
 			if err != nil {
 				return err
 			}
 			scale = append(scale, r)
 		}
 	}
+	var dist *quiverRun
+	if c.nodes > 1 {
+		r, err := runQuiver(c, 0, c.names, c.nodes)
+		if err != nil {
+			return fmt.Errorf("%d nodes: %w", c.nodes, err)
+		}
+		dist = &r
+	}
 	env.loadAfter = loadavg()
-	return os.WriteFile(out, []byte(report(c, env, engines, peaks, scale)), 0o644)
+	return os.WriteFile(out, []byte(report(c, env, engines, peaks, scale, q, dist)), 0o644)
 }
 
 func queryNames(dir, only string) ([]string, error) {
@@ -162,23 +173,33 @@ func isDir(p string) bool {
 
 // server is a `quiver serve` child process.
 type server struct {
+	name   string // node name in a cluster
 	cmd    *exec.Cmd
 	addr   string
 	exited chan struct{}
 }
 
-func startServer(bin, data string, parallelism int) (*server, error) {
+func freeAddr() (string, error) {
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer lis.Close()
+	return lis.Addr().String(), nil
+}
+
+// startServer starts `quiver serve` on a free loopback port with the data
+// and extra arguments and waits until it listens.
+func startServer(bin, data string, parallelism int, extra ...string) (*server, error) {
+	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
 	}
-	addr := lis.Addr().String()
-	lis.Close()
 	args := []string{"serve", "--listen", addr, "--data", data, "--default-schema", "tpch", "--log-level", "warn"}
 	if parallelism > 0 {
 		args = append(args, "--parallelism", strconv.Itoa(parallelism))
 	}
-	cmd := exec.Command(bin, args...)
+	cmd := exec.Command(bin, append(args, extra...)...)
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		return nil, err
@@ -229,20 +250,139 @@ func (s *server) stop() float64 {
 	return 0
 }
 
+// group is the Quiver under test: one server, or the nodes of a cluster
+// on loopback; queries go to the first.
+type group struct {
+	procs []*server
+	dir   string // cluster secret and work directories, removed by stop
+}
+
+func (g *group) addr() string { return g.procs[0].addr }
+
+func (g *group) alive() bool {
+	for _, p := range g.procs {
+		if !p.alive() {
+			return false
+		}
+	}
+	return true
+}
+
+// cpuTicks is the CPU time of every process of the group.
+func (g *group) cpuTicks() float64 {
+	var t float64
+	for _, p := range g.procs {
+		t += cpuTicks(p.cmd.Process.Pid)
+	}
+	return t
+}
+
+// stop ends every process (the coordinator last) and returns the largest
+// peak RSS of one process in MB.
+func (g *group) stop() float64 {
+	var peak float64
+	for i := len(g.procs) - 1; i >= 0; i-- {
+		peak = math.Max(peak, g.procs[i].stop())
+	}
+	if g.dir != "" {
+		os.RemoveAll(g.dir)
+	}
+	return peak
+}
+
+// startGroup starts one server (nodes <= 1) or a cluster of nodes n1..nN:
+// a cluster secret file, n1 the seed every other node joins, and waits
+// until n1's system.nodes lists them all alive.
+func startGroup(c config, parallelism, nodes int) (*group, error) {
+	if nodes <= 1 {
+		s, err := startServer(c.quiver, c.data, parallelism)
+		if err != nil {
+			return nil, err
+		}
+		return &group{procs: []*server{s}}, nil
+	}
+	dir, err := os.MkdirTemp("", "quiver-bench-cluster-")
+	if err != nil {
+		return nil, err
+	}
+	g := &group{dir: dir}
+	secret := filepath.Join(dir, "cluster.secret")
+	if err := os.WriteFile(secret, []byte(fmt.Sprintf("bench-%d-%d\n", os.Getpid(), time.Now().UnixNano())), 0o600); err != nil {
+		g.stop()
+		return nil, err
+	}
+	var seed string
+	for i := 1; i <= nodes; i++ {
+		name := fmt.Sprintf("n%d", i)
+		internal, err1 := freeAddr()
+		gossip, err2 := freeAddr()
+		if err := errors.Join(err1, err2); err != nil {
+			g.stop()
+			return nil, err
+		}
+		args := []string{"--node-name", name, "--cluster-listen", internal, "--gossip-listen", gossip,
+			"--cluster-secret-file", secret, "--work-dir", filepath.Join(dir, "work-"+name)}
+		if seed != "" {
+			args = append(args, "--join", seed)
+		} else {
+			seed = gossip
+		}
+		s, err := startServer(c.quiver, c.data, parallelism, args...)
+		if err != nil {
+			g.stop()
+			return nil, fmt.Errorf("cluster node %s: %w", name, err)
+		}
+		s.name = name
+		g.procs = append(g.procs, s)
+	}
+	cl, err := newClient(g.addr())
+	if err != nil {
+		g.stop()
+		return nil, err
+	}
+	defer cl.Close()
+	want := nodes
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		_, _, rows, err := timeQuery(cl, "SELECT COUNT(*) FROM system.nodes WHERE state = 'alive'", 10*time.Second)
+		if err == nil && len(rows) == 1 && rows[0][0] == strconv.Itoa(want) {
+			return g, nil
+		}
+		if time.Now().After(deadline) || !g.alive() {
+			g.stop()
+			return nil, fmt.Errorf("the %d nodes did not all join within 60 s (system.nodes: %v, %v)", nodes, rows, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func newClient(addr string) (*flightsql.Client, error) {
+	return flightsql.NewClient(addr, nil, nil, grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64<<20)))
+}
+
 type quiverRun struct {
 	parallelism int // 0: the server's default
+	nodes       int // 0 or 1: a single server
 	results     map[string]result
 	peakMB      float64
 	otherCPU    float64 // CPU used by other processes during the run, % of one core
+	// tasks: per query, the succeeded tasks of one run by node (from the
+	// coordinator's system.tasks; clusters only); taskErr why they are missing.
+	tasks   map[string]map[string]float64
+	taskErr string
 }
 
 // runQuiver runs each query c.runs times through Flight SQL against a fresh
-// server, checking every run's result against the answers. A server that
-// dies is restarted for the next query.
-func runQuiver(c config, parallelism int, names []string) (quiverRun, error) {
-	qr := quiverRun{parallelism: parallelism, results: map[string]result{}}
+// server (or cluster of nodes), checking every run's result against the
+// answers. A server that dies is restarted for the next query.
+func runQuiver(c config, parallelism int, names []string, nodes int) (quiverRun, error) {
+	qr := quiverRun{parallelism: parallelism, nodes: nodes, results: map[string]result{}}
+	if nodes > 1 {
+		qr.tasks = map[string]map[string]float64{}
+	}
 	var (
-		srv *server
+		srv *group
 		cl  *flightsql.Client
 	)
 	stop := func() {
@@ -256,8 +396,13 @@ func runQuiver(c config, parallelism int, names []string) (quiverRun, error) {
 		}
 	}
 	defer stop()
+	label := "p=" + parallelismName(parallelism)
+	if nodes > 1 {
+		label = fmt.Sprintf("%d nodes", nodes)
+	}
 	sysStart, wallStart := systemBusy(), time.Now()
 	var serverTicks float64
+	seen := map[string]bool{} // query IDs already in system.tasks
 	for _, name := range names {
 		if srv != nil && !srv.alive() {
 			fmt.Fprintln(os.Stderr, "bench: quiver serve died; restarting")
@@ -265,26 +410,30 @@ func runQuiver(c config, parallelism int, names []string) (quiverRun, error) {
 		}
 		if srv == nil {
 			var err error
-			if srv, err = startServer(c.quiver, c.data, parallelism); err != nil {
+			if srv, err = startGroup(c, parallelism, nodes); err != nil {
 				return qr, err
 			}
-			if cl, err = flightsql.NewClient(srv.addr, nil, nil, grpc.WithTransportCredentials(insecure.NewCredentials()),
-				grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64<<20))); err != nil {
+			if cl, err = newClient(srv.addr()); err != nil {
 				return qr, err
+			}
+			clear(seen)
+			if nodes > 1 {
+				if _, err := newTasks(cl, seen); err != nil {
+					qr.taskErr = err.Error()
+				}
 			}
 		}
 		sql, err := tpch.ReadQuery(c.tpchDir, name)
 		if err != nil {
 			return qr, err
 		}
-		pid := srv.cmd.Process.Pid
 		r := result{OK: true}
-		before := cpuTicks(pid)
+		before := srv.cpuTicks()
 		var cpus []float64
 		for range c.runs {
-			t0 := cpuTicks(pid)
+			t0 := srv.cpuTicks()
 			secs, header, rows, err := timeQuery(cl, sql, c.timeout)
-			used := (cpuTicks(pid) - t0) / clockTicks
+			used := (srv.cpuTicks() - t0) / clockTicks
 			if err != nil {
 				r.OK, r.Error = false, err.Error()
 				if !srv.alive() {
@@ -304,7 +453,7 @@ func runQuiver(c config, parallelism int, names []string) (quiverRun, error) {
 				r.Matches, r.Diff = &ok, diff
 			}
 		}
-		ticks := cpuTicks(pid) - before
+		ticks := srv.cpuTicks() - before
 		serverTicks += ticks
 		if len(r.Runs) > 0 {
 			r.Median = median(r.Runs)
@@ -317,7 +466,22 @@ func runQuiver(c config, parallelism int, names []string) (quiverRun, error) {
 		} else if r.wrong() {
 			status += " WRONG ANSWER: " + firstLine(r.Diff)
 		}
-		fmt.Fprintf(os.Stderr, "quiver(p=%s) %s %s\n", parallelismName(parallelism), name, status)
+		if nodes > 1 && srv.alive() {
+			byNode, err := newTasks(cl, seen)
+			if err != nil {
+				qr.taskErr = err.Error()
+			} else if len(r.Runs) > 0 {
+				per := map[string]float64{}
+				var parts []string
+				for _, p := range srv.procs {
+					per[p.name] = float64(byNode[p.name]) / float64(len(r.Runs))
+					parts = append(parts, fmt.Sprintf("%s=%g", p.name, per[p.name]))
+				}
+				qr.tasks[name] = per
+				status += " tasks/run " + strings.Join(parts, " ")
+			}
+		}
+		fmt.Fprintf(os.Stderr, "quiver(%s) %s %s\n", label, name, status)
 		qr.results[name] = r
 	}
 	if wall := time.Since(wallStart).Seconds(); wall > 0 {
@@ -325,6 +489,33 @@ func runQuiver(c config, parallelism int, names []string) (quiverRun, error) {
 	}
 	stop() // sets peakMB
 	return qr, nil
+}
+
+// newTasks returns the succeeded tasks by node of the distributed queries
+// in the coordinator's system.tasks whose IDs are not in seen, and adds
+// them to seen.
+func newTasks(cl *flightsql.Client, seen map[string]bool) (map[string]int, error) {
+	_, _, rows, err := timeQuery(cl, "SELECT query_id, node, COUNT(*) FROM system.tasks WHERE state = 'succeeded' GROUP BY query_id, node", time.Minute)
+	if err != nil {
+		return nil, fmt.Errorf("system.tasks: %w", err)
+	}
+	out := map[string]int{}
+	fresh := map[string]bool{}
+	for _, r := range rows {
+		if len(r) != 3 || seen[r[0]] {
+			continue
+		}
+		n, err := strconv.Atoi(r[2])
+		if err != nil {
+			return nil, fmt.Errorf("system.tasks count %q: %w", r[2], err)
+		}
+		out[r[1]] += n
+		fresh[r[0]] = true
+	}
+	for id := range fresh {
+		seen[id] = true
+	}
+	return out, nil
 }
 
 func parallelismName(p int) string {

@@ -11,7 +11,7 @@ import (
 // during the run, in cores) above which the report calls itself preliminary.
 const busyLoad = 0.5
 
-func report(c config, env machineInfo, engines map[string]map[string]result, peaks map[string]float64, scale []quiverRun) string {
+func report(c config, env machineInfo, engines map[string]map[string]result, peaks map[string]float64, scale []quiverRun, single quiverRun, dist *quiverRun) string {
 	order := []string{"quiver"}
 	for _, e := range []string{"duckdb", "datafusion"} {
 		if _, ok := engines[e]; ok {
@@ -82,7 +82,22 @@ func report(c config, env machineInfo, engines map[string]map[string]result, pea
 		}
 	}
 
+	if dist != nil {
+		distribution(&sb, c, env, single, *dist)
+	}
+
 	var problems []string
+	if dist != nil {
+		for _, n := range c.names {
+			r := dist.results[n]
+			switch {
+			case !r.OK:
+				problems = append(problems, fmt.Sprintf("- quiver on %d nodes %s failed: %s", dist.nodes, n, firstLine(r.Error)))
+			case r.wrong():
+				problems = append(problems, fmt.Sprintf("- quiver on %d nodes %s wrong answer: %s", dist.nodes, n, firstLine(r.Diff)))
+			}
+		}
+	}
 	for _, e := range order {
 		for _, n := range c.names {
 			r := engines[e][n]
@@ -101,7 +116,8 @@ func report(c config, env machineInfo, engines map[string]map[string]result, pea
 	sb.WriteString("\n## Reproduce\n\n```sh\nmake bench                                   # SF 1, generated into ~/.cache/quiver-tpch/sf1 on first use\n" +
 		"make bench BENCH_SF=10                       # another scale factor (answers exist for 0.01 and 1 only)\n" +
 		"make bench BENCH_DATA=/tmp/tpch-sf1          # existing data (DIR/tpch/<table>.parquet)\n" +
-		"make bench BENCH_FLAGS='--only q01,q18 --runs 5 --scaling q18'\n```\n\n" +
+		"make bench BENCH_FLAGS='--only q01,q18 --runs 5 --scaling q18'\n" +
+		"make bench BENCH_FLAGS='--nodes 1'           # skip the cluster run\n```\n\n" +
 		"The peers run from a Python venv made from `integration/bench/requirements.txt` " +
 		"(`~/.cache/quiver-bench-venv`, or `QUIVER_BENCH_VENV`).\n")
 	return sb.String()
@@ -203,4 +219,62 @@ func comparison(sb *strings.Builder, names, order []string, engines map[string]m
 		}
 	}
 	sb.WriteString("\n")
+}
+
+// distribution writes the 1 node vs N nodes table: the same queries on a
+// cluster on this machine, with the tasks each node ran.
+func distribution(sb *strings.Builder, c config, env machineInfo, single, dist quiverRun) {
+	var nodes []string
+	for i := 1; i <= dist.nodes; i++ {
+		nodes = append(nodes, fmt.Sprintf("n%d", i))
+	}
+	fmt.Fprintf(sb, "\n## Quiver on 1 node vs %d nodes\n\n", dist.nodes)
+	fmt.Fprintf(sb, "The same queries and files on a cluster of %d `quiver serve` processes on loopback of this machine "+
+		"(cluster secret file, `--join` to n1, default parallelism each), sent through Flight SQL to n1, which plans each query "+
+		"and runs its stage tasks on every node (shuffles over the internal Flight service); %d runs each, median, answers checked. "+
+		"The 1-node column is the main run above. The %d nodes share the machine's %d cores, so the ratio is the overhead of "+
+		"distribution (plan fragments, shuffle over loopback gRPC, scheduling), not a speedup. A scan has one task per Parquet "+
+		"row group: a table stored in a single row group is read by one task on one node.\n\n",
+		dist.nodes, c.runs, dist.nodes, env.cores)
+	fmt.Fprintf(sb, "| query | 1 node (s) | %d nodes (s) | %d nodes CPU | %d nodes / 1 node | tasks per run (%s) |\n|---|---:|---:|---:|---:|---|\n",
+		dist.nodes, dist.nodes, dist.nodes, strings.Join(nodes, " / "))
+	var l1, ln []float64
+	total := map[string]float64{}
+	for _, n := range c.names {
+		one, many := single.results[n], dist.results[n]
+		fmt.Fprintf(sb, "| %s | %s | %s | %s |", n, valueCell(one, one.Median), valueCell(many, many.Median), cpuCell(many))
+		if good(one) && good(many) && one.Median > 0 {
+			fmt.Fprintf(sb, " %.2f× |", many.Median/one.Median)
+			l1 = append(l1, math.Log(math.Max(one.Median, 1e-3)))
+			ln = append(ln, math.Log(math.Max(many.Median, 1e-3)))
+		} else {
+			sb.WriteString(" – |")
+		}
+		if t, ok := dist.tasks[n]; ok {
+			var parts []string
+			for _, node := range nodes {
+				parts = append(parts, strconv.FormatFloat(t[node], 'f', -1, 64))
+				total[node] += t[node]
+			}
+			sb.WriteString(" " + strings.Join(parts, " / ") + " |\n")
+		} else {
+			sb.WriteString(" – |\n")
+		}
+	}
+	if len(l1) > 0 {
+		g1, gn := math.Exp(sum(l1)/float64(len(l1))), math.Exp(sum(ln)/float64(len(ln)))
+		fmt.Fprintf(sb, "| **geometric mean** (%d queries right on both) | %s | %s | | %.2f× |", len(l1), gmCell(g1), gmCell(gn), gn/g1)
+	} else {
+		sb.WriteString("| **geometric mean** | – | – | | – |")
+	}
+	var parts []string
+	for _, node := range nodes {
+		parts = append(parts, strconv.FormatFloat(total[node], 'f', -1, 64))
+	}
+	sb.WriteString(" " + strings.Join(parts, " / ") + " (all queries) |\n")
+	fmt.Fprintf(sb, "\nTasks are the succeeded stage tasks of one run of the query by the node that ran them, from n1's `system.tasks`; "+
+		"0 on every node means the query ran as a single stage on n1. Peak RSS of one node: %.0f MB (one server: %.0f MB).\n", dist.peakMB, single.peakMB)
+	if dist.taskErr != "" {
+		fmt.Fprintf(sb, "\nReading system.tasks failed: %s\n", firstLine(dist.taskErr))
+	}
 }

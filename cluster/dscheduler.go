@@ -64,7 +64,12 @@ type DistConfig struct {
 	ShuffleCompression string // lz4 | zstd | none
 	QueryMemoryLimit   int64  // per query on a worker, <= 0 unlimited
 	MaxAttempts        int    // default DefaultMaxAttempts
-	Log                *zap.Logger
+	// UnreachableCooldown is how long a node that refused a connection
+	// (dial error, Unavailable) gets no tasks of new queries; the query
+	// that saw the failure never uses it again. Default
+	// DefaultUnreachableCooldown.
+	UnreachableCooldown time.Duration
+	Log                 *zap.Logger
 }
 
 // Dist is one node's distributed scheduler: coordinator of the queries it
@@ -88,6 +93,9 @@ type Dist struct {
 	work    map[string]*workerQuery // queries this node runs tasks of
 	records []*queryRecord          // coordinated here, running and recent
 	closed  bool
+
+	unreachable map[string]time.Time // node → until when it gets no tasks
+	sent        map[string]int64     // run-task calls sent per node (tests, metrics)
 }
 
 type workerQuery struct {
@@ -108,6 +116,9 @@ func NewDist(cfg DistConfig) (*Dist, error) {
 	if cfg.MaxAttempts <= 0 {
 		cfg.MaxAttempts = DefaultMaxAttempts
 	}
+	if cfg.UnreachableCooldown <= 0 {
+		cfg.UnreachableCooldown = DefaultUnreachableCooldown
+	}
 	if cfg.WorkDir == "" {
 		return nil, errors.New("dist: a work directory (--work-dir) is required")
 	}
@@ -118,6 +129,7 @@ func NewDist(cfg DistConfig) (*Dist, error) {
 	d := &Dist{
 		cfg: cfg, log: cfg.Log, store: store, done: make(chan struct{}),
 		clients: map[string]flight.FlightServiceClient{}, queries: map[string]*dquery{}, work: map[string]*workerQuery{},
+		unreachable: map[string]time.Time{}, sent: map[string]int64{},
 	}
 	if cfg.Subscribe != nil {
 		d.unsub = cfg.Subscribe(d.onEvent)
@@ -167,7 +179,7 @@ func (d *Dist) client(ctx context.Context, addr string) (flight.FlightServiceCli
 	}
 	c, err := d.cfg.Dial(ctx, addr)
 	if err != nil {
-		return nil, err
+		return nil, &errDial{err}
 	}
 	d.mu.Lock()
 	if old := d.clients[addr]; old != nil {

@@ -398,6 +398,9 @@ func (q *dquery) runTask(st *stages.Stage, p int, out chan<- arrow.RecordBatch) 
 			// again without spending an attempt (up to a bound, so a
 			// producer that keeps losing its output ends the query).
 			q.markLost(fe.Loc)
+			if unreachableErr(fe.Err) {
+				q.d.markUnreachable(fe.Loc.NodeID, fe.Err)
+			}
 			if fetchFailures++; fetchFailures <= 2*q.d.cfg.MaxAttempts {
 				try--
 			}
@@ -425,7 +428,7 @@ func (q *dquery) pick(exclude map[string]bool, local bool) (Node, bool) {
 	}
 	var cands []Node
 	for _, n := range members {
-		if n.State.Live() && !n.Leaving && !q.lost[n.Name] && (n.Name == q.d.cfg.NodeName || n.InternalAddr != "") {
+		if n.State.Live() && !n.Leaving && !q.lost[n.Name] && (n.Name == q.d.cfg.NodeName || n.InternalAddr != "" && !q.d.isUnreachable(n.Name)) {
 			cands = append(cands, n)
 		}
 	}
@@ -473,7 +476,13 @@ func (q *dquery) runOn(node Node, st *stages.Stage, p, attempt int, inputs []Shu
 		return taskResult{}, err
 	}
 	var reply []byte
+	q.d.mu.Lock()
+	q.d.sent[node.Name]++
+	q.d.mu.Unlock()
 	if err := q.d.callAction(q.ctx, node.InternalAddr, ActionRunTask, body, &reply); err != nil {
+		if q.ctx.Err() == nil && unreachableErr(err) {
+			q.d.markUnreachable(node.Name, err)
+		}
 		return taskResult{}, fmt.Errorf("node %s: %w", node.Name, err)
 	}
 	var res taskResult

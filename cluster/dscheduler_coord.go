@@ -371,7 +371,9 @@ func (q *dquery) runTask(st *stages.Stage, p int, out chan<- arrow.RecordBatch) 
 		q.used[node.Name] = node.InternalAddr
 		q.mu.Unlock()
 		tr := q.d.recordTask(q.rec, st.ID, p, attempt, node.Name)
+		started := time.Now()
 		res, err := q.runOn(node, st, p, attempt, inputs, out, &emitted)
+		q.job.Tasks.add(TaskStat{Stage: st.ID, Partition: p, Attempt: attempt, Node: node.Name, Rows: res.Rows, Bytes: res.Bytes, Elapsed: time.Since(started), Failed: err != nil})
 		q.mu.Lock()
 		q.running[node.Name]--
 		q.mu.Unlock()

@@ -1,7 +1,11 @@
 package cluster_test
 
 import (
+	"regexp"
+	"strings"
 	"testing"
+
+	"github.com/quiverdb/quiver/integration/tpch"
 )
 
 // A worker's internal service goes away while gossip still reports it
@@ -37,5 +41,42 @@ func TestDistributedUnreachableNodeLeavesPlacement(t *testing.T) {
 	// The other worker still takes tasks.
 	if n := coord.dist.TasksSent(nodes[1].name); n == 0 {
 		t.Errorf("no task sent to %s", nodes[1].name)
+	}
+}
+
+// EXPLAIN ANALYZE of a distributed query lists, per stage, every node that
+// ran its tasks with their rows, shuffled bytes and time; the nodes are the
+// ones system.tasks names.
+func TestDistributedExplainAnalyze(t *testing.T) {
+	nodes := startCluster(t, 3, clusterOpts{})
+	coord := nodes[0]
+	sql, err := tpch.ReadQuery(tpchDir, "q03")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rows, err := query(t, coord.eng, "EXPLAIN ANALYZE "+sql)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, r := range rows {
+		lines = append(lines, r[0])
+	}
+	text := strings.Join(lines, "\n")
+	ran := tasksByNode(t, coord.eng, "")
+	if len(ran) != 3 {
+		t.Fatalf("tasks ran on %v, want all 3 nodes", ran)
+	}
+	for node := range ran {
+		re := regexp.MustCompile(`(?m)^\s+node ` + node + `: tasks=[1-9]\d* rows=\d+ shuffled=\d+(\.\d)?[KMG]?i?B task_time=\S+ max_task=\S+`)
+		if !re.MatchString(text) {
+			t.Errorf("EXPLAIN ANALYZE does not list %s:\n%s", node, text)
+		}
+	}
+	if !regexp.MustCompile(`shuffled=[1-9]`).MatchString(text) {
+		t.Errorf("no shuffled bytes reported:\n%s", text)
+	}
+	if testing.Verbose() {
+		t.Log("\n" + text)
 	}
 }

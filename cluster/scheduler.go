@@ -58,6 +58,7 @@ type Job struct {
 	Graph   *stages.Graph
 	Alloc   *execution.QueryAllocator
 	Metrics *execution.MetricsSet // nil unless EXPLAIN ANALYZE
+	Tasks   *TaskStats            // distributed task attempts (EXPLAIN ANALYZE), optional
 	Log     *zap.Logger
 }
 

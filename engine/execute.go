@@ -120,7 +120,7 @@ func (e *Engine) compile(ctx context.Context, q *planner.Query, params []scalar.
 
 // start compiles and launches a query; the stream yields batches carrying the
 // client-visible schema.
-func (e *Engine) start(ctx context.Context, q *planner.Query, params []scalar.Scalar, metrics *execution.MetricsSet) (*compiled, execution.Stream, error) {
+func (e *Engine) start(ctx context.Context, q *planner.Query, params []scalar.Scalar, metrics *execution.MetricsSet, tasks ...*cluster.TaskStats) (*compiled, execution.Stream, error) {
 	c, err := e.compile(ctx, q, params)
 	if err != nil {
 		return nil, nil, err
@@ -131,13 +131,17 @@ func (e *Engine) start(ctx context.Context, q *planner.Query, params []scalar.Sc
 	if fn := progressFrom(ctx); fn != nil {
 		graph = withProgress(graph, fn)
 	}
-	stream, err := e.sched.Run(ctx, &cluster.Job{
+	job := &cluster.Job{
 		QueryID: id,
 		Graph:   graph,
 		Alloc:   execution.NewQueryAllocator(e.mem, e.cfg.QueryMemoryLimit),
 		Metrics: metrics,
 		Log:     log,
-	})
+	}
+	if len(tasks) > 0 {
+		job.Tasks = tasks[0]
+	}
+	stream, err := e.sched.Run(ctx, job)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -159,7 +163,8 @@ func (e *Engine) explain(ctx context.Context, x *planner.Explain, params []scala
 	var text string
 	if x.Analyze {
 		metrics := execution.NewMetricsSet()
-		c, stream, err := e.start(ctx, x.Query, params, metrics)
+		tasks := cluster.NewTaskStats()
+		c, stream, err := e.start(ctx, x.Query, params, metrics, tasks)
 		if err != nil {
 			return nil, err
 		}
@@ -169,7 +174,12 @@ func (e *Engine) explain(ctx context.Context, x *planner.Explain, params []scala
 		}
 		text = fmt.Sprintf("== Logical plan ==\n%s\n== Stages (analyzed, %d rows) ==\n", logical.Format(c.logical), rows)
 		for _, st := range c.graph.Stages {
-			text += fmt.Sprintf("Stage %d (%d tasks)\n%s", st.ID, st.Partitions, physical.FormatAnalyzed(st.Root, metrics))
+			text += fmt.Sprintf("Stage %d (%d tasks)\n", st.ID, st.Partitions)
+			if byNode := tasks.FormatStage(st.ID, "  "); byNode != "" {
+				// Distributed: where the stage's tasks ran, what they wrote.
+				text += "  -- tasks by node (the operator metrics below count this node's tasks only) --\n" + byNode
+			}
+			text += physical.FormatAnalyzed(st.Root, metrics)
 		}
 	} else {
 		c, err := e.compile(ctx, x.Query, params)

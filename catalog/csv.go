@@ -50,22 +50,6 @@ func (k csvKind) arrowType() arrow.DataType {
 	return arrow.BinaryTypes.String
 }
 
-func kindOfType(dt arrow.DataType) csvKind {
-	switch dt.ID() {
-	case arrow.BOOL:
-		return kBool
-	case arrow.INT64:
-		return kInt
-	case arrow.FLOAT64:
-		return kFloat
-	case arrow.DATE32:
-		return kDate
-	case arrow.TIMESTAMP:
-		return kTimestamp
-	}
-	return kString
-}
-
 // widen returns the narrowest kind holding values of both kinds.
 func widen(a, b csvKind) csvKind {
 	switch {

@@ -84,10 +84,6 @@ func (c *fakeCatalog) DefaultSchema() string { return "tpch" }
 // to exercise the binder's casts without depending on their progress.
 type fakeFuncs struct{}
 
-func isNum(t arrow.DataType) bool {
-	return arrow.IsInteger(t.ID()) || arrow.IsFloating(t.ID()) || arrow.IsDecimal(t.ID())
-}
-
 func (fakeFuncs) CommonType(ts ...arrow.DataType) (arrow.DataType, error) {
 	var out arrow.DataType
 	for _, t := range ts {

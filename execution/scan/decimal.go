@@ -75,47 +75,7 @@ func (d *decimalReader) close() {
 
 // read returns the next n values.
 func (d *decimalReader) read(n int) (arrow.Array, error) {
-	vals := memory.NewResizableBuffer(d.mem)
-	vals.Resize(arrow.Decimal128Traits.BytesRequired(n))
-	out := arrow.Decimal128Traits.CastFromBytes(vals.Bytes())[:n]
-	valid := d.newValidity(d.mem, n)
-	release := func() {
-		vals.Release()
-		if valid != nil {
-			valid.Release()
-		}
-	}
-	nulls := 0
-	for done := 0; done < n; {
-		if d.left == 0 {
-			if err := d.nextPage(d.loadDictionary); err != nil {
-				release()
-				return nil, err
-			}
-			continue
-		}
-		k := min(n-done, d.left)
-		dst := out[done : done+k]
-		present := k
-		if valid != nil {
-			var err error
-			if present, err = d.levels(valid.Bytes(), done, k); err != nil {
-				release()
-				return nil, err
-			}
-		}
-		if err := d.decode(dst[:present]); err != nil {
-			release()
-			return nil, err
-		}
-		if present < k {
-			spread(dst, present, valid.Bytes(), done)
-			nulls += k - present
-		}
-		d.left -= k
-		done += k
-	}
-	return newArray(d.typ, n, nulls, valid, vals), nil
+	return readFixedWidth(&d.pageCursor, d.mem, d.typ, n, d.loadDictionary, d.decode)
 }
 
 // spread moves the first present values of dst to the slots whose validity

@@ -65,10 +65,17 @@ func (r *fixedReader[T]) close() {
 
 // read returns the next n values.
 func (r *fixedReader[T]) read(n int) (arrow.Array, error) {
-	vals := memory.NewResizableBuffer(r.mem)
+	return readFixedWidth(&r.pageCursor, r.mem, r.typ, n, r.loadDictionary, r.decode)
+}
+
+// readFixedWidth returns the next n values of a chunk whose Arrow values are
+// T: pages and levels come from c, the present values of a page from decode.
+func readFixedWidth[T arrow.FixedWidthType](c *pageCursor, mem memory.Allocator, typ arrow.DataType, n int,
+	loadDict func(*file.DictionaryPage) error, decode func([]T) error) (arrow.Array, error) {
+	vals := memory.NewResizableBuffer(mem)
 	vals.Resize(n * int(unsafe.Sizeof(out0[T]())))
 	out := arrow.GetData[T](vals.Bytes())[:n]
-	valid := r.newValidity(r.mem, n)
+	valid := c.newValidity(mem, n)
 	release := func() {
 		vals.Release()
 		if valid != nil {
@@ -77,24 +84,24 @@ func (r *fixedReader[T]) read(n int) (arrow.Array, error) {
 	}
 	nulls := 0
 	for done := 0; done < n; {
-		if r.left == 0 {
-			if err := r.nextPage(r.loadDictionary); err != nil {
+		if c.left == 0 {
+			if err := c.nextPage(loadDict); err != nil {
 				release()
 				return nil, err
 			}
 			continue
 		}
-		k := min(n-done, r.left)
+		k := min(n-done, c.left)
 		dst := out[done : done+k]
 		present := k
 		if valid != nil {
 			var err error
-			if present, err = r.levels(valid.Bytes(), done, k); err != nil {
+			if present, err = c.levels(valid.Bytes(), done, k); err != nil {
 				release()
 				return nil, err
 			}
 		}
-		if err := r.decode(dst[:present]); err != nil {
+		if err := decode(dst[:present]); err != nil {
 			release()
 			return nil, err
 		}
@@ -102,10 +109,10 @@ func (r *fixedReader[T]) read(n int) (arrow.Array, error) {
 			spread(dst, present, valid.Bytes(), done)
 			nulls += k - present
 		}
-		r.left -= k
+		c.left -= k
 		done += k
 	}
-	return newArray(r.typ, n, nulls, valid, vals), nil
+	return newArray(typ, n, nulls, valid, vals), nil
 }
 
 func out0[T any]() (v T) { return v }

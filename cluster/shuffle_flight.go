@@ -97,7 +97,7 @@ func (s *ShuffleStore) ServeDoGet(tkt *flight.Ticket, stream flight.FlightServic
 
 // writeChunked writes b as slices of at most maxChunkBytes (estimated).
 func writeChunked(w *flight.Writer, b arrow.RecordBatch) error {
-	size := batchBytes(b)
+	size := execution.BatchBytes(b)
 	n := b.NumRows()
 	if size <= maxChunkBytes || n <= 1 {
 		return w.Write(b)

@@ -152,7 +152,7 @@ func (w *StoreWriter) Put(partition int, b arrow.RecordBatch) error {
 	if b.NumRows() == 0 {
 		return nil
 	}
-	size := batchBytes(b)
+	size := execution.BatchBytes(b)
 	w.rows += b.NumRows()
 	w.bytes += size
 	pd := w.out.parts[partition]
@@ -416,31 +416,4 @@ func (s *storeStream) Close() error {
 		s.f.Close()
 	}
 	return nil
-}
-
-// batchBytes is the size of a batch's buffers (slices count whole buffers).
-func batchBytes(b arrow.RecordBatch) int64 {
-	var n int64
-	for _, c := range b.Columns() {
-		n += dataBytes(c.Data())
-	}
-	return n
-}
-
-func dataBytes(d arrow.ArrayData) int64 {
-	var n int64
-	for _, buf := range d.Buffers() {
-		if buf != nil {
-			n += int64(buf.Len())
-		}
-	}
-	for _, c := range d.Children() {
-		n += dataBytes(c)
-	}
-	if d.DataType().ID() == arrow.DICTIONARY {
-		if dict := d.Dictionary(); dict != nil {
-			n += dataBytes(dict)
-		}
-	}
-	return n
 }

@@ -54,7 +54,7 @@ func (s *instrumented) Next(ctx context.Context) (b arrow.RecordBatch, err error
 		if b != nil {
 			s.acc.Rows += b.NumRows()
 			s.acc.Batches++
-			s.acc.Bytes += batchBytes(b)
+			s.acc.Bytes += BatchBytes(b)
 		}
 		if s.alloc != nil {
 			s.acc.PeakMemory = s.alloc.Peak()
@@ -98,13 +98,30 @@ func PanicError(r any, log *zap.Logger) error {
 	return qerr.New(qerr.Internal, "internal error: %v", r)
 }
 
-func batchBytes(b arrow.RecordBatch) int64 {
+// BatchBytes is the size of the buffers behind b, children and dictionaries
+// included (a buffer shared by slices counts once per reference, which only
+// overestimates).
+func BatchBytes(b arrow.RecordBatch) int64 {
 	var n int64
 	for _, c := range b.Columns() {
-		for _, buf := range c.Data().Buffers() {
-			if buf != nil {
-				n += int64(buf.Len())
-			}
+		n += arrayDataBytes(c.Data())
+	}
+	return n
+}
+
+func arrayDataBytes(d arrow.ArrayData) int64 {
+	var n int64
+	for _, buf := range d.Buffers() {
+		if buf != nil {
+			n += int64(buf.Len())
+		}
+	}
+	for _, c := range d.Children() {
+		n += arrayDataBytes(c)
+	}
+	if d.DataType().ID() == arrow.DICTIONARY {
+		if dict := d.Dictionary(); dict != nil {
+			n += arrayDataBytes(dict)
 		}
 	}
 	return n

@@ -167,7 +167,7 @@ func (s *guardedStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
 		return nil, s.g.timeoutErr(s.parent, s.qctx, err)
 	}
 	if max := s.g.limits.MaxResultBytes; max > 0 {
-		s.bytes += batchBytes(b)
+		s.bytes += execution.BatchBytes(b)
 		if s.bytes > max {
 			b.Release()
 			return nil, qerr.New(qerr.ResourceExhausted,

@@ -10,6 +10,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/flight"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/quiverdb/quiver/engine"
+	"github.com/quiverdb/quiver/execution"
 )
 
 // streamResult turns an engine result into the schema and chunk channel
@@ -69,7 +70,7 @@ func (s *Server) pump(ctx context.Context, res *engine.Result, ch chan<- flight.
 // buffers; the IPC writer sends only the sliced range.
 func splitBatch(b arrow.RecordBatch, maxBytes int64) []arrow.RecordBatch {
 	rows := b.NumRows()
-	size := batchBytes(b)
+	size := execution.BatchBytes(b)
 	if size <= maxBytes || rows <= 1 {
 		return []arrow.RecordBatch{b}
 	}
@@ -90,30 +91,4 @@ func rowsAffectedBatch(mem memory.Allocator, n int64) arrow.RecordBatch {
 	col := bld.NewArray()
 	defer col.Release()
 	return array.NewRecordBatch(rowsAffectedSchema, []arrow.Array{col}, 1)
-}
-
-// batchBytes is the size of the buffers behind b (shared buffers counted
-// once per reference, which only overestimates).
-func batchBytes(b arrow.RecordBatch) int64 {
-	var n int64
-	for _, c := range b.Columns() {
-		n += dataBytes(c.Data())
-	}
-	return n
-}
-
-func dataBytes(d arrow.ArrayData) int64 {
-	var n int64
-	for _, buf := range d.Buffers() {
-		if buf != nil {
-			n += int64(buf.Len())
-		}
-	}
-	for _, c := range d.Children() {
-		n += dataBytes(c)
-	}
-	if d.DataType().ID() == arrow.DICTIONARY {
-		n += dataBytes(d.Dictionary())
-	}
-	return n
 }

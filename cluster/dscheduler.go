@@ -94,6 +94,7 @@ type Dist struct {
 	records []*queryRecord          // coordinated here, running and recent
 	closed  bool
 
+	draining    bool                 // leaving: new tasks are refused
 	unreachable map[string]time.Time // node → until when it gets no tasks
 	sent        map[string]int64     // run-task calls sent per node (tests, metrics)
 }
@@ -281,6 +282,7 @@ type taskResult struct {
 	Error     string           `json:",omitempty"`
 	Kind      int              `json:",omitempty"`
 	Fetch     *ShuffleLocation `json:",omitempty"` // the failure was reading this producer's output
+	Refused   bool             `json:",omitempty"` // the node is leaving: run it elsewhere
 }
 
 // DoAction is the internal Flight service's DoAction handler for the
@@ -320,6 +322,9 @@ func (d *Dist) runRemoteTask(ctx context.Context, spec *TaskSpec) taskResult {
 	start := time.Now()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	if d.Draining() {
+		return taskResult{Error: errNodeLeaving.Error(), Refused: true}
+	}
 	if !d.trackTask(spec.QueryID, spec.CoordinatorNode, &cancel) {
 		return taskResult{Error: "node shutting down"}
 	}

@@ -378,6 +378,17 @@ func (q *dquery) runTask(st *stages.Stage, p int, out chan<- arrow.RecordBatch) 
 		q.running[node.Name]--
 		q.mu.Unlock()
 		<-q.sem
+		if errors.Is(err, errNodeLeaving) && q.ctx.Err() == nil {
+			// Not a failure: the node drains before leaving. Run the task
+			// elsewhere (its outputs there stay readable meanwhile).
+			q.mu.Lock()
+			q.attempts[[2]int{st.ID, p}]--
+			q.lost[node.Name] = true
+			q.mu.Unlock()
+			q.d.rescheduled(tr)
+			try--
+			continue
+		}
 		q.d.endTask(tr, res, err)
 		if err == nil {
 			if out == nil {
@@ -490,6 +501,9 @@ func (q *dquery) runOn(node Node, st *stages.Stage, p, attempt int, inputs []Shu
 	var res taskResult
 	if err := json.Unmarshal(reply, &res); err != nil {
 		return taskResult{}, fmt.Errorf("node %s: malformed task status: %w", node.Name, err)
+	}
+	if res.Refused {
+		return res, errNodeLeaving
 	}
 	if res.Error != "" {
 		if res.Fetch != nil {

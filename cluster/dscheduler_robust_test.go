@@ -1,10 +1,14 @@
 package cluster_test
 
 import (
+	"context"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/quiverdb/quiver/cluster"
 	"github.com/quiverdb/quiver/integration/tpch"
 )
 
@@ -79,4 +83,98 @@ func TestDistributedExplainAnalyze(t *testing.T) {
 	if testing.Verbose() {
 		t.Log("\n" + text)
 	}
+}
+
+// A node leaves gracefully while a query runs across the cluster: between
+// two stages, while it holds part of the first stage's output, it
+// announces it leaves, refuses new tasks (placed elsewhere, not failed),
+// lets its running tasks finish, serves its shuffle output until the query
+// that reads it ended, and only then leaves. The query completes, right,
+// without a failed task attempt (an abrupt exit would fail the fetches).
+func TestDistributedGracefulLeave(t *testing.T) {
+	nodes := startCluster(t, 3, clusterOpts{})
+	coord, leaver := nodes[0], nodes[2]
+	var once sync.Once
+	left := make(chan error, 1)
+	cluster.SetAfterStage(coord.dist, func(q string, stage int) {
+		if len(leaver.dist.Store().Queries()) == 0 {
+			return // none of its output yet
+		}
+		once.Do(func() {
+			if err := leaver.ml.AnnounceLeaving(2 * time.Second); err != nil {
+				t.Error(err)
+			}
+			// Placement follows once the coordinator heard it.
+			deadline := time.Now().Add(5 * time.Second)
+			for time.Now().Before(deadline) {
+				heard := false
+				for _, m := range coord.ml.All() {
+					if m.Name == leaver.name && m.Leaving {
+						heard = true
+					}
+				}
+				if heard {
+					break
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+			go func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				defer cancel()
+				err := leaver.dist.Drain(ctx)
+				if lerr := leaver.ml.Leave(2 * time.Second); err == nil {
+					err = lerr
+				}
+				leaver.kill()
+				left <- err
+			}()
+			// Hold the query here a while: a node that left at once would
+			// be gone (its output lost) by the time the next stage reads.
+			until := time.Now().Add(2 * time.Second)
+			for time.Now().Before(until) {
+				gone := false
+				for _, m := range coord.ml.All() {
+					if m.Name == leaver.name && !m.State.Live() && m.State != cluster.StateLeaving {
+						gone = true
+					}
+				}
+				if gone {
+					break
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+		})
+	})
+	checkAnswer(t, coord.eng, "q09")
+	cluster.SetAfterStage(coord.dist, nil)
+	select {
+	case err := <-left:
+		if err != nil {
+			t.Errorf("graceful leave: %v", err)
+		}
+	case <-time.After(40 * time.Second):
+		t.Fatal("the leaver did not leave")
+	}
+	_, rows, err := query(t, coord.eng, "SELECT stage, `partition`, attempt, node, `error` FROM system.tasks WHERE state <> 'succeeded'")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 0 {
+		t.Errorf("task attempts that did not succeed: %v", rows)
+	}
+	// Its output was read where it was: nothing was recomputed.
+	_, rows, err = query(t, coord.eng, "SELECT stage, `partition`, attempt, node FROM system.tasks WHERE attempt > 0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 0 {
+		t.Errorf("tasks ran again: %v", rows)
+	}
+	ran := tasksByNode(t, coord.eng, "")
+	if ran[leaver.name] == 0 {
+		t.Errorf("the leaver ran no task: %v", ran)
+	}
+	t.Logf("tasks per node %v", ran)
+	// The two others go on.
+	checkAnswer(t, coord.eng, "q18")
 }

@@ -46,6 +46,20 @@ func (d *Dist) recordTask(q *queryRecord, stage, partition, attempt int, node st
 	return t
 }
 
+// rescheduled drops the record of an attempt a leaving node refused (the
+// attempt number is used again elsewhere).
+func (d *Dist) rescheduled(t *taskRecord) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	ts := t.q.tasks
+	for i, x := range ts {
+		if x == t {
+			t.q.tasks = append(ts[:i:i], ts[i+1:]...)
+			break
+		}
+	}
+}
+
 func (d *Dist) endTask(t *taskRecord, res taskResult, err error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()

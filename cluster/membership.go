@@ -360,6 +360,28 @@ func (m *Membership) dispatch() {
 	}
 }
 
+// AnnounceLeaving tells the cluster this node is leaving (coordinators
+// stop placing tasks on it) while it stays a member: it drains first, then
+// calls Leave. It waits up to timeout for the update to spread.
+func (m *Membership) AnnounceLeaving(timeout time.Duration) error {
+	m.mu.Lock()
+	m.cfg.Meta.Leaving = true
+	meta, err := encodeMeta(m.cfg.Meta)
+	if err == nil {
+		m.meta = meta
+	}
+	m.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	select {
+	case <-m.done:
+		return errors.New("membership stopped")
+	default:
+	}
+	return m.ml.UpdateNode(timeout)
+}
+
 // Leave tells the cluster this node is leaving (peers see it as "left",
 // not failed), waits up to timeout for the message to spread, then stops
 // gossip.

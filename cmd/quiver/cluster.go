@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/quiverdb/quiver/catalog"
@@ -162,6 +163,8 @@ type clusterNode struct {
 	name     string
 	sec      cluster.Security
 	dist     *cluster.Dist
+	leaving  chan struct{} // closed when a graceful leave (SIGTERM) ended
+	signaled atomic.Bool   // a graceful leave started
 }
 
 // startCluster registers system.nodes and, when clustering is enabled,
@@ -254,8 +257,22 @@ func (cn *clusterNode) leaveOnSignal(ctx context.Context) {
 	if cn.members == nil {
 		return
 	}
+	cn.leaving = make(chan struct{})
 	go func() {
+		defer close(cn.leaving)
 		<-ctx.Done()
+		cn.signaled.Store(true)
+		if cn.dist != nil {
+			// Drain first: peers stop placing tasks here, running tasks
+			// finish and this node's shuffle output stays readable until
+			// its queries end, all within --leave-timeout.
+			if err := cn.members.AnnounceLeaving(cn.leave); err != nil {
+				cn.log.Warn("announcing leave", zap.Error(err))
+			}
+			dctx, cancel := context.WithTimeout(context.Background(), cn.leave)
+			cn.dist.Drain(dctx) //nolint:errcheck // logged inside
+			cancel()
+		}
 		if err := cn.members.Leave(cn.leave); err != nil {
 			cn.log.Warn("leaving the cluster", zap.Error(err))
 		}
@@ -310,6 +327,12 @@ func fileSafe(s string) string {
 // then stops the distributed scheduler (its work for others is canceled,
 // shuffle data dropped) and the internal service.
 func (cn *clusterNode) close() {
+	if cn.leaving != nil && cn.signaled.Load() {
+		select {
+		case <-cn.leaving:
+		case <-time.After(3*cn.leave + 5*time.Second):
+		}
+	}
 	if cn.members != nil {
 		cn.members.Leave(cn.leave) //nolint:errcheck // idempotent; logged inside
 	}

@@ -110,6 +110,21 @@ func (c *Call) String() string {
 	return c.Func + "(" + strings.Join(args, ", ") + ")"
 }
 
+// SplitAnd flattens a conjunction into its conjuncts (none for nil).
+func SplitAnd(e Expr) []Expr {
+	if e == nil {
+		return nil
+	}
+	if c, ok := e.(*Call); ok && c.Func == "and" {
+		var out []Expr
+		for _, a := range c.Args {
+			out = append(out, SplitAnd(a)...)
+		}
+		return out
+	}
+	return []Expr{e}
+}
+
 func isOperator(f string) bool {
 	switch f {
 	case "+", "-", "*", "/", "%", "div", "=", "<>", "<", "<=", ">", ">=", "<=>", "and", "or", "xor":

@@ -60,7 +60,7 @@ func (d *decorrelate) Apply(ctx context.Context, root logical.Node) (logical.Nod
 func (d *decorrelate) filter(f *logical.Filter) (logical.Node, error) {
 	input := f.Input
 	var keep []logical.Expr
-	for _, c := range splitAnd(f.Predicate) {
+	for _, c := range logical.SplitAnd(f.Predicate) {
 		sq, neg := asSubqueryPred(c)
 		if sq != nil && sq.Kind != logical.ScalarSubquery {
 			typ := logical.SemiJoin
@@ -498,7 +498,7 @@ func pull(n logical.Node, defined idSet) (logical.Node, []logical.Expr, error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		keep, outer := split(splitAnd(x.Predicate))
+		keep, outer := split(logical.SplitAnd(x.Predicate))
 		preds = append(preds, outer...)
 		if len(keep) == 0 {
 			return in, preds, nil
@@ -542,7 +542,7 @@ func pull(n logical.Node, defined idSet) (logical.Node, []logical.Expr, error) {
 			if err != nil {
 				return nil, nil, err
 			}
-			keep, outer := split(splitAnd(x.Condition))
+			keep, outer := split(logical.SplitAnd(x.Condition))
 			nj := *x
 			nj.Left, nj.Right, nj.Condition = l, r, andOf(keep)
 			return &nj, append(append(lp, rp...), outer...), nil

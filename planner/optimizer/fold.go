@@ -165,7 +165,7 @@ func factorOr(c *logical.Call) (logical.Expr, bool) {
 	disjuncts := splitOr(c)
 	parts := make([][]logical.Expr, len(disjuncts))
 	for i, d := range disjuncts {
-		parts[i] = splitAnd(d)
+		parts[i] = logical.SplitAnd(d)
 	}
 	var common []logical.Expr
 	for _, cand := range parts[0] {

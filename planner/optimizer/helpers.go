@@ -8,20 +8,6 @@ import (
 
 var boolType = arrow.FixedWidthTypes.Boolean
 
-func splitAnd(e logical.Expr) []logical.Expr {
-	if e == nil {
-		return nil
-	}
-	if c, ok := e.(*logical.Call); ok && c.Func == "and" {
-		var out []logical.Expr
-		for _, a := range c.Args {
-			out = append(out, splitAnd(a)...)
-		}
-		return out
-	}
-	return []logical.Expr{e}
-}
-
 // andOf conjoins es (nil when empty).
 func andOf(es []logical.Expr) logical.Expr {
 	if len(es) == 0 {

@@ -28,7 +28,7 @@ func (pushDownPredicates) Apply(ctx context.Context, root logical.Node) (logical
 func pushDown(n logical.Node, preds []logical.Expr) (logical.Node, error) {
 	switch x := n.(type) {
 	case *logical.Filter:
-		return pushDown(x.Input, append(preds, splitAnd(x.Predicate)...))
+		return pushDown(x.Input, append(preds, logical.SplitAnd(x.Predicate)...))
 	case *logical.Project:
 		return pushProject(x, preds)
 	case *logical.Join:
@@ -163,7 +163,7 @@ func pushJoin(j *logical.Join, preds []logical.Expr) (logical.Node, error) {
 		rs := refs(p, nil)
 		return len(rs) > 0 && rs.within(lids), len(rs) > 0 && rs.within(rids)
 	}
-	conds := splitAnd(j.Condition)
+	conds := logical.SplitAnd(j.Condition)
 	switch typ {
 	case logical.InnerJoin, logical.CrossJoin:
 		for _, p := range append(append([]logical.Expr{}, preds...), conds...) {

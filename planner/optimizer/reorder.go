@@ -40,7 +40,7 @@ func reorder(n logical.Node) (logical.Node, error) {
 			if j, ok := isInner(n); ok {
 				flatten(j.Left)
 				flatten(j.Right)
-				conds = append(conds, splitAnd(j.Condition)...)
+				conds = append(conds, logical.SplitAnd(j.Condition)...)
 				return
 			}
 			leaves = append(leaves, n)

@@ -298,7 +298,7 @@ func joinKeys(cond logical.Expr, ls, rs *logical.Schema) (lk, rk []logical.Expr,
 	if cond == nil {
 		return nil, nil, nil, nil
 	}
-	for _, c := range splitAnd(cond) {
+	for _, c := range logical.SplitAnd(cond) {
 		call, ok := c.(*logical.Call)
 		if ok && (call.Func == "=" || call.Func == "<=>") && len(call.Args) == 2 {
 			a, b := call.Args[0], call.Args[1]
@@ -321,7 +321,7 @@ func joinKeys(cond logical.Expr, ls, rs *logical.Schema) (lk, rk []logical.Expr,
 // needle included (5 NOT IN (SELECT y ...)); the other conjuncts split as in
 // joinKeys and their keys are strict (plain equality selecting the rows).
 func nullAwareKeys(n *logical.Join, ls, rs *logical.Schema) (lk, rk []logical.Expr, nullEq []bool, residual []logical.Expr, strict []bool, err error) {
-	conj := splitAnd(n.Condition)
+	conj := logical.SplitAnd(n.Condition)
 	if len(conj) < n.NullAwareKeys {
 		return nil, nil, nil, nil, nil, qerr.New(qerr.Internal, "internal: NOT IN join with %d of %d IN equalities", len(conj), n.NullAwareKeys)
 	}

@@ -58,7 +58,7 @@ func estimate(n logical.Node) (float64, float64) {
 		return float64(len(n.Rows)), float64(len(n.Rows))
 	case *logical.Filter:
 		rows, base := estimate(n.Input)
-		return rows * math.Pow(filterSelectivity, float64(len(splitAnd(n.Predicate)))), base
+		return rows * math.Pow(filterSelectivity, float64(len(logical.SplitAnd(n.Predicate)))), base
 	case *logical.Aggregate:
 		rows, base := estimate(n.Input)
 		if len(n.GroupBy) == 0 {
@@ -114,16 +114,4 @@ func estimate(n logical.Node) (float64, float64) {
 		return estimate(ch[0])
 	}
 	return unknownTableRows, unknownTableRows
-}
-
-// splitAnd flattens a conjunction.
-func splitAnd(e logical.Expr) []logical.Expr {
-	if c, ok := e.(*logical.Call); ok && c.Func == "and" {
-		var out []logical.Expr
-		for _, a := range c.Args {
-			out = append(out, splitAnd(a)...)
-		}
-		return out
-	}
-	return []logical.Expr{e}
 }

@@ -119,8 +119,8 @@ func sltSeeds(t testing.TB) []string {
 // checkQuery runs sql to the end and reports a robustness failure: an
 // Internal error, or memory still accounted after the result is closed.
 // A panic fails the caller by itself.
-func checkQuery(ctx context.Context, e *engine.Engine, s *engine.Session, sql string) (rows int64, err error, failure string) {
-	rows, err = runDrain(ctx, e, s, sql)
+func checkQuery(ctx context.Context, e *engine.Engine, s *engine.Session, sql string) (rows int64, first string, err error, failure string) {
+	rows, first, err = runDrain(ctx, e, s, sql)
 	if err != nil && qerr.KindOf(err) == qerr.Internal {
 		failure = fmt.Sprintf("internal error: %v", err)
 	}
@@ -131,26 +131,30 @@ func checkQuery(ctx context.Context, e *engine.Engine, s *engine.Session, sql st
 	if m := e.MemoryInUse(); m != 0 && failure == "" {
 		failure = fmt.Sprintf("%d bytes still in use after the query", m)
 	}
-	return rows, err, failure
+	return rows, first, err, failure
 }
 
-func runDrain(ctx context.Context, e *engine.Engine, s *engine.Session, sql string) (int64, error) {
+// runDrain returns the number of rows (or rows affected) and the first
+// value of the first row.
+func runDrain(ctx context.Context, e *engine.Engine, s *engine.Session, sql string) (n int64, first string, err error) {
 	res, err := e.Execute(ctx, s, sql, nil)
 	if err != nil {
-		return 0, err
+		return 0, "", err
 	}
 	if res.Stream == nil {
-		return res.RowsAffected, nil
+		return res.RowsAffected, "", nil
 	}
 	defer res.Stream.Close()
-	var n int64
 	for {
 		b, err := res.Stream.Next(ctx)
 		if errors.Is(err, io.EOF) {
-			return n, nil
+			return n, first, nil
 		}
 		if err != nil {
-			return n, err
+			return n, first, err
+		}
+		if n == 0 && b.NumRows() > 0 && b.NumCols() > 0 {
+			first = b.Column(0).ValueStr(0)
 		}
 		n += b.NumRows()
 		b.Release()
@@ -195,7 +199,7 @@ func FuzzExecute(f *testing.F) {
 		// Inputs such as deep recursive CTEs may run long: cancellation ends them.
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		if _, _, failure := checkQuery(ctx, e, s, sql); failure != "" {
+		if _, _, _, failure := checkQuery(ctx, e, s, sql); failure != "" {
 			t.Fatalf("%q: %s", sql, failure)
 		}
 	})

@@ -230,7 +230,8 @@ func makeTime(h, m int64, s float64) (int64, bool) {
 }
 
 func resolveTimestampFn(name string, in []arrow.DataType, _ []scalar.Scalar) (Signature, error) {
-	sig := Signature{Args: []arrow.DataType{temporalArg(in[0], false)}, Return: tTS}
+	// The kernel reads a DATETIME: a DATE (or string) is cast to one.
+	sig := Signature{Args: []arrow.DataType{tTS}, Return: tTS}
 	if len(in) == 2 {
 		sig.Args = append(sig.Args, tTime)
 	}

@@ -5,7 +5,6 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/quiverdb/quiver/execution"
 	"github.com/quiverdb/quiver/execution/expr"
 	"github.com/quiverdb/quiver/qerr"
@@ -135,33 +134,6 @@ func (j *joinStream) project(cols []arrow.Array) []arrow.Array {
 	}
 	releaseAll(cols)
 	return out
-}
-
-// gatherSome gathers the columns marked in need (nil = all); the others
-// stay nil.
-func gatherSome(mem memory.Allocator, cols []arrow.Array, idx []int32, need []bool) ([]arrow.Array, error) {
-	if need == nil {
-		return gatherAll(mem, cols, idx)
-	}
-	out := make([]arrow.Array, len(cols))
-	same := len(cols) > 0 && identity(idx, cols[0].Len())
-	for i, c := range cols {
-		if !need[i] {
-			continue
-		}
-		if same {
-			c.Retain()
-			out[i] = c
-			continue
-		}
-		a, err := gather(mem, c, idx)
-		if err != nil {
-			releaseAll(out)
-			return nil, err
-		}
-		out[i] = a
-	}
-	return out, nil
 }
 
 // NewNestedLoopJoin joins every left row with every right row for which cond

@@ -89,17 +89,25 @@ func gather(mem memory.Allocator, col arrow.Array, idx []int32) (arrow.Array, er
 
 // gatherAll gathers idx from every column.
 func gatherAll(mem memory.Allocator, cols []arrow.Array, idx []int32) ([]arrow.Array, error) {
+	return gatherSome(mem, cols, idx, nil)
+}
+
+// gatherSome gathers idx from the columns marked in need (nil = all); the
+// others stay nil.
+func gatherSome(mem memory.Allocator, cols []arrow.Array, idx []int32, need []bool) ([]arrow.Array, error) {
 	out := make([]arrow.Array, len(cols))
-	if len(cols) > 0 && identity(idx, cols[0].Len()) {
-		// Every row once, in order (a probe batch whose rows each match
-		// one build row): share the columns instead of copying them.
-		for i, c := range cols {
+	// Every row once, in order (a probe batch whose rows each match one
+	// build row): share the columns instead of copying them.
+	same := len(cols) > 0 && identity(idx, cols[0].Len())
+	for i, c := range cols {
+		if need != nil && !need[i] {
+			continue
+		}
+		if same {
 			c.Retain()
 			out[i] = c
+			continue
 		}
-		return out, nil
-	}
-	for i, c := range cols {
 		a, err := gather(mem, c, idx)
 		if err != nil {
 			releaseAll(out)

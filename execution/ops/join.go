@@ -41,10 +41,10 @@ type joinStream struct {
 	// Null-aware joins on several keys compare key by key: per key a
 	// one-column table and per row its code (group id + 1, nullCode for
 	// NULL; 0 on the probe side when the value is absent from the build).
-	keyTables []*groupTable
-	bcodes    [][]uint32
-	lcodes    [][]uint32
-	naNull    []int32 // build rows with a NULL in a null-aware key only
+	keyTables    []*groupTable
+	bcodes       [][]uint32
+	lcodes       [][]uint32
+	naNull       []int32 // build rows with a NULL in a null-aware key only
 	buildMatched []bool
 	res          reservation
 

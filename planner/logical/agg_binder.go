@@ -102,7 +102,8 @@ func (b *Binder) bindAggregate(name string, as []ast.ExprNode, distinct bool, or
 		key += "|" + o.String()
 	}
 	i, ok := ctx.agg.byKey[key]
-	if !ok {
+	if !ok || containsSubquery(call.Args) {
+		// Subqueries print alike whatever their body: never shared.
 		i = len(ctx.agg.calls)
 		ctx.agg.byKey[key] = i
 		ctx.agg.calls = append(ctx.agg.calls, call)
@@ -355,4 +356,13 @@ func (b *Binder) bindSubquery(sq *ast.SubqueryExpr, kind SubqueryKind, needle as
 		s.Plan = castColumns(plan, types, b)
 	}
 	return s, nil
+}
+
+func containsSubquery(es []Expr) bool {
+	for _, e := range es {
+		if _, ok := e.(*Subquery); ok || containsSubquery(e.Children()) {
+			return true
+		}
+	}
+	return false
 }

@@ -40,6 +40,16 @@ func (d *decorrelate) Apply(ctx context.Context, root logical.Node) (logical.Nod
 				return n, nil
 			}
 			nn, err = d.project(x)
+		case *logical.Aggregate, *logical.Window, *logical.Sort:
+			if !nodeHasSubquery(n) {
+				return n, nil
+			}
+			nn, err = d.below(n)
+		case *logical.Join:
+			if !hasSubquery(x.Condition) {
+				return n, nil
+			}
+			nn, err = d.join(x)
 		default:
 			found := false
 			forEachExpr(n, func(e logical.Expr) { found = found || hasSubquery(e) })
@@ -99,6 +109,89 @@ func (d *decorrelate) project(p *logical.Project) (logical.Node, error) {
 		input, exprs[i] = in, x
 	}
 	return &logical.Project{Input: input, Exprs: exprs, Fields: p.Fields}, nil
+}
+
+func nodeHasSubquery(n logical.Node) bool {
+	found := false
+	forEachExpr(n, func(e logical.Expr) { found = found || hasSubquery(e) })
+	return found
+}
+
+// below joins the subqueries of a single-input node (aggregate arguments,
+// GROUP BY, window and sort keys) onto its input, which then carries their
+// values as columns the node reads.
+func (d *decorrelate) below(n logical.Node) (logical.Node, error) {
+	in := n.Children()[0]
+	nn, err := mapExprs(n, func(e logical.Expr) (logical.Expr, error) {
+		if !hasSubquery(e) {
+			return e, nil
+		}
+		var err error
+		in, e, err = d.replace(in, e)
+		return e, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if nn, err = nn.WithChildren(in); err != nil {
+		return nil, err
+	}
+	return restoreSchema(nn, n.Schema()), nil
+}
+
+// join decorrelates subqueries of an ON condition. Inner joins evaluate
+// those conjuncts in a filter above the join; outer joins join each
+// subquery onto the side it is correlated with (both keep every row), so
+// the condition reads its value as a column of that side.
+func (d *decorrelate) join(j *logical.Join) (logical.Node, error) {
+	inner := j.Type == logical.InnerJoin
+	l, r := j.Left, j.Right
+	var keep, above []logical.Expr
+	for _, c := range logical.SplitAnd(j.Condition) {
+		if !hasSubquery(c) {
+			keep = append(keep, c)
+			continue
+		}
+		if inner {
+			above = append(above, c)
+			continue
+		}
+		c, err := rewriteExpr(c, func(x logical.Expr) (logical.Expr, error) {
+			sq, ok := x.(*logical.Subquery)
+			if !ok {
+				return x, nil
+			}
+			used := refs(sq, nil)
+			var err error
+			var v logical.Expr
+			switch {
+			case !used.intersects(schemaIDs(r.Schema())):
+				l, v, err = d.replace(l, sq)
+			case !used.intersects(schemaIDs(l.Schema())):
+				r, v, err = d.replace(r, sq)
+			default:
+				return nil, qerr.New(qerr.Unimplemented, "subquery in an outer join's ON condition correlated with both sides is not supported")
+			}
+			return v, err
+		})
+		if err != nil {
+			return nil, err
+		}
+		keep = append(keep, c)
+	}
+	nj := *j
+	nj.Left, nj.Right, nj.Condition = l, r, andOf(keep)
+	if len(above) == 0 {
+		return restoreSchema(&nj, j.Schema()), nil
+	}
+	if nj.Condition == nil {
+		nj.Type = logical.CrossJoin
+	}
+	out, err := d.filter(&logical.Filter{Input: &nj, Predicate: andOf(above)})
+	if err != nil {
+		return nil, err
+	}
+	return restoreSchema(out, j.Schema()), nil
 }
 
 // asSubqueryPred matches `EXISTS/IN (...)` and `NOT EXISTS/IN (...)`.

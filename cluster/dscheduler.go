@@ -58,8 +58,11 @@ type DistConfig struct {
 	Catalog *catalog.Catalog
 	// Local is this node's scheduler: its slots bound the tasks running
 	// here, and it runs the queries that stay on this node.
-	Local              *Scheduler
-	WorkDir            string // shuffle spill files go under WorkDir/shuffle/<node>
+	Local   *Scheduler
+	WorkDir string // shuffle spill files go under WorkDir/shuffle/<node>
+	// RemoveWorkDir removes all of WorkDir at Close (a default temporary
+	// work dir); otherwise only WorkDir/shuffle/<node> goes.
+	RemoveWorkDir      bool
 	ShuffleMemory      int64  // in-memory shuffle budget of the node (bytes)
 	ShuffleCompression string // lz4 | zstd | none
 	QueryMemoryLimit   int64  // per query on a worker, <= 0 unlimited
@@ -81,8 +84,11 @@ type Dist struct {
 	log   *zap.Logger
 	store *ShuffleStore
 	unsub func()
-	wg    sync.WaitGroup
-	done  chan struct{}
+	lock  *workDirLock
+	// shuffleDir is WorkDir/shuffle/<node>, this node's own.
+	shuffleDir string
+	wg         sync.WaitGroup
+	done       chan struct{}
 
 	// afterStage, when set (tests), runs after each producer stage.
 	afterStage func(query string, stage int)
@@ -123,12 +129,21 @@ func NewDist(cfg DistConfig) (*Dist, error) {
 	if cfg.WorkDir == "" {
 		return nil, errors.New("dist: a work directory (--work-dir) is required")
 	}
-	store, err := NewShuffleStore(filepath.Join(cfg.WorkDir, "shuffle", safeName(cfg.NodeName)), cfg.ShuffleMemory, cfg.ShuffleCompression)
+	if _, err := compressionOption(cfg.ShuffleCompression); err != nil {
+		return nil, err
+	}
+	shuffleDir := filepath.Join(cfg.WorkDir, "shuffle", safeName(cfg.NodeName))
+	lock, err := claimShuffleDir(shuffleDir)
 	if err != nil {
 		return nil, err
 	}
+	store, err := NewShuffleStore(shuffleDir, cfg.ShuffleMemory, cfg.ShuffleCompression)
+	if err != nil {
+		lock.release(shuffleDir, cfg.WorkDir, false) //nolint:errcheck
+		return nil, err
+	}
 	d := &Dist{
-		cfg: cfg, log: cfg.Log, store: store, done: make(chan struct{}),
+		cfg: cfg, log: cfg.Log, store: store, done: make(chan struct{}), lock: lock, shuffleDir: shuffleDir,
 		clients: map[string]flight.FlightServiceClient{}, queries: map[string]*dquery{}, work: map[string]*workerQuery{},
 		unreachable: map[string]time.Time{}, sent: map[string]int64{},
 	}
@@ -136,6 +151,10 @@ func NewDist(cfg DistConfig) (*Dist, error) {
 		d.unsub = cfg.Subscribe(d.onEvent)
 	}
 	if err := d.registerSystemTables(); err != nil {
+		if d.unsub != nil {
+			d.unsub()
+		}
+		lock.release(shuffleDir, cfg.WorkDir, false) //nolint:errcheck
 		return nil, err
 	}
 	return d, nil
@@ -168,6 +187,9 @@ func (d *Dist) Close() error {
 	close(d.done)
 	d.wg.Wait()
 	d.store.Close()
+	if err := d.lock.release(d.shuffleDir, d.cfg.WorkDir, d.cfg.RemoveWorkDir); err != nil {
+		d.log.Warn("removing the work dir", zap.Error(err))
+	}
 	return nil
 }
 

@@ -291,7 +291,9 @@ func (cn *clusterNode) startDist(c *clusterFlags, eng *engine.Engine, workDir st
 	if err := c.checkShuffle(); err != nil {
 		return err
 	}
-	if workDir == "" {
+	defaultDir := workDir == ""
+	if defaultDir {
+		// Removed at a clean exit; a crashed run's leftovers go at start.
 		workDir = filepath.Join(os.TempDir(), "quiver-"+fileSafe(cn.name))
 	}
 	d, err := cluster.NewDist(cluster.DistConfig{
@@ -299,7 +301,7 @@ func (cn *clusterNode) startDist(c *clusterFlags, eng *engine.Engine, workDir st
 		Dial:    cluster.InternalDialer(cn.sec),
 		Catalog: eng.Catalog(), Local: eng.Scheduler(), WorkDir: workDir,
 		ShuffleMemory: int64(c.shuffleMemory), ShuffleCompression: c.shuffleCompression,
-		QueryMemoryLimit: queryMemoryLimit, Log: cn.log,
+		QueryMemoryLimit: queryMemoryLimit, RemoveWorkDir: defaultDir, Log: cn.log,
 	})
 	if err != nil {
 		return fmt.Errorf("distributed scheduler: %w", err)

@@ -46,7 +46,7 @@ func (c *clusterFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.clusterTLSCert, "cluster-tls-cert", "", "certificate (PEM) of this node for mutual TLS between nodes")
 	fs.StringVar(&c.clusterTLSKey, "cluster-tls-key", "", "private key (PEM) for --cluster-tls-cert")
 	fs.StringVar(&c.clusterTLSCA, "cluster-tls-ca", "", "CA (PEM) that signs every node's certificate (mutual TLS between nodes)")
-	fs.DurationVar(&c.leaveTimeout, "leave-timeout", 5*time.Second, "on SIGTERM, how long to wait for the cluster to hear that this node leaves")
+	fs.DurationVar(&c.leaveTimeout, "leave-timeout", 5*time.Second, "on SIGTERM, how long the node drains (running tasks finish, its shuffle output stays readable until its queries end) and then how long it waits for the cluster to hear that it leaves")
 	c.shuffleMemory = defaultShuffleMemory
 	fs.Var(&c.shuffleMemory, "shuffle-memory", "memory for shuffle output held on this node before it spills to --work-dir, e.g. 1GiB (cluster only)")
 	fs.StringVar(&c.shuffleCompression, "shuffle-compression", "lz4", "compression of shuffle data sent between nodes and spilled: lz4, zstd or none (cluster only)")

@@ -218,6 +218,13 @@ func (d *Dist) client(ctx context.Context, addr string) (flight.FlightServiceCli
 // lost (its producers run again when a consumer needs them); work done
 // here for a coordinator that died is dropped.
 func (d *Dist) onEvent(ev Event) {
+	if ev.Type == EventJoin {
+		// Came back (a restart): it may take tasks again at once.
+		d.mu.Lock()
+		delete(d.unreachable, ev.Node.Name)
+		d.mu.Unlock()
+		return
+	}
 	if ev.Type != EventFail && ev.Type != EventLeave {
 		return
 	}

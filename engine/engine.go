@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/arrow/scalar"
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	"github.com/quiverdb/quiver/catalog"
@@ -42,9 +41,8 @@ type Engine struct {
 	log     *zap.Logger
 	catalog *catalog.Catalog
 	sched   *cluster.Scheduler
-	// mem is the base of every query's allocator; its count is the bytes
-	// all running queries hold (zero when none runs and nothing leaked).
-	mem    *execution.QueryAllocator
+	// mem tracks every running query's allocator (see start).
+	mem    execution.NodeMemory
 	nextID atomic.Int64
 }
 
@@ -95,7 +93,6 @@ func New(ctx context.Context, cfg Config, log *zap.Logger) (*Engine, error) {
 		log:     log,
 		catalog: cat,
 		sched:   cluster.NewScheduler(cfg.Parallelism, log.Named("scheduler")),
-		mem:     execution.NewQueryAllocator(memory.NewGoAllocator(), 0),
 	}, nil
 }
 
@@ -106,9 +103,15 @@ func (e *Engine) Scheduler() *cluster.Scheduler { return e.sched }
 // Catalog exposes the catalog (metadata RPCs read it directly).
 func (e *Engine) Catalog() *catalog.Catalog { return e.catalog }
 
-// MemoryInUse is the bytes of Arrow buffers (and reservations) that queries
-// hold now: zero between queries unless one leaked.
+// MemoryInUse is the bytes of Arrow buffers (and reservations) that the
+// running queries hold now: zero between queries. A query's remainder when
+// it ends (a recovered panic's lost buffers, or a leak) is dropped from it
+// and counted in MemoryLost instead.
 func (e *Engine) MemoryInUse() int64 { return e.mem.Used() }
+
+// MemoryLost is the bytes queries still held when they ended, in total
+// since the engine started; a successful query that adds to it leaked.
+func (e *Engine) MemoryLost() int64 { return e.mem.Lost() }
 
 // Close stops background work.
 func (e *Engine) Close() error { return nil }

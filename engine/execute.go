@@ -131,10 +131,17 @@ func (e *Engine) start(ctx context.Context, q *planner.Query, params []scalar.Sc
 	if fn := progressFrom(ctx); fn != nil {
 		graph = withProgress(graph, fn)
 	}
+	alloc := execution.NewQueryAllocator(nil, e.cfg.QueryMemoryLimit)
+	e.mem.Track(alloc)
+	settle := func() {
+		if n := e.mem.Settle(alloc); n != 0 {
+			log.Warn("query ended still holding memory (lost to a failure, or leaked); dropped from the node's memory in use", zap.Int64("bytes", n))
+		}
+	}
 	job := &cluster.Job{
 		QueryID: id,
 		Graph:   graph,
-		Alloc:   execution.NewQueryAllocator(e.mem, e.cfg.QueryMemoryLimit),
+		Alloc:   alloc,
 		Metrics: metrics,
 		Log:     log,
 	}
@@ -143,9 +150,10 @@ func (e *Engine) start(ctx context.Context, q *planner.Query, params []scalar.Sc
 	}
 	stream, err := e.sched.Run(ctx, job)
 	if err != nil {
+		settle()
 		return nil, nil, err
 	}
-	return c, &renameStream{in: stream, schema: c.schema}, nil
+	return c, &renameStream{in: stream, schema: c.schema, settle: settle}, nil
 }
 
 func (e *Engine) runQuery(ctx context.Context, q *planner.Query, params []scalar.Scalar) (*Result, error) {

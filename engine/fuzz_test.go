@@ -120,6 +120,7 @@ func sltSeeds(t testing.TB) []string {
 // Internal error, or memory still accounted after the result is closed.
 // A panic fails the caller by itself.
 func checkQuery(ctx context.Context, e *engine.Engine, s *engine.Session, sql string) (rows int64, first string, err error, failure string) {
+	lost := e.MemoryLost()
 	rows, first, err = runDrain(ctx, e, s, sql)
 	if err != nil && qerr.KindOf(err) == qerr.Internal {
 		failure = fmt.Sprintf("internal error: %v", err)
@@ -130,6 +131,10 @@ func checkQuery(ctx context.Context, e *engine.Engine, s *engine.Session, sql st
 	}
 	if m := e.MemoryInUse(); m != 0 && failure == "" {
 		failure = fmt.Sprintf("%d bytes still in use after the query", m)
+	}
+	// The engine settles an ended query's remainder into MemoryLost.
+	if l := e.MemoryLost() - lost; l != 0 && failure == "" {
+		failure = fmt.Sprintf("%d bytes still held by the query when it ended", l)
 	}
 	return rows, first, err, failure
 }

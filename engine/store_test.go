@@ -102,6 +102,9 @@ func TestNoLeaksAcrossQueries(t *testing.T) {
 		if m := e.MemoryInUse(); m != 0 {
 			t.Fatalf("%s: %d bytes still allocated", what, m)
 		}
+		if l := e.MemoryLost(); l != 0 {
+			t.Fatalf("%s: %d bytes still held by queries when they ended", what, l)
+		}
 	}
 	for i := 0; i < 3; i++ {
 		for _, q := range []string{

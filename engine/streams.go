@@ -12,10 +12,12 @@ import (
 )
 
 // renameStream relabels batches with the client-visible schema (operators
-// name columns internally; the types are the same).
+// name columns internally; the types are the same). It is the query's
+// outermost stream: Close ends the query and settles its memory.
 type renameStream struct {
 	in     execution.Stream
 	schema *arrow.Schema
+	settle func()
 }
 
 func (r *renameStream) Schema() *arrow.Schema { return r.schema }
@@ -37,7 +39,14 @@ func (r *renameStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
 	return array.NewRecordBatch(r.schema, b.Columns(), b.NumRows()), nil
 }
 
-func (r *renameStream) Close() error { return r.in.Close() }
+func (r *renameStream) Close() error {
+	err := r.in.Close()
+	if r.settle != nil {
+		r.settle()
+		r.settle = nil
+	}
+	return err
+}
 
 // streamReader adapts an INSERT's source Stream to array.RecordReader (for
 // Catalog.Append), converting each column to the table's type (storeColumn).

@@ -2,6 +2,7 @@ package execution
 
 import (
 	"fmt"
+	"sync"
 	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -86,3 +87,56 @@ func (a *QueryAllocator) Used() int64 { return a.used.Load() }
 
 // Peak returns the highest accounted usage.
 func (a *QueryAllocator) Peak() int64 { return a.peak.Load() }
+
+// NodeMemory is a node's view of the memory its queries hold: the sum of
+// the allocators of the queries still running. A query that ends is
+// settled: what its allocator still counts (buffers lost to a recovered
+// panic, or a real leak) leaves the node's figure, so one failed query
+// does not inflate it for every later one; Lost keeps the total so tests
+// can still see leaks.
+type NodeMemory struct {
+	mu   sync.Mutex
+	live map[*QueryAllocator]struct{}
+	lost atomic.Int64
+}
+
+// Track counts a in the node's figure until Settle(a).
+func (m *NodeMemory) Track(a *QueryAllocator) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.live == nil {
+		m.live = map[*QueryAllocator]struct{}{}
+	}
+	m.live[a] = struct{}{}
+}
+
+// Settle stops counting a (the query has ended) and returns the bytes it
+// still held, which are added to Lost. Frees through a afterwards change
+// only a's own figure. Settling twice returns 0 the second time.
+func (m *NodeMemory) Settle(a *QueryAllocator) int64 {
+	m.mu.Lock()
+	_, ok := m.live[a]
+	delete(m.live, a)
+	m.mu.Unlock()
+	if !ok {
+		return 0
+	}
+	n := a.Used()
+	m.lost.Add(n)
+	return n
+}
+
+// Used returns the bytes the running queries hold now.
+func (m *NodeMemory) Used() int64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var n int64
+	for a := range m.live {
+		n += a.Used()
+	}
+	return n
+}
+
+// Lost returns the bytes queries still held when they were settled, in
+// total since the node started.
+func (m *NodeMemory) Lost() int64 { return m.lost.Load() }

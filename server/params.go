@@ -2,15 +2,22 @@ package server
 
 import (
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/flight"
 	"github.com/apache/arrow-go/v18/arrow/scalar"
 	"github.com/quiverdb/quiver/qerr"
 )
 
+// batchReader is what readParams needs of a flight.MessageReader (or an
+// ipc.Reader: parameters carried in a prepared statement handle).
+type batchReader interface {
+	Next() bool
+	RecordBatch() arrow.RecordBatch
+	Err() error
+}
+
 // readParams reads every parameter batch of a DoPut: one []scalar.Scalar
 // per row, one value per placeholder. The returned batches back the
 // scalars' buffers; the caller releases them when done with the values.
-func readParams(rdr flight.MessageReader, want int) ([][]scalar.Scalar, []arrow.RecordBatch, error) {
+func readParams(rdr batchReader, want int) ([][]scalar.Scalar, []arrow.RecordBatch, error) {
 	var (
 		rows    [][]scalar.Scalar
 		batches []arrow.RecordBatch

@@ -243,7 +243,7 @@ func (s *Server) PollFlightInfoStatement(ctx context.Context, cmd flightsql.Stat
 // PollFlightInfoPreparedStatement starts a prepared query with its bound
 // parameters.
 func (s *Server) PollFlightInfoPreparedStatement(ctx context.Context, cmd flightsql.PreparedStatementQuery, desc *flight.FlightDescriptor) (*flight.PollInfo, error) {
-	p, err := s.prepared.get(cmd.GetPreparedStatementHandle())
+	p, _, err := s.preparedFor(ctx, cmd.GetPreparedStatementHandle())
 	if err != nil {
 		return nil, s.toStatus(err)
 	}

@@ -2,9 +2,9 @@ package server
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -29,6 +29,8 @@ type prepared struct {
 	// its parameters has no type from context (SELECT ?): its result column
 	// then has the value's type, unknown at preparation (nil otherwise).
 	boundDesc *engine.Prepared
+
+	used uint64 // preparedStore LRU clock, under preparedStore.mu
 }
 
 func (p *prepared) bind(rows [][]scalar.Scalar, batches []arrow.RecordBatch, boundDesc *engine.Prepared) {
@@ -93,47 +95,113 @@ func (p *prepared) releaseLocked() {
 	p.params, p.batches, p.boundDesc = nil, nil, nil
 }
 
-// preparedStore maps handles to prepared statements. Handles are random,
-// so a guessed handle does not reach another client's statement.
+// preparedStore caches, per node, what self-contained handles describe
+// (see handle.go): handle → prepared. Any node with the handle key can
+// rebuild an entry from the handle itself, so the cache is only for speed
+// (and for the parameters a client bound to a handle without taking the new
+// handle DoPutPreparedStatementQuery returned).
 type preparedStore struct {
-	mu sync.Mutex
-	m  map[string]*prepared
+	codec *handleCodec
+
+	mu  sync.Mutex
+	m   map[string]*prepared
+	seq uint64
 }
 
-func (ps *preparedStore) add(p *prepared) (string, error) {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", qerr.Wrap(qerr.Internal, err, "prepared statement handle")
+// maxCachedPrepared bounds the cache; the least recently used entries go
+// first (they are rebuilt from their handle when used again).
+const maxCachedPrepared = 10000
+
+func (ps *preparedStore) lookup(h []byte) *prepared {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	p := ps.m[string(h)]
+	if p != nil {
+		ps.seq++
+		p.used = ps.seq
 	}
-	h := hex.EncodeToString(b[:])
+	return p
+}
+
+// put caches p under h unless another call did first; it returns the entry.
+func (ps *preparedStore) put(h []byte, p *prepared) *prepared {
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
 	if ps.m == nil {
 		ps.m = map[string]*prepared{}
 	}
-	ps.m[h] = p
-	return h, nil
+	if old := ps.m[string(h)]; old != nil {
+		return old
+	}
+	if len(ps.m) >= maxCachedPrepared {
+		ps.evictLocked()
+	}
+	ps.seq++
+	p.used = ps.seq
+	ps.m[string(h)] = p
+	return p
 }
 
-func (ps *preparedStore) get(handle []byte) (*prepared, error) {
-	ps.mu.Lock()
-	defer ps.mu.Unlock()
-	p, ok := ps.m[string(handle)]
-	if !ok {
-		return nil, qerr.New(qerr.NotFound, "Unknown prepared statement handle '%s'", printable(handle))
+// evictLocked drops the least recently used tenth of the cache. Their bound
+// batches are left to the garbage collector: a running call may still read
+// the values.
+func (ps *preparedStore) evictLocked() {
+	used := make([]uint64, 0, len(ps.m))
+	for _, p := range ps.m {
+		used = append(used, p.used)
 	}
-	return p, nil
+	slices.Sort(used)
+	cut := used[len(used)/10]
+	for h, p := range ps.m {
+		if p.used <= cut {
+			delete(ps.m, h)
+		}
+	}
 }
 
-func (ps *preparedStore) remove(handle []byte) (*prepared, error) {
+func (ps *preparedStore) remove(h []byte) *prepared {
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
-	p, ok := ps.m[string(handle)]
-	if !ok {
-		return nil, qerr.New(qerr.NotFound, "Unknown prepared statement handle '%s'", printable(handle))
+	p := ps.m[string(h)]
+	delete(ps.m, string(h))
+	return p
+}
+
+// preparedFor redeems a handle for the caller: verified (NotFound when
+// forged, altered, expired or another user's), from the cache or prepared
+// again from the SQL, schema and bound parameters it carries.
+func (s *Server) preparedFor(ctx context.Context, h []byte) (*prepared, handleData, error) {
+	d, err := s.prepared.codec.decode(h, userOf(ctx))
+	if err != nil {
+		return nil, d, err
 	}
-	delete(ps.m, string(handle))
-	return p, nil
+	if p := s.prepared.lookup(h); p != nil {
+		return p, d, nil
+	}
+	sess := s.eng.NewSession()
+	sess.CurrentSchema = d.schema
+	desc, err := s.eng.Prepare(ctx, sess, d.sql)
+	if err != nil {
+		return nil, d, err
+	}
+	p := &prepared{sql: d.sql, sess: sess, desc: desc}
+	if d.params != nil {
+		rows, batches, err := decodeParams(d.params, len(desc.Params), s.Alloc)
+		if err != nil {
+			return nil, d, err
+		}
+		var boundDesc *engine.Prepared
+		if len(rows) == 1 && untypedParams(desc) {
+			if boundDesc, err = s.prepareBound(ctx, p, rows[0]); err != nil {
+				for _, b := range batches {
+					b.Release()
+				}
+				return nil, d, err
+			}
+		}
+		p.bind(rows, batches, boundDesc)
+	}
+	return s.prepared.put(h, p), d, nil
 }
 
 // printable keeps client-supplied bytes out of error messages verbatim.
@@ -160,12 +228,13 @@ func (s *Server) CreatePreparedStatement(ctx context.Context, req flightsql.Acti
 	if err != nil {
 		return res, s.toStatus(err)
 	}
-	h, err := s.prepared.add(&prepared{sql: req.GetQuery(), sess: sess, desc: desc})
+	h, err := s.prepared.codec.encode(handleData{user: userOf(ctx), schema: sess.CurrentSchema, sql: req.GetQuery()})
 	if err != nil {
 		return res, s.toStatus(err)
 	}
+	s.prepared.put(h, &prepared{sql: req.GetQuery(), sess: sess, desc: desc})
 	isUpdate := desc.Schema == nil
-	res.Handle = []byte(h)
+	res.Handle = h
 	res.DatasetSchema = desc.Schema
 	if isUpdate {
 		res.DatasetSchema = arrow.NewSchema(nil, nil)
@@ -204,20 +273,24 @@ func paramWireType(t arrow.DataType) arrow.DataType {
 	return t
 }
 
-// ClosePreparedStatement forgets a handle and its bound parameters.
-func (s *Server) ClosePreparedStatement(_ context.Context, req flightsql.ActionClosePreparedStatementRequest) error {
-	p, err := s.prepared.remove(req.GetPreparedStatementHandle())
-	if err != nil {
+// ClosePreparedStatement forgets a handle's cache entry and its bound
+// parameters on this node (the handle itself is self-contained: other
+// nodes drop theirs when they evict it).
+func (s *Server) ClosePreparedStatement(ctx context.Context, req flightsql.ActionClosePreparedStatementRequest) error {
+	h := req.GetPreparedStatementHandle()
+	if _, err := s.prepared.codec.decode(h, userOf(ctx)); err != nil {
 		return s.toStatus(err)
 	}
-	p.bind(nil, nil, nil)
+	if p := s.prepared.remove(h); p != nil {
+		p.bind(nil, nil, nil)
+	}
 	return nil
 }
 
 // GetFlightInfoPreparedStatement describes a prepared query; the ticket is
 // the command itself (the handle), redeemed by DoGetPreparedStatement.
-func (s *Server) GetFlightInfoPreparedStatement(_ context.Context, cmd flightsql.PreparedStatementQuery, desc *flight.FlightDescriptor) (*flight.FlightInfo, error) {
-	p, err := s.prepared.get(cmd.GetPreparedStatementHandle())
+func (s *Server) GetFlightInfoPreparedStatement(ctx context.Context, cmd flightsql.PreparedStatementQuery, desc *flight.FlightDescriptor) (*flight.FlightInfo, error) {
+	p, _, err := s.preparedFor(ctx, cmd.GetPreparedStatementHandle())
 	if err != nil {
 		return nil, s.toStatus(err)
 	}
@@ -225,8 +298,8 @@ func (s *Server) GetFlightInfoPreparedStatement(_ context.Context, cmd flightsql
 }
 
 // GetSchemaPreparedStatement returns a prepared statement's result schema.
-func (s *Server) GetSchemaPreparedStatement(_ context.Context, cmd flightsql.PreparedStatementQuery, _ *flight.FlightDescriptor) (*flight.SchemaResult, error) {
-	p, err := s.prepared.get(cmd.GetPreparedStatementHandle())
+func (s *Server) GetSchemaPreparedStatement(ctx context.Context, cmd flightsql.PreparedStatementQuery, _ *flight.FlightDescriptor) (*flight.SchemaResult, error) {
+	p, _, err := s.preparedFor(ctx, cmd.GetPreparedStatementHandle())
 	if err != nil {
 		return nil, s.toStatus(err)
 	}
@@ -236,7 +309,7 @@ func (s *Server) GetSchemaPreparedStatement(_ context.Context, cmd flightsql.Pre
 // DoGetPreparedStatement runs a prepared query with its bound parameters.
 // A query takes at most one parameter row.
 func (s *Server) DoGetPreparedStatement(ctx context.Context, cmd flightsql.PreparedStatementQuery) (*arrow.Schema, <-chan flight.StreamChunk, error) {
-	p, err := s.prepared.get(cmd.GetPreparedStatementHandle())
+	p, _, err := s.preparedFor(ctx, cmd.GetPreparedStatementHandle())
 	if err != nil {
 		return nil, nil, s.toStatus(err)
 	}
@@ -257,12 +330,14 @@ func (s *Server) DoGetPreparedStatement(ctx context.Context, cmd flightsql.Prepa
 }
 
 // DoPutPreparedStatementQuery binds parameters (all rows of the incoming
-// batches) to a prepared statement and returns the same handle. A
-// placeholder untyped by context (SELECT ?) takes its value's type: the
-// FlightInfo and schema of the handle then report the bound types (the
-// dataset_schema of CreatePreparedStatement had NULL for that column).
+// batches) to a prepared statement and returns a new handle that carries
+// them, so the execution may land on another node (clients that keep the
+// old handle find the values bound to it on this node). A placeholder
+// untyped by context (SELECT ?) takes its value's type: the FlightInfo and
+// schema of the handle then report the bound types (the dataset_schema of
+// CreatePreparedStatement had NULL for that column).
 func (s *Server) DoPutPreparedStatementQuery(ctx context.Context, cmd flightsql.PreparedStatementQuery, rdr flight.MessageReader, _ flight.MetadataWriter) ([]byte, error) {
-	p, err := s.prepared.get(cmd.GetPreparedStatementHandle())
+	p, d, err := s.preparedFor(ctx, cmd.GetPreparedStatementHandle())
 	if err != nil {
 		return nil, s.toStatus(err)
 	}
@@ -270,24 +345,40 @@ func (s *Server) DoPutPreparedStatementQuery(ctx context.Context, cmd flightsql.
 	if err != nil {
 		return nil, s.toStatus(err)
 	}
+	release := func() {
+		for _, b := range batches {
+			b.Release()
+		}
+	}
 	var boundDesc *engine.Prepared
 	if len(rows) == 1 && untypedParams(p.desc) {
 		if boundDesc, err = s.prepareBound(ctx, p, rows[0]); err != nil {
-			for _, b := range batches {
-				b.Release()
-			}
+			release()
 			return nil, s.toStatus(err)
 		}
 	}
+	if d.params, err = encodeParams(batches); err != nil {
+		release()
+		return nil, s.toStatus(err)
+	}
+	h, err := s.prepared.codec.encode(d)
+	if err != nil {
+		release()
+		return nil, s.toStatus(err)
+	}
+	for _, b := range batches {
+		b.Retain() // one reference for each handle's entry
+	}
+	s.prepared.put(h, &prepared{sql: p.sql, sess: p.sess, desc: p.desc}).bind(rows, batches, boundDesc)
 	p.bind(rows, batches, boundDesc)
-	return cmd.GetPreparedStatementHandle(), nil
+	return h, nil
 }
 
 // DoPutPreparedStatementUpdate runs a prepared DDL/DML statement once per
 // parameter row sent with the call (or with the rows bound before, or once
 // without parameters) and returns the total affected rows.
 func (s *Server) DoPutPreparedStatementUpdate(ctx context.Context, cmd flightsql.PreparedStatementUpdate, rdr flight.MessageReader) (int64, error) {
-	p, err := s.prepared.get(cmd.GetPreparedStatementHandle())
+	p, _, err := s.preparedFor(ctx, cmd.GetPreparedStatementHandle())
 	if err != nil {
 		return 0, s.toStatus(err)
 	}

@@ -65,6 +65,13 @@ type Config struct {
 	// location of query result endpoints (see endpoints.go); "" leaves
 	// them without location (read over the same connection).
 	EndpointAddr string
+	// HandleKey keys the MAC of prepared statement handles (see handle.go):
+	// nodes with the same key redeem each other's handles (serve passes
+	// the cluster secret); nil makes a random key.
+	HandleKey []byte
+	// HandleTTL is how long a prepared statement handle stays valid
+	// (default DefaultHandleTTL).
+	HandleTTL time.Duration
 }
 
 // Server is the Flight SQL service of one node.
@@ -100,6 +107,10 @@ func New(cfg Config) (*Server, error) {
 		if s.location, err = EndpointURI(cfg.EndpointAddr, cfg.TLS != nil); err != nil {
 			return nil, err
 		}
+	}
+	var err error
+	if s.prepared.codec, err = newHandleCodec(cfg.HandleKey, cfg.HandleTTL); err != nil {
+		return nil, err
 	}
 	if cfg.Users != nil {
 		s.auth = newAuthenticator(cfg.Users, cfg.TokenTTL)

@@ -145,7 +145,10 @@ func serve(args []string) error {
 	cfg := server.Config{Engine: eng, Catalog: eng.Catalog(), Log: log, Version: version,
 		TokenTTL: f.tokenTTL, SessionIdleTimeout: f.sessionIdle,
 		Limits: server.Limits{QueryTimeout: f.queryTimeout, MaxResultBytes: int64(f.maxResultBytes),
-			MaxConcurrentQueriesPerUser: f.maxQueriesPerUser}}
+			MaxConcurrentQueriesPerUser: f.maxQueriesPerUser},
+		// Nodes sharing the cluster secret redeem each other's prepared
+		// statement handles (a client's next call may land on another node).
+		HandleKey: f.cluster.secret}
 	if f.users != "" {
 		if cfg.Users, err = server.LoadUsers(f.users); err != nil {
 			return err

@@ -103,6 +103,8 @@ type Dist struct {
 	draining    bool                 // leaving: new tasks are refused
 	unreachable map[string]time.Time // node → until when it gets no tasks
 	sent        map[string]int64     // run-task calls sent per node (tests, metrics)
+
+	peers peerCalls // calls outstanding to each peer
 }
 
 type workerQuery struct {
@@ -229,6 +231,11 @@ func (d *Dist) onEvent(ev Event) {
 		return
 	}
 	name := ev.Node.Name
+	if ev.Type == EventFail {
+		// Declared dead (silent or crashed): calls still waiting on it
+		// end now and take the unreachable-node path.
+		d.peerDown(name, "declared dead by gossip")
+	}
 	d.mu.Lock()
 	qs := make([]*dquery, 0, len(d.queries))
 	for _, q := range d.queries {
@@ -551,7 +558,16 @@ func (s *taskShuffle) open(ctx context.Context, loc ShuffleLocation, partition i
 	if err != nil {
 		return nil, &FetchError{Loc: loc, Err: err}
 	}
-	return openFetch(ctx, c, s.t.query, loc, partition, s.t.alloc)
+	wctx, release := s.d.watchPeer(ctx, loc.NodeID)
+	st, err := openFetch(wctx, c, s.t.query, loc, partition, s.t.alloc)
+	if err != nil {
+		release()
+		if pd := peerDownCause(wctx); pd != nil && ctx.Err() == nil {
+			return nil, &FetchError{Loc: loc, Err: pd}
+		}
+		return nil, err
+	}
+	return &watchedFetch{Stream: st, ctx: wctx, loc: loc, release: release}, nil
 }
 
 // concatStream reads the producers' partitions one after the other.

@@ -310,7 +310,8 @@ func (q *dquery) inputLocations(st *stages.Stage) ([]ShuffleLocation, bool) {
 // limit, ...) fail it at once.
 func retriable(err error) bool {
 	var fe *FetchError
-	if errors.As(err, &fe) {
+	var pd *errPeerDown
+	if errors.As(err, &fe) || errors.As(err, &pd) {
 		return true
 	}
 	if _, ok := status.FromError(err); ok && status.Code(err) != codes.OK && status.Code(err) != codes.Unknown {
@@ -492,7 +493,13 @@ func (q *dquery) runOn(node Node, st *stages.Stage, p, attempt int, inputs []Shu
 	q.d.mu.Lock()
 	q.d.sent[node.Name]++
 	q.d.mu.Unlock()
-	if err := q.d.callAction(q.ctx, node.InternalAddr, ActionRunTask, body, &reply); err != nil {
+	cctx, release := q.d.watchPeer(q.ctx, node.Name)
+	err = q.d.callAction(cctx, node.InternalAddr, ActionRunTask, body, &reply)
+	release()
+	if err != nil {
+		if pd := peerDownCause(cctx); pd != nil && q.ctx.Err() == nil {
+			err = pd
+		}
 		if q.ctx.Err() == nil && unreachableErr(err) {
 			q.d.markUnreachable(node.Name, err)
 		}

@@ -32,11 +32,18 @@ func unreachableErr(err error) bool {
 	if errors.As(err, &de) {
 		return true
 	}
+	var pd *errPeerDown
+	if errors.As(err, &pd) {
+		return true
+	}
 	var re *remoteError
 	if errors.As(err, &re) {
 		return false
 	}
-	if s, ok := status.FromError(err); ok && s.Code() == codes.Unavailable {
+	// Unavailable: refused, reset, or silent past the keepalive timeout.
+	// DeadlineExceeded: the call's own deadline passed with no answer (the
+	// caller checks that the query itself has not expired).
+	if s, ok := status.FromError(err); ok && (s.Code() == codes.Unavailable || s.Code() == codes.DeadlineExceeded) {
 		return true
 	}
 	return false
@@ -55,6 +62,8 @@ func (d *Dist) markUnreachable(node string, err error) {
 		qs = append(qs, q)
 	}
 	d.mu.Unlock()
+	// Calls still waiting on it (other tasks, fetches) end now too.
+	d.peerDown(node, "unreachable")
 	if !already {
 		d.log.Warn("node unreachable: no tasks for it until the cooldown ends", zap.String("node", node), zap.Duration("cooldown", d.cfg.UnreachableCooldown), zap.Error(err))
 	}

@@ -111,6 +111,9 @@ func rewriteParquet(src, dst string, rowGroup int64) error {
 type clusterOpts struct {
 	shuffleMemory int64
 	compression   string
+	// advertise, if set, is the internal address node i (0-based)
+	// advertises instead of its listener's (a proxy in front of it).
+	advertise func(i int, addr string) string
 }
 
 func startCluster(t *testing.T, size int, o clusterOpts) []*testNode {
@@ -130,13 +133,17 @@ func startCluster(t *testing.T, size int, o clusterOpts) []*testNode {
 			t.Fatal(err)
 		}
 		n := &testNode{name: name, eng: eng, work: t.TempDir()}
+		internal := lis.Addr().String()
+		if o.advertise != nil {
+			internal = o.advertise(i, internal)
+		}
 		var join []string
 		if seed != "" {
 			join = []string{seed}
 		}
 		n.ml, err = cluster.NewMembership(cluster.MembershipConfig{
 			NodeName: name, BindAddr: "127.0.0.1:0", Join: join,
-			Meta: cluster.NodeMeta{InternalAddr: lis.Addr().String(), Cores: 2},
+			Meta: cluster.NodeMeta{InternalAddr: internal, Cores: 2},
 			Tune: func(c *memberlist.Config) {
 				c.ProbeInterval = 200 * time.Millisecond
 				c.ProbeTimeout = 200 * time.Millisecond

@@ -24,6 +24,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 )
@@ -156,7 +157,12 @@ func NewInternalServer(cfg InternalConfig) *InternalServer {
 		s.expect = proof(cfg.Security.Secret)
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	opts := []grpc.ServerOption{grpc.MaxRecvMsgSize(MaxInternalMessage), grpc.MaxSendMsgSize(MaxInternalMessage)}
+	opts := []grpc.ServerOption{grpc.MaxRecvMsgSize(MaxInternalMessage), grpc.MaxSendMsgSize(MaxInternalMessage),
+		// Peers' keepalive pings (InternalKeepalive) are welcome; the
+		// server pings silent clients too, so a partitioned peer's calls
+		// end.
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: InternalKeepalive.Time / 2, PermitWithoutStream: true}),
+		grpc.KeepaliveParams(keepalive.ServerParameters{Time: InternalKeepalive.Time, Timeout: InternalKeepalive.Timeout})}
 	if cfg.Security.ServerTLS != nil {
 		opts = append(opts, grpc.Creds(credentials.NewTLS(cfg.Security.ServerTLS)))
 	}
@@ -353,6 +359,12 @@ func (c secretCreds) GetRequestMetadata(context.Context, ...string) (map[string]
 }
 func (c secretCreds) RequireTransportSecurity() bool { return c.tls }
 
+// InternalKeepalive is the keepalive of internal connections: a peer
+// silent this long (a network partition drops packets without a reset)
+// fails the calls to it with Unavailable instead of leaving them hanging
+// until TCP gives up. The internal server accepts pings this frequent.
+var InternalKeepalive = keepalive.ClientParameters{Time: 5 * time.Second, Timeout: 3 * time.Second, PermitWithoutStream: true}
+
 // Dial connects to node's internal service (lazily: the first call opens
 // the connection). Close the client when done.
 func Dial(ctx context.Context, node Node, sec Security) (*InternalClient, error) {
@@ -360,7 +372,8 @@ func Dial(ctx context.Context, node Node, sec Security) (*InternalClient, error)
 		return nil, fmt.Errorf("node %s has no internal service address", node.Name)
 	}
 	opts := []grpc.DialOption{grpc.WithDefaultCallOptions(
-		grpc.MaxCallRecvMsgSize(MaxInternalMessage), grpc.MaxCallSendMsgSize(MaxInternalMessage))}
+		grpc.MaxCallRecvMsgSize(MaxInternalMessage), grpc.MaxCallSendMsgSize(MaxInternalMessage)),
+		grpc.WithKeepaliveParams(InternalKeepalive)}
 	if sec.ClientTLS != nil {
 		opts = append(opts, grpc.WithTransportCredentials(credentials.NewTLS(sec.ClientTLS)))
 	} else {

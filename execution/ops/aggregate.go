@@ -44,6 +44,7 @@ type hashAgg struct {
 	closed  bool
 	ids     []uint32
 	newRows []int32
+	memo    *expr.Memo // shared subexpressions of groupBy and aggs, per batch
 	// A partial aggregate that barely reduces its input (nearly one group
 	// per row) stops grouping: after partialProbeRows rows with more than
 	// partialSkipRatio groups per row it emits what it has and then passes
@@ -66,6 +67,9 @@ const (
 func NewHashAggregate(tc *execution.TaskContext, input execution.Stream, mode AggMode, groupBy []expr.Expr, aggs []AggSpec, out *arrow.Schema) (execution.Stream, error) {
 	h := &hashAgg{tc: tc, input: input, mode: mode, groupBy: groupBy, aggs: aggs, out: out,
 		keys: make([][]arrow.Array, len(groupBy))}
+	if mode != AggFinal {
+		h.groupBy, h.aggs, h.memo = shareAggExprs(groupBy, aggs)
+	}
 	h.res.alloc = tc.Alloc
 	col := len(groupBy)
 	for _, s := range aggs {
@@ -95,6 +99,44 @@ func NewHashAggregate(tc *execution.TaskContext, input execution.Stream, mode Ag
 		}
 	}
 	return h, nil
+}
+
+// shareAggExprs rewrites the key and aggregate expressions so that a subtree
+// repeated among them is evaluated once per batch (leaving aggs untouched).
+func shareAggExprs(groupBy []expr.Expr, aggs []AggSpec) ([]expr.Expr, []AggSpec, *expr.Memo) {
+	all := append([]expr.Expr(nil), groupBy...)
+	for _, s := range aggs {
+		all = append(all, s.Args...)
+		all = append(all, sortKeyExprs(s.OrderBy)...)
+		if s.Filter != nil {
+			all = append(all, s.Filter)
+		}
+	}
+	shared, memo := expr.ShareCommon(all)
+	if memo == nil {
+		return groupBy, aggs, nil
+	}
+	next := func(n int) []expr.Expr {
+		out := shared[:n:n]
+		shared = shared[n:]
+		return out
+	}
+	keys := next(len(groupBy))
+	out := make([]AggSpec, len(aggs))
+	for i, s := range aggs {
+		s.Args = next(len(s.Args))
+		ob := make([]expr.SortKey, len(s.OrderBy))
+		for j, e := range next(len(s.OrderBy)) {
+			ob[j] = s.OrderBy[j]
+			ob[j].Expr = e
+		}
+		s.OrderBy = ob
+		if s.Filter != nil {
+			s.Filter = next(1)[0]
+		}
+		out[i] = s
+	}
+	return keys, out, memo
 }
 
 func (h *hashAgg) Schema() *arrow.Schema { return h.out }
@@ -161,6 +203,7 @@ func (h *hashAgg) consume(ctx context.Context) error {
 // passOwned emits every row of b (released) as its own group's state.
 func (h *hashAgg) passOwned(b arrow.RecordBatch) error {
 	defer b.Release()
+	defer h.memo.Reset()
 	n := int(b.NumRows())
 	if n == 0 {
 		return nil
@@ -214,6 +257,7 @@ func (h *hashAgg) add(b arrow.RecordBatch) error {
 	if n == 0 {
 		return nil
 	}
+	defer h.memo.Reset()
 	mem := h.tc.Mem()
 	if cap(h.ids) < n {
 		h.ids = make([]uint32, n)

@@ -77,12 +77,14 @@ type projectStream struct {
 	tc    *execution.TaskContext
 	input execution.Stream
 	exprs []expr.Expr
+	memo  *expr.Memo // repeated subexpressions of exprs, per batch
 	out   *arrow.Schema
 }
 
 // NewProject evaluates exprs over every input batch.
 func NewProject(tc *execution.TaskContext, input execution.Stream, exprs []expr.Expr, out *arrow.Schema) execution.Stream {
-	return &projectStream{tc: tc, input: input, exprs: exprs, out: out}
+	shared, memo := expr.ShareCommon(exprs)
+	return &projectStream{tc: tc, input: input, exprs: shared, memo: memo, out: out}
 }
 
 func (p *projectStream) Schema() *arrow.Schema { return p.out }
@@ -96,6 +98,7 @@ func (p *projectStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
 	defer b.Release()
 	mem := p.tc.Mem()
 	cols, err := evalAll(mem, p.exprs, b)
+	p.memo.Reset()
 	if err != nil {
 		return nil, err
 	}

@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow/flight/flightsql"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
@@ -143,84 +143,24 @@ func TestClusterDistributedProcesses(t *testing.T) {
 
 	// SIGKILL n3 while n1 runs q18 in a loop (two clients).
 	sql := readQuery(t, "q18")
-	type run struct {
-		start, end time.Time
-		err        error
-		msg        string
+	var clients []*flightsql.Client
+	for range 2 {
+		cl := dial(t, n1.addr)
+		defer cl.Close()
+		clients = append(clients, cl)
 	}
-	var (
-		mu     sync.Mutex
-		runs   []run
-		killAt time.Time
-		stopAt = make(chan struct{})
-		wg     sync.WaitGroup
-	)
-	for c := 0; c < 2; c++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			cl := dial(t, n1.addr)
-			defer cl.Close()
-			for {
-				select {
-				case <-stopAt:
-					return
-				default:
-				}
-				r := run{start: time.Now()}
-				rows, err := fetchAll(cl, sql)
-				r.end, r.err = time.Now(), err
-				if err == nil {
-					r.msg, r.err = tpch.Check(answers, "q18", []string{"c_name", "c_custkey", "o_orderkey", "o_orderdate", "o_totalprice", "sum(l_quantity)"}, rows)
-				}
-				mu.Lock()
-				runs = append(runs, r)
-				mu.Unlock()
-			}
-		}()
-	}
+	loop := startQueryLoop(clients, func(cl *flightsql.Client) (string, error) {
+		rows, err := fetchAll(cl, sql)
+		if err != nil {
+			return "", err
+		}
+		return tpch.Check(answers, "q18", []string{"c_name", "c_custkey", "o_orderkey", "o_orderdate", "o_totalprice", "sum(l_quantity)"}, rows)
+	})
 	time.Sleep(1500 * time.Millisecond)
-	killAt = time.Now()
+	killAt := time.Now()
 	n3.stop(t, syscall.SIGKILL)
-	// Run on until at least one query started after the kill finished, or 40 s.
-	limit := time.Now().Add(40 * time.Second)
-	for time.Now().Before(limit) {
-		mu.Lock()
-		after := 0
-		for _, r := range runs {
-			if r.start.After(killAt) && r.err == nil {
-				after++
-			}
-		}
-		mu.Unlock()
-		if after >= 2 && time.Since(killAt) > 3*time.Second {
-			break
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	close(stopAt)
-	wg.Wait()
-
-	var spanning, afterKill, before int
-	for _, r := range runs {
-		switch {
-		case r.err != nil:
-			t.Errorf("q18 (%s .. %s, kill at %s): %v", r.start.Format("05.000"), r.end.Format("05.000"), killAt.Format("05.000"), r.err)
-			continue
-		case r.msg != "":
-			t.Errorf("q18 wrong answer (%s .. %s, kill at %s): %s", r.start.Format("05.000"), r.end.Format("05.000"), killAt.Format("05.000"), r.msg)
-			continue
-		}
-		switch {
-		case r.end.Before(killAt):
-			before++
-		case r.start.Before(killAt):
-			spanning++
-		default:
-			afterKill++
-		}
-	}
-	t.Logf("q18 runs: %d before the kill, %d across it, %d after", before, spanning, afterKill)
+	loop.waitAfter(killAt, 40*time.Second)
+	_, spanning, afterKill := loop.finish(t, "q18", "kill", killAt)
 	t.Logf("n1's tasks by node and state, attempts > 0 marked retried: %s", joinRows(queryRows(t, n1.process,
 		"SELECT node, state, attempt > 0 AS retried, COUNT(*) FROM system.tasks GROUP BY node, state, attempt > 0 ORDER BY 1, 2, 3")))
 	// The kill was felt: tasks sent to n3 failed and were redone elsewhere.

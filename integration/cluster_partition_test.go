@@ -198,85 +198,28 @@ func TestClusterNetworkPartition(t *testing.T) {
 	}
 
 	sql := readQuery(t, "q18")
-	type run struct {
-		start, end time.Time
-		err        error
-		msg        string
-	}
-	var (
-		mu    sync.Mutex
-		runs  []run
-		cutAt time.Time
-		stop  = make(chan struct{})
-		wg    sync.WaitGroup
-	)
+	var clients []*flightsql.Client
 	for range 2 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			cl := a.client(t, n1.addr)
-			defer cl.Close()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				r := run{start: time.Now()}
-				ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-				rows, err := fetchAllCtx(ctx, cl, sql)
-				cancel()
-				r.end, r.err = time.Now(), err
-				if err == nil {
-					r.msg, r.err = tpch.Check("tpch/answers/sf0.01", "q18", q18Header, rows)
-				}
-				mu.Lock()
-				runs = append(runs, r)
-				mu.Unlock()
-			}
-		}()
+		cl := a.client(t, n1.addr)
+		defer cl.Close()
+		clients = append(clients, cl)
 	}
+	loop := startQueryLoop(clients, func(cl *flightsql.Client) (string, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+		defer cancel()
+		rows, err := fetchAllCtx(ctx, cl, sql)
+		if err != nil {
+			return "", err
+		}
+		return tpch.Check("tpch/answers/sf0.01", "q18", q18Header, rows)
+	})
 	time.Sleep(1500 * time.Millisecond)
-	cutAt = time.Now()
+	cutAt := time.Now()
 	if err := ipCmd("-n", a.name, "link", "set", vethA, "down"); err != nil {
 		t.Fatal(err)
 	}
-	limit := time.Now().Add(90 * time.Second)
-	for time.Now().Before(limit) {
-		mu.Lock()
-		after := 0
-		for _, r := range runs {
-			if r.start.After(cutAt) && r.err == nil {
-				after++
-			}
-		}
-		mu.Unlock()
-		if after >= 2 && time.Since(cutAt) > 3*time.Second {
-			break
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	close(stop)
-	wg.Wait()
-	var before, across, after int
-	for _, r := range runs {
-		when := fmt.Sprintf("%s .. %s, cut at %s", r.start.Format("05.000"), r.end.Format("05.000"), cutAt.Format("05.000"))
-		switch {
-		case r.err != nil:
-			t.Errorf("q18 (%s): %v", when, r.err)
-			continue
-		case r.msg != "":
-			t.Errorf("q18 wrong answer (%s): %s", when, r.msg)
-			continue
-		case r.end.Before(cutAt):
-			before++
-		case r.start.Before(cutAt):
-			across++
-		default:
-			after++
-		}
-	}
-	t.Logf("q18 runs: %d before the cut, %d across it, %d after", before, across, after)
+	loop.waitAfter(cutAt, 90*time.Second)
+	_, across, after := loop.finish(t, "q18", "cut", cutAt)
 	t.Logf("n1's tasks by node and state, attempts > 0 marked retried: %s", joinRows(mustQuery(t, query, cl,
 		"SELECT node, state, attempt > 0 AS retried, COUNT(*) FROM system.tasks GROUP BY node, state, attempt > 0 ORDER BY 1, 2, 3")))
 	if across+after == 0 {

@@ -219,6 +219,10 @@ type Subquery struct {
 	Needles   []Expr // InSubquery only: one per column of Plan ((a, b) IN ...)
 	OuterRefs []*ColumnRef
 	Type      arrow.DataType // Scalar: the column's type; others: boolean
+	// Text identifies the subquery as written (restored SQL, plus what the
+	// binder derived it from): GROUP BY and ORDER BY match expressions by
+	// String, so two different subqueries must never print alike.
+	Text string
 }
 
 func (s *Subquery) DataType(*Schema) (arrow.DataType, error) { return s.Type, nil }
@@ -234,16 +238,20 @@ func (s *Subquery) WithChildren(ch ...Expr) (Expr, error) {
 	return &n, nil
 }
 func (s *Subquery) String() string {
+	text := "<subquery>"
+	if s.Text != "" {
+		text = s.Text
+	}
 	switch s.Kind {
 	case ExistsSubquery:
-		return "EXISTS(<subquery>)"
+		return "EXISTS(" + text + ")"
 	case InSubquery:
 		if len(s.Needles) == 1 {
-			return fmt.Sprintf("%s IN (<subquery>)", s.Needles[0])
+			return fmt.Sprintf("%s IN (%s)", s.Needles[0], text)
 		}
-		return fmt.Sprintf("%v IN (<subquery>)", s.Needles)
+		return fmt.Sprintf("%v IN (%s)", s.Needles, text)
 	}
-	return "(<scalar subquery>)"
+	return "(" + text + ")"
 }
 
 // AggregateCall is one aggregate of an Aggregate node (not a general Expr:

@@ -1,6 +1,7 @@
 package logical
 
 import (
+	"fmt"
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/scalar"
 	"github.com/pingcap/tidb/pkg/parser/ast"
@@ -99,7 +100,12 @@ func (b *Binder) bindQuantified(sq *ast.SubqueryExpr, op string, all bool, needl
 	})
 	out := Field{ID: b.NewID(), Name: "quantified", Type: boolT, Nullable: true}
 	proj := &Project{Input: agg, Exprs: []Expr{c}, Fields: []Field{out}}
-	return &Subquery{Kind: ScalarSubquery, Plan: proj, OuterRefs: outer, Type: boolT}, nil
+	quant := "ANY"
+	if all {
+		quant = "ALL"
+	}
+	text := fmt.Sprintf("%s %s %s (%s)", x, op, quant, restoreSQL(sq.Query))
+	return &Subquery{Kind: ScalarSubquery, Plan: proj, OuterRefs: outer, Type: boolT, Text: text}, nil
 }
 
 // bindQuantifiedOp maps the operator: = ALL is <= ALL AND >= ALL, <> ANY is

@@ -326,11 +326,19 @@ func exprName(e ast.ExprNode) string {
 	if t := strings.TrimSpace(e.Text()); t != "" {
 		return t
 	}
-	var sb strings.Builder
-	if err := e.Restore(format.NewRestoreCtx(format.DefaultRestoreFlags, &sb)); err == nil {
-		return sb.String()
+	if t := restoreSQL(e); t != "" {
+		return t
 	}
 	return "?column?"
+}
+
+// restoreSQL prints n in the parser's canonical form ("" if it cannot).
+func restoreSQL(n ast.Node) string {
+	var sb strings.Builder
+	if err := n.Restore(format.NewRestoreCtx(format.DefaultRestoreFlags, &sb)); err != nil {
+		return ""
+	}
+	return sb.String()
 }
 
 // expandStar expands `*` or `t.*`.

@@ -38,15 +38,27 @@ func (a *QueryAllocator) Operator() *QueryAllocator {
 }
 
 func (a *QueryAllocator) reserve(n int64) {
+	if err := a.tryReserve(n); err != nil {
+		panic(err)
+	}
+}
+
+// tryReserve counts n bytes, or nothing and returns the limit error.
+func (a *QueryAllocator) tryReserve(n int64) *qerr.Error {
 	if a.parent != nil {
-		a.parent.reserve(n) // may panic over the query limit: nothing counted here yet
+		if err := a.parent.tryReserve(n); err != nil {
+			return err // nothing counted here yet
+		}
 	}
 	used := a.used.Add(n)
 	if a.limit > 0 && n > 0 && used > a.limit {
 		a.used.Add(-n)
-		panic(&qerr.Error{Kind: qerr.ResourceExhausted, Msg: fmt.Sprintf(
+		if a.parent != nil {
+			a.parent.Unreserve(n)
+		}
+		return &qerr.Error{Kind: qerr.ResourceExhausted, Msg: fmt.Sprintf(
 			"query memory limit exceeded: %d bytes in use, %d more requested, limit %d (raise --query-memory-limit)",
-			used-n, n, a.limit)})
+			used-n, n, a.limit)}
 	}
 	for {
 		p := a.peak.Load()
@@ -54,11 +66,36 @@ func (a *QueryAllocator) reserve(n int64) {
 			break
 		}
 	}
+	return nil
 }
 
 // Reserve accounts n bytes held outside Arrow buffers (hash tables, Go
 // slices); call Release(n) when freed. Panics like Allocate over the limit.
 func (a *QueryAllocator) Reserve(n int64) { a.reserve(n) }
+
+// TryReserve is Reserve that reports false (reserving nothing) instead of
+// panicking over the limit: operators that can spill ask before growing.
+func (a *QueryAllocator) TryReserve(n int64) bool { return a.tryReserve(n) == nil }
+
+// Fits reports whether n more bytes would fit under the query's limit now
+// (reserving nothing).
+func (a *QueryAllocator) Fits(n int64) bool {
+	if !a.TryReserve(n) {
+		return false
+	}
+	a.Unreserve(n)
+	return true
+}
+
+// Limited reports whether the query has a memory limit.
+func (a *QueryAllocator) Limited() bool {
+	for ; a != nil; a = a.parent {
+		if a.limit > 0 {
+			return true
+		}
+	}
+	return false
+}
 
 // Unreserve returns bytes taken with Reserve.
 func (a *QueryAllocator) Unreserve(n int64) {

@@ -15,6 +15,9 @@ type OperatorMetrics struct {
 	// (its output batches until their consumer releases them included)
 	// plus Go memory it reserved (hash tables, sort indices).
 	PeakMemory int64
+	// SpilledBytes were written to SpillFiles temporary files (sort,
+	// aggregate) when the operator went over its share of the memory limit.
+	SpilledBytes, SpillFiles int64
 }
 
 // MetricsSet collects metrics per operator, keyed by the physical plan node
@@ -58,6 +61,8 @@ func (s *MetricsSet) Add(id any, m OperatorMetrics) {
 	cur.Batches += m.Batches
 	cur.Bytes += m.Bytes
 	cur.Elapsed += m.Elapsed
+	cur.SpilledBytes += m.SpilledBytes
+	cur.SpillFiles += m.SpillFiles
 	if m.PeakMemory > cur.PeakMemory {
 		cur.PeakMemory = m.PeakMemory
 	}

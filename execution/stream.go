@@ -38,6 +38,12 @@ type TaskContext struct {
 	Metrics *MetricsSet
 	// Shuffle serves ShuffleWrite/ShuffleRead nodes of this query.
 	Shuffle Shuffle
+	// SpillDir is the node's work dir (--work-dir): operators over their
+	// share of the memory limit spill under SpillDir/spill ("" = the OS
+	// temporary directory).
+	SpillDir string
+	// op is the operator Operator was called with (spill metrics).
+	op any
 }
 
 // Operator returns the context operator id runs with: under EXPLAIN
@@ -49,7 +55,25 @@ func (tc *TaskContext) Operator(id any) *TaskContext {
 	}
 	c := *tc
 	c.Alloc = tc.Metrics.alloc(id, tc.Alloc)
+	c.op = id
 	return &c
+}
+
+// AddSpill counts bytes written to files spill files in the metrics of the
+// operator this context belongs to (EXPLAIN ANALYZE).
+func (tc *TaskContext) AddSpill(bytes, files int64) {
+	if tc == nil || tc.Metrics == nil || tc.op == nil {
+		return
+	}
+	tc.Metrics.Add(tc.op, OperatorMetrics{SpilledBytes: bytes, SpillFiles: files})
+}
+
+// Logger returns the task's logger (a no-op one when unset).
+func (tc *TaskContext) Logger() *zap.Logger {
+	if tc == nil || tc.Log == nil {
+		return zap.NewNop()
+	}
+	return tc.Log
 }
 
 // Mem returns the allocator operators should use.

@@ -18,7 +18,11 @@ func FormatAnalyzed(p Plan, m *execution.MetricsSet) string {
 		b.WriteString(strings.Repeat("  ", depth))
 		b.WriteString(p.String())
 		if om, ok := metricsOf(m, p); ok {
-			fmt.Fprintf(&b, "  [rows=%d batches=%d time=%s peak_mem=%s]", om.Rows, om.Batches, om.Elapsed.Round(1000), humanBytes(om.PeakMemory))
+			fmt.Fprintf(&b, "  [rows=%d batches=%d time=%s peak_mem=%s", om.Rows, om.Batches, om.Elapsed.Round(1000), humanBytes(om.PeakMemory))
+			if om.SpillFiles > 0 {
+				fmt.Fprintf(&b, " spilled %s in %d files", humanBytes(om.SpilledBytes), om.SpillFiles)
+			}
+			b.WriteByte(']')
 		}
 		b.WriteByte('\n')
 		for _, c := range p.Children() {

@@ -2,11 +2,13 @@ package server
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/binary"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
@@ -22,14 +24,32 @@ import (
 // Handshake call; the server answers with `authorization: Bearer <token>`
 // (in the response headers and trailers) and the client sends that header
 // on every later call. Basic credentials are also accepted on any call.
-// Tokens are random, expire after Config.TokenTTL and are revoked when the
-// user is removed from the users file or its password changes.
+//
+// Tokens are self-contained so that every node of a cluster accepts every
+// node's tokens (behind a per-call load balancer each RPC may land on
+// another node): base64url of
+//
+//	version (1 byte) | issued, expiry (uvarint Unix seconds) | id (16 random bytes) |
+//	password fingerprint (16 bytes) | user | HMAC-SHA256 (32 bytes)
+//
+// keyed like prepared statement handles (the cluster secret, or a random
+// key per node without one). The fingerprint is a MAC of the user's bcrypt
+// hash, so removing the user or changing the password (in the users file
+// every node reads) revokes the tokens issued before, on every node.
+// Nothing else revokes a token (logout/CloseSession end the session, not
+// the token), so there is no revocation list to share.
 
 const (
-	authHeader        = "authorization"
-	defaultTokenTTL   = 12 * time.Hour
-	handshakeMethod   = "/arrow.flight.protocol.FlightService/Handshake"
-	maxTokensPerSweep = 1 << 16
+	authHeader      = "authorization"
+	defaultTokenTTL = 12 * time.Hour
+	handshakeMethod = "/arrow.flight.protocol.FlightService/Handshake"
+
+	tokenVersion = 1
+	tokenIDLen   = 16
+	tokenFPLen   = 16
+	// maxTokenLen bounds what is decoded (a user name is a line of the
+	// users file).
+	maxTokenLen = 4096
 )
 
 // Identity is the authenticated caller, available to handlers through the
@@ -56,27 +76,22 @@ func userOf(ctx context.Context) string {
 	return ""
 }
 
-type token struct {
-	user    string
-	hash    string // the password hash the token was issued against
-	expires time.Time
-}
-
-// authenticator checks credentials against the users file and issues tokens.
+// authenticator checks credentials against the users file and issues and
+// verifies tokens.
 type authenticator struct {
 	users *Users
 	ttl   time.Duration
+	key   []byte // token MAC key
 	now   func() time.Time
-
-	mu     sync.Mutex
-	tokens map[string]token
 }
 
-func newAuthenticator(users *Users, ttl time.Duration) *authenticator {
+// newAuthenticator makes tokens signed with a key derived from secret
+// (the cluster secret; see Server.New).
+func newAuthenticator(users *Users, ttl time.Duration, secret []byte) *authenticator {
 	if ttl <= 0 {
 		ttl = defaultTokenTTL
 	}
-	return &authenticator{users: users, ttl: ttl, now: time.Now, tokens: map[string]token{}}
+	return &authenticator{users: users, ttl: ttl, key: deriveKey(secret, "quiver bearer token key"), now: time.Now}
 }
 
 var errBadLogin = qerr.New(qerr.Unauthenticated, "invalid user name or password")
@@ -97,53 +112,69 @@ func (a *authenticator) login(name, password string) (User, error) {
 
 var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("not a password"), bcrypt.DefaultCost)
 
+func (a *authenticator) mac(b []byte) []byte {
+	m := hmac.New(sha256.New, a.key)
+	m.Write(b)
+	return m.Sum(nil)
+}
+
+// fingerprint identifies a password hash without revealing it.
+func (a *authenticator) fingerprint(hash string) []byte {
+	return a.mac([]byte("password\x00" + hash))[:tokenFPLen]
+}
+
 // issue returns a new bearer token for usr.
 func (a *authenticator) issue(usr User) (string, error) {
-	var b [32]byte
-	if _, err := rand.Read(b[:]); err != nil {
+	var id [tokenIDLen]byte
+	if _, err := rand.Read(id[:]); err != nil {
 		return "", qerr.Wrap(qerr.Internal, err, "token")
 	}
-	tok := base64.RawURLEncoding.EncodeToString(b[:])
 	now := a.now()
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if len(a.tokens) >= maxTokensPerSweep {
-		for k, t := range a.tokens {
-			if now.After(t.expires) {
-				delete(a.tokens, k)
-			}
-		}
-	}
-	a.tokens[tok] = token{user: usr.Name, hash: usr.Hash, expires: now.Add(a.ttl)}
-	return tok, nil
+	b := make([]byte, 0, 1+2*binary.MaxVarintLen64+tokenIDLen+tokenFPLen+len(usr.Name)+sha256.Size)
+	b = append(b, tokenVersion)
+	b = binary.AppendUvarint(b, uint64(now.Unix()))
+	b = binary.AppendUvarint(b, uint64(now.Add(a.ttl).Unix()))
+	b = append(b, id[:]...)
+	b = append(b, a.fingerprint(usr.Hash)...)
+	b = append(b, usr.Name...)
+	return base64.RawURLEncoding.EncodeToString(append(b, a.mac(b)...)), nil
 }
+
+var errBadToken = qerr.New(qerr.Unauthenticated, "invalid or revoked bearer token: authenticate again")
 
 // check validates a bearer token.
 func (a *authenticator) check(tok string) (User, error) {
-	a.mu.Lock()
-	t, ok := a.tokens[tok]
-	if ok && a.now().After(t.expires) {
-		delete(a.tokens, tok)
-		a.mu.Unlock()
+	if len(tok) > maxTokenLen {
+		return User{}, errBadToken
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(tok)
+	if err != nil || len(raw) < 1+2+tokenIDLen+tokenFPLen+sha256.Size || raw[0] != tokenVersion {
+		return User{}, errBadToken
+	}
+	body, sum := raw[:len(raw)-sha256.Size], raw[len(raw)-sha256.Size:]
+	if !hmac.Equal(sum, a.mac(body)) {
+		return User{}, errBadToken
+	}
+	rest := body[1:]
+	if _, n := binary.Uvarint(rest); n > 0 {
+		rest = rest[n:]
+	} else {
+		return User{}, errBadToken
+	}
+	exp, n := binary.Uvarint(rest)
+	if n <= 0 || len(rest)-n < tokenIDLen+tokenFPLen {
+		return User{}, errBadToken
+	}
+	rest = rest[n+tokenIDLen:]
+	fp, name := rest[:tokenFPLen], string(rest[tokenFPLen:])
+	if !a.now().Before(time.Unix(int64(exp), 0)) {
 		return User{}, qerr.New(qerr.Unauthenticated, "bearer token expired: authenticate again")
 	}
-	a.mu.Unlock()
-	if !ok {
-		return User{}, qerr.New(qerr.Unauthenticated, "invalid or revoked bearer token: authenticate again")
-	}
-	usr, found := a.users.lookup(t.user)
-	if !found || subtle.ConstantTimeCompare([]byte(usr.Hash), []byte(t.hash)) != 1 {
-		a.revoke(tok)
+	usr, found := a.users.lookup(name)
+	if !found || subtle.ConstantTimeCompare(a.fingerprint(usr.Hash), fp) != 1 {
 		return User{}, qerr.New(qerr.Unauthenticated, "bearer token revoked (user removed or password changed): authenticate again")
 	}
 	return usr, nil
-}
-
-// revoke forgets a token.
-func (a *authenticator) revoke(tok string) {
-	a.mu.Lock()
-	delete(a.tokens, tok)
-	a.mu.Unlock()
 }
 
 // authenticate reads the credentials of a call. On Handshake (and whenever

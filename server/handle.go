@@ -55,20 +55,36 @@ type handleCodec struct {
 	now func() time.Time
 }
 
+// randomSecret stands in for the cluster secret on a single node: what it
+// signs (handles, tokens) dies with the process.
+func randomSecret() ([]byte, error) {
+	secret := make([]byte, 32)
+	if _, err := rand.Read(secret); err != nil {
+		return nil, qerr.Wrap(qerr.Internal, err, "signing key")
+	}
+	return secret, nil
+}
+
+// deriveKey derives the MAC key of one kind of signed value from the
+// secret, so a value of one kind never verifies as another.
+func deriveKey(secret []byte, label string) []byte {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte(label + "\x00"))
+	return m.Sum(nil)
+}
+
 // newHandleCodec derives the MAC key from secret (random if empty).
 func newHandleCodec(secret []byte, ttl time.Duration) (*handleCodec, error) {
 	if len(secret) == 0 {
-		secret = make([]byte, 32)
-		if _, err := rand.Read(secret); err != nil {
-			return nil, qerr.Wrap(qerr.Internal, err, "prepared statement handle key")
+		var err error
+		if secret, err = randomSecret(); err != nil {
+			return nil, err
 		}
 	}
-	m := hmac.New(sha256.New, secret)
-	m.Write([]byte("quiver prepared statement handle key\x00"))
 	if ttl <= 0 {
 		ttl = DefaultHandleTTL
 	}
-	return &handleCodec{key: m.Sum(nil), ttl: ttl, now: time.Now}, nil
+	return &handleCodec{key: deriveKey(secret, "quiver prepared statement handle key"), ttl: ttl, now: time.Now}, nil
 }
 
 func (c *handleCodec) mac(b []byte) []byte {

@@ -65,13 +65,17 @@ type Config struct {
 	// location of query result endpoints (see endpoints.go); "" leaves
 	// them without location (read over the same connection).
 	EndpointAddr string
-	// HandleKey keys the MAC of prepared statement handles (see handle.go):
-	// nodes with the same key redeem each other's handles (serve passes
-	// the cluster secret); nil makes a random key.
+	// HandleKey keys the MAC of prepared statement handles (see handle.go)
+	// and of bearer tokens (auth.go): nodes with the same key accept each
+	// other's handles and tokens (serve passes the cluster secret); nil
+	// makes a random key.
 	HandleKey []byte
 	// HandleTTL is how long a prepared statement handle stays valid
 	// (default DefaultHandleTTL).
 	HandleTTL time.Duration
+	// ResultTTL is how long a result held for per-partition endpoints
+	// waits for its fetches (default DefaultResultTTL; see partition.go).
+	ResultTTL time.Duration
 }
 
 // Server is the Flight SQL service of one node.
@@ -89,7 +93,14 @@ type Server struct {
 	polls    pollStore
 	down     shutdown
 	location string // result endpoint location ("" = none)
+	// Per-partition endpoints (partition.go): nil parts = not supported.
+	parts     PartitionEngine
+	partCodec *partitionCodec
+	resultTTL time.Duration
 }
+
+// DefaultResultTTL is how long an unfetched partitioned result is kept.
+const DefaultResultTTL = 5 * time.Minute
 
 const defaultMaxBatchBytes = 3 << 20
 
@@ -98,9 +109,11 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Engine == nil {
 		return nil, fmt.Errorf("server: no engine")
 	}
-	s := &Server{eng: &guardedEngine{Engine: cfg.Engine, limits: cfg.Limits}, cat: cfg.Catalog,
-		log: cfg.Log, maxBytes: cfg.MaxBatchBytes, tls: cfg.TLS}
-	s.sessions.idle = cfg.SessionIdleTimeout
+	s := &Server{cat: cfg.Catalog, log: cfg.Log, maxBytes: cfg.MaxBatchBytes, tls: cfg.TLS}
+	// Statements that change their session (USE, SET) are pushed to the
+	// peers (see session.go).
+	s.eng = &guardedEngine{Engine: sessionEngine{Engine: cfg.Engine, ss: &s.sessions}, limits: cfg.Limits}
+	s.sessions.idle, s.sessions.fresh = cfg.SessionIdleTimeout, cfg.Engine.NewSession
 	s.down.init()
 	if cfg.EndpointAddr != "" {
 		var err error
@@ -108,12 +121,21 @@ func New(cfg Config) (*Server, error) {
 			return nil, err
 		}
 	}
+	// Handles and bearer tokens are signed with keys derived from one
+	// secret: the cluster's, so that every node accepts them.
+	secret := cfg.HandleKey
+	if len(secret) == 0 {
+		var err error
+		if secret, err = randomSecret(); err != nil {
+			return nil, err
+		}
+	}
 	var err error
-	if s.prepared.codec, err = newHandleCodec(cfg.HandleKey, cfg.HandleTTL); err != nil {
+	if s.prepared.codec, err = newHandleCodec(secret, cfg.HandleTTL); err != nil {
 		return nil, err
 	}
 	if cfg.Users != nil {
-		s.auth = newAuthenticator(cfg.Users, cfg.TokenTTL)
+		s.auth = newAuthenticator(cfg.Users, cfg.TokenTTL, secret)
 	}
 	if s.log == nil {
 		s.log = zap.NewNop()

@@ -3,7 +3,10 @@ package server
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
+	"maps"
 	"net/http"
 	"strings"
 	"sync"
@@ -11,7 +14,9 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow/flight"
 	pb "github.com/apache/arrow-go/v18/arrow/flight/gen/flight"
+	"github.com/apache/arrow-go/v18/arrow/scalar"
 	"github.com/quiverdb/quiver/engine"
+	"github.com/quiverdb/quiver/qerr"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
 )
@@ -29,6 +34,19 @@ import (
 // Set-Cookie header naming it, so cookie-aware clients keep their state.
 // Sessions belong to the user that created them and expire after
 // Config.SessionIdleTimeout without use; CloseSession ends one.
+//
+// In a cluster any call may land on any node (a per-call load balancer), so
+// a session is the same on every node:
+//   - its id is the same everywhere: derived from the user and header value,
+//     from the bearer token, or the cookie value itself;
+//   - every change of its state (USE, SET, SetSessionOptions, DROP DATABASE
+//     of the current schema, CloseSession) is pushed to every peer before
+//     the call that made it returns (Server.SetSessionPeers).
+//
+// A node that does not know a session id therefore knows its state: the
+// default one. What stays per node: the idle clock (a session unused on one
+// node for SessionIdleTimeout is forgotten there, even if used elsewhere)
+// and what a node missed while it was unreachable or not yet a member.
 const (
 	// SessionHeader names the gRPC metadata key a client may set to name
 	// its session explicitly.
@@ -38,14 +56,16 @@ const (
 
 	defaultSessionIdle = 30 * time.Minute
 	defaultMaxSessions = 100000
+	// maxCookieLen bounds a cookie value accepted as a session id.
+	maxCookieLen = 128
 )
 
 type sessionEntry struct {
 	id       string
-	user     string
+	user     string // "" until a caller claims it: made from a ticket or a peer's update without a user
 	sess     *engine.Session
 	lastUsed time.Time
-	keys     []string // aliases in sessions.byKey
+	ver      int64 // version of the state: orders the updates of one session across nodes
 }
 
 // sessions holds the sessions of this node.
@@ -53,16 +73,19 @@ type sessions struct {
 	idle time.Duration
 	max  int
 	now  func() time.Time
+	// fresh makes a session in the default state (peers' updates).
+	fresh func() *engine.Session
 
 	mu        sync.Mutex
 	byID      map[string]*sessionEntry
-	byKey     map[string]string // "h:user:value" / "t:token" → id
+	bySess    map[*engine.Session]*sessionEntry
+	publish   func(context.Context, []byte) // pushes an update to the peers; nil on a single node
 	lastSweep time.Time
 }
 
 func (s *sessions) init() {
 	if s.byID == nil {
-		s.byID, s.byKey = map[string]*sessionEntry{}, map[string]string{}
+		s.byID, s.bySess = map[string]*sessionEntry{}, map[*engine.Session]*sessionEntry{}
 	}
 	if s.idle <= 0 {
 		s.idle = defaultSessionIdle
@@ -79,6 +102,13 @@ func newID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
+}
+
+// derivedID is the session id of a header or token session: the same on
+// every node, and not the secret it comes from (ids travel in tickets).
+func derivedID(kind, user, value string) string {
+	h := sha256.Sum256([]byte(kind + "\x00" + user + "\x00" + value))
+	return kind + hex.EncodeToString(h[:16])
 }
 
 // sweepLocked drops idle sessions (at most once a minute), and the least
@@ -107,34 +137,44 @@ func (s *sessions) sweepLocked(force bool) {
 
 func (s *sessions) dropLocked(e *sessionEntry) {
 	delete(s.byID, e.id)
-	for _, k := range e.keys {
-		delete(s.byKey, k)
-	}
+	delete(s.bySess, e.sess)
 }
 
 // createLocked registers a new session.
-func (s *sessions) createLocked(id, user string, sess *engine.Session, keys ...string) *sessionEntry {
+func (s *sessions) createLocked(id, user string, sess *engine.Session) *sessionEntry {
 	s.sweepLocked(len(s.byID) >= s.max)
-	e := &sessionEntry{id: id, user: user, sess: sess, lastUsed: s.now(), keys: keys}
-	s.byID[id] = e
-	for _, k := range keys {
-		s.byKey[k] = id
+	if old := s.byID[id]; old != nil {
+		s.dropLocked(old)
 	}
+	e := &sessionEntry{id: id, user: user, sess: sess, lastUsed: s.now()}
+	s.byID[id] = e
+	s.bySess[sess] = e
 	return e
 }
 
-// lookupLocked returns a live session of user by id.
+// lookupLocked returns a live session of user by id. An unclaimed session
+// becomes user's: its id came from user's token, header or cookie.
 func (s *sessions) lookupLocked(id, user string) *sessionEntry {
 	e, ok := s.byID[id]
-	if !ok || e.user != user {
+	if !ok || (e.user != user && e.user != "") {
 		return nil
 	}
 	if s.now().Sub(e.lastUsed) > s.idle {
 		s.dropLocked(e)
 		return nil
 	}
+	e.user = user
 	e.lastUsed = s.now()
 	return e
+}
+
+// openLocked returns user's session id, made in the default state when
+// this node has none (it never changed, or it was forgotten).
+func (s *sessions) openLocked(id, user string, newSession func() *engine.Session) *sessionEntry {
+	if e := s.lookupLocked(id, user); e != nil {
+		return e
+	}
+	return s.createLocked(id, user, newSession())
 }
 
 // get returns the session named id, creating it (through newSession) when
@@ -165,7 +205,7 @@ func keysOf(ctx context.Context) callKeys {
 	if v := md.Get(SessionHeader); len(v) > 0 {
 		k.header = v[0]
 	}
-	if c, ok := cookieOf(md, SessionCookie); ok {
+	if c, ok := cookieOf(md, SessionCookie); ok && c != "" && len(c) <= maxCookieLen {
 		k.cookie = c
 	}
 	if id := identityFrom(ctx); id != nil {
@@ -205,27 +245,20 @@ func (s *sessions) resolve(ctx context.Context, create bool, newSession func() *
 	defer s.mu.Unlock()
 	s.init()
 	if k.header != "" {
-		key := "h:" + user + ":" + k.header
-		if id, ok := s.byKey[key]; ok {
-			if e := s.lookupLocked(id, user); e != nil {
-				return e
-			}
-		}
-		return s.createLocked(newID(), user, newSession(), key)
+		return s.openLocked(derivedID("h", user, k.header), user, newSession)
 	}
 	if k.cookie != "" {
 		if e := s.lookupLocked(k.cookie, user); e != nil {
 			return e
 		}
+		if _, taken := s.byID[k.cookie]; !taken && k.token == "" {
+			// A cookie this node does not know (another node issued it,
+			// or it idled out here): its session is in the default state.
+			return s.createLocked(k.cookie, user, newSession())
+		}
 	}
 	if k.token != "" {
-		key := "t:" + k.token
-		if id, ok := s.byKey[key]; ok {
-			if e := s.lookupLocked(id, user); e != nil {
-				return e
-			}
-		}
-		return s.createLocked(newID(), user, newSession(), key)
+		return s.openLocked(derivedID("t", "", k.token), user, newSession)
 	}
 	if !create {
 		return nil
@@ -241,7 +274,7 @@ func setCookie(ctx context.Context, id string, maxAge int) {
 	_ = grpc.SetHeader(ctx, metadata.Pairs("set-cookie", c.String()))
 }
 
-// close ends the caller's session.
+// close ends the caller's session, on every node.
 func (s *sessions) close(ctx context.Context) bool {
 	e := s.resolve(ctx, false, nil)
 	if e == nil {
@@ -249,7 +282,11 @@ func (s *sessions) close(ctx context.Context) bool {
 	}
 	s.mu.Lock()
 	s.dropLocked(e)
+	u := s.updateLocked(e)
+	u.Closed = true
+	publish := s.publish
 	s.mu.Unlock()
+	s.send(ctx, publish, u)
 	if k := keysOf(ctx); k.cookie == e.id {
 		setCookie(ctx, e.id, -1)
 	}
@@ -260,6 +297,140 @@ func (s *sessions) count() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.byID)
+}
+
+// sessionUpdate is a session's state as pushed to the peers
+// (cluster.ActionSessionUpdate).
+type sessionUpdate struct {
+	ID     string            `json:"id"`
+	User   string            `json:"user,omitempty"`
+	Schema string            `json:"schema"`
+	Vars   map[string]string `json:"vars,omitempty"`
+	Ver    int64             `json:"ver"`
+	Closed bool              `json:"closed,omitempty"`
+}
+
+// sessionState is what a statement may change in a session.
+type sessionState struct {
+	schema string
+	vars   map[string]string
+}
+
+func (s *sessions) snapshot(sess *engine.Session) sessionState {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return sessionState{schema: sess.CurrentSchema, vars: maps.Clone(sess.Vars)}
+}
+
+// updateLocked stamps a new version of e's state.
+func (s *sessions) updateLocked(e *sessionEntry) sessionUpdate {
+	e.ver = max(s.now().UnixNano(), e.ver+1)
+	return sessionUpdate{ID: e.id, User: e.user, Schema: e.sess.CurrentSchema, Vars: maps.Clone(e.sess.Vars), Ver: e.ver}
+}
+
+// changed pushes sess's state to the peers when it differs from before and
+// sess is a registered session (not a prepared statement's private one).
+func (s *sessions) changed(ctx context.Context, sess *engine.Session, before sessionState) {
+	s.mu.Lock()
+	e := s.bySess[sess]
+	if s.publish == nil || e == nil || (sess.CurrentSchema == before.schema && maps.Equal(sess.Vars, before.vars)) {
+		s.mu.Unlock()
+		return
+	}
+	u := s.updateLocked(e)
+	publish := s.publish
+	s.mu.Unlock()
+	s.send(ctx, publish, u)
+}
+
+func (s *sessions) send(ctx context.Context, publish func(context.Context, []byte), u sessionUpdate) {
+	if publish == nil {
+		return
+	}
+	b, err := json.Marshal(u)
+	if err != nil {
+		return // strings and a map of strings always marshal
+	}
+	publish(ctx, b)
+}
+
+// apply takes a peer's update unless this node has a newer state, or the
+// session belongs to another user here.
+func (s *sessions) apply(body []byte) error {
+	var u sessionUpdate
+	if err := json.Unmarshal(body, &u); err != nil || u.ID == "" {
+		return qerr.New(qerr.InvalidArgument, "malformed session update")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.init()
+	e := s.byID[u.ID]
+	if e != nil && (e.ver >= u.Ver || (e.user != u.User && e.user != "" && u.User != "")) {
+		return nil
+	}
+	if u.Closed {
+		if e != nil {
+			s.dropLocked(e)
+		}
+		return nil
+	}
+	if e == nil {
+		if s.fresh == nil {
+			return qerr.New(qerr.Internal, "sessions: no engine")
+		}
+		e = s.createLocked(u.ID, u.User, s.fresh())
+	}
+	if e.user == "" {
+		e.user = u.User
+	}
+	e.sess.CurrentSchema = u.Schema
+	e.sess.Vars = maps.Clone(u.Vars)
+	if e.sess.Vars == nil {
+		e.sess.Vars = map[string]string{}
+	}
+	e.ver, e.lastUsed = u.Ver, s.now()
+	return nil
+}
+
+// sessionEngine publishes the session changes statements make (USE, SET,
+// DROP DATABASE of the current schema) wherever they run.
+type sessionEngine struct {
+	Engine
+	ss *sessions
+}
+
+func (e sessionEngine) Execute(ctx context.Context, sess *engine.Session, sql string, params []scalar.Scalar) (*engine.Result, error) {
+	before := e.ss.snapshot(sess)
+	res, err := e.Engine.Execute(ctx, sess, sql, params)
+	e.ss.changed(ctx, sess, before)
+	return res, err
+}
+
+// PrepareBound passes through to the engine (see prepareBound).
+func (e sessionEngine) PrepareBound(ctx context.Context, sess *engine.Session, sql string, params []scalar.Scalar) (*engine.Prepared, error) {
+	bp, ok := e.Engine.(boundPreparer)
+	if !ok {
+		return nil, nil
+	}
+	return bp.PrepareBound(ctx, sess, sql, params)
+}
+
+// SetSessionPeers makes the server push every session change to the other
+// nodes of its cluster: publish gets the update (what ApplySessionUpdate
+// takes) and returns when the peers have it. Call it before serving.
+func (s *Server) SetSessionPeers(publish func(ctx context.Context, update []byte)) {
+	s.sessions.mu.Lock()
+	s.sessions.publish = publish
+	s.sessions.mu.Unlock()
+}
+
+// ApplySessionUpdate applies a session change a peer pushed (the internal
+// action cluster.ActionSessionUpdate).
+func (s *Server) ApplySessionUpdate(_ context.Context, update []byte) ([]byte, error) {
+	if err := s.sessions.apply(update); err != nil {
+		return nil, s.toStatus(err)
+	}
+	return nil, nil
 }
 
 // session returns the session of the calling client (see the package
@@ -295,9 +466,11 @@ func (s *Server) SetSessionOptions(ctx context.Context, req *flight.SetSessionOp
 				fail(name, flight.SetSessionOptionsResultErrorInvalidValue)
 				continue
 			}
+			before := s.sessions.snapshot(e.sess)
 			s.sessions.mu.Lock()
 			e.sess.CurrentSchema = strings.ToLower(str.StringValue)
 			s.sessions.mu.Unlock()
+			s.sessions.changed(ctx, e.sess, before)
 		default:
 			fail(name, flight.SetSessionOptionsResultErrorInvalidName)
 		}

@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/quiverdb/quiver/cluster"
 	"github.com/quiverdb/quiver/engine"
 	"github.com/quiverdb/quiver/server"
 	"go.uber.org/zap"
@@ -184,6 +185,16 @@ func serve(args []string) error {
 	if err := cn.startDist(&f.cluster, eng, f.workDir, int64(f.queryMemoryLimit)); err != nil {
 		lis.Close()
 		return fmt.Errorf("start cluster: %w", err)
+	}
+	if cn.internal != nil {
+		// Client sessions follow their calls from node to node
+		// (server/session.go): changes are pushed to every peer.
+		peers := cluster.NewBroadcaster(cn.name, cn.members.All, cn.sec, log)
+		defer peers.Close()
+		cn.internal.HandleAction(cluster.ActionSessionUpdate, srv.ApplySessionUpdate)
+		srv.SetSessionPeers(func(ctx context.Context, update []byte) {
+			peers.Send(ctx, cluster.ActionSessionUpdate, update)
+		})
 	}
 	cn.leaveOnSignal(ctx)
 	log.Info("quiver serving Flight SQL", zap.String("listen", addr), zap.String("data", f.data),

@@ -1,0 +1,92 @@
+package cluster
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// ActionSessionUpdate carries a change of a client session (current
+// schema, variables, close) from the node that made it to every peer, so
+// a client's next call finds its session on whichever node it lands
+// (server.Server.ApplySessionUpdate answers it).
+const ActionSessionUpdate = "session-update"
+
+// broadcastTimeout bounds one push to one peer: a peer that does not
+// answer in time misses the update (logged), the client's call goes on.
+const broadcastTimeout = 3 * time.Second
+
+// Broadcaster sends an internal action to every other member that still
+// serves clients, over connections it keeps per peer.
+type Broadcaster struct {
+	self    string
+	members func() []Node
+	sec     Security
+	log     *zap.Logger
+
+	mu      sync.Mutex
+	clients map[string]*InternalClient // by internal address
+}
+
+// NewBroadcaster pushes to the members listed by members (this node, named
+// self, excluded).
+func NewBroadcaster(self string, members func() []Node, sec Security, log *zap.Logger) *Broadcaster {
+	if log == nil {
+		log = zap.NewNop()
+	}
+	return &Broadcaster{self: self, members: members, sec: sec, log: log, clients: map[string]*InternalClient{}}
+}
+
+// Send runs the action on every peer in parallel and returns when all
+// answered or timed out; failures are logged, not returned: the change is
+// already made on this node.
+func (b *Broadcaster) Send(ctx context.Context, typ string, body []byte) {
+	var wg sync.WaitGroup
+	for _, n := range b.members() {
+		// Leaving nodes still serve their clients until they stop.
+		if n.Name == b.self || !(n.State.Live() || n.State == StateLeaving) || n.InternalAddr == "" {
+			continue
+		}
+		c, err := b.client(ctx, n)
+		if err != nil {
+			b.log.Warn("session update not sent", zap.String("node", n.Name), zap.Error(err))
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), broadcastTimeout)
+			defer cancel()
+			if _, err := c.Action(cctx, typ, body); err != nil {
+				b.log.Warn("session update not applied", zap.String("node", n.Name), zap.String("action", typ), zap.Error(err))
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func (b *Broadcaster) client(ctx context.Context, n Node) (*InternalClient, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if c := b.clients[n.InternalAddr]; c != nil {
+		return c, nil
+	}
+	c, err := Dial(ctx, n, b.sec)
+	if err != nil {
+		return nil, err
+	}
+	b.clients[n.InternalAddr] = c
+	return c, nil
+}
+
+// Close closes the connections to the peers.
+func (b *Broadcaster) Close() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for addr, c := range b.clients {
+		c.Close()
+		delete(b.clients, addr)
+	}
+}

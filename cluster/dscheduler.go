@@ -466,6 +466,7 @@ func (d *Dist) execTask(ctx context.Context, t *taskRun) (rows, bytes int64, err
 	tc := &execution.TaskContext{
 		QueryID: t.query, Stage: t.stage, Partition: t.partition,
 		Alloc: t.alloc, Log: t.log, Metrics: t.metrics, Shuffle: ts,
+		SpillDir: d.cfg.WorkDir,
 	}
 	stream, err := t.root.Execute(ctx, t.partition, tc)
 	if err != nil {

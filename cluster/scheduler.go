@@ -60,6 +60,9 @@ type Job struct {
 	Metrics *execution.MetricsSet // nil unless EXPLAIN ANALYZE
 	Tasks   *TaskStats            // distributed task attempts (EXPLAIN ANALYZE), optional
 	Log     *zap.Logger
+	// SpillDir is where operators spill (the node's --work-dir; "" = the
+	// OS temporary directory).
+	SpillDir string
 }
 
 // Run starts the job and returns the stream of the final stage's rows. The
@@ -120,6 +123,7 @@ func (q *runningQuery) taskContext(stage, partition int) *execution.TaskContext 
 		Log:       q.job.Log.With(zap.Int("stage", stage), zap.Int("task", partition)),
 		Metrics:   q.job.Metrics,
 		Shuffle:   q.shuffle,
+		SpillDir:  q.job.SpillDir,
 	}
 }
 

@@ -144,6 +144,8 @@ func (e *Engine) start(ctx context.Context, q *planner.Query, params []scalar.Sc
 		Alloc:   alloc,
 		Metrics: metrics,
 		Log:     log,
+		// Sort and aggregate spill under the work dir past the memory limit.
+		SpillDir: e.cfg.WorkDir,
 	}
 	if len(tasks) > 0 {
 		job.Tasks = tasks[0]

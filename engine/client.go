@@ -14,8 +14,9 @@ import (
 // BOOLEAN (TINYINT(1)) columns come back to clients as integers 1/0. The
 // engine computes with Arrow booleans and converts only at the edge.
 
-// clientSchema is s with boolean columns as BIGINT.
-func clientSchema(s *arrow.Schema) *arrow.Schema {
+// ClientSchema is s with boolean columns as BIGINT: the schema clients
+// receive for rows of s (results and table metadata alike).
+func ClientSchema(s *arrow.Schema) *arrow.Schema {
 	fields := s.Fields()
 	changed := false
 	for i, f := range fields {
@@ -38,7 +39,7 @@ type clientStream struct {
 }
 
 func newClientStream(in execution.Stream) execution.Stream {
-	s := clientSchema(in.Schema())
+	s := ClientSchema(in.Schema())
 	if s == in.Schema() {
 		return in
 	}

@@ -32,7 +32,11 @@ type Config struct {
 	AllowedDirs      []string
 	WorkDir          string
 	QueryMemoryLimit int64 // bytes per query, <= 0 unlimited
-	Parallelism      int   // partitions per scan/exchange; 0 = GOMAXPROCS
+	Parallelism      int   // task slots of this node; 0 = GOMAXPROCS
+	// PartitionRows: a query whose largest input has fewer rows than
+	// slots × PartitionRows uses fewer partitions (physical.PartitionCount);
+	// 0 always uses every slot.
+	PartitionRows int64
 }
 
 // Engine is safe for concurrent use by many sessions.
@@ -146,7 +150,7 @@ func (e *Engine) PrepareBound(ctx context.Context, s *Session, sql string, param
 	p := &Prepared{SQL: sql}
 	switch st := stmt.(type) {
 	case *planner.Query:
-		p.Schema = clientSchema(st.Plan.Schema().ToArrow())
+		p.Schema = ClientSchema(st.Plan.Schema().ToArrow())
 	case *planner.Explain:
 		p.Schema = explainSchema
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/flight/flightsql"
 	"github.com/apache/arrow-go/v18/arrow/flight/flightsql/schema_ref"
 	"github.com/quiverdb/quiver/catalog"
+	"github.com/quiverdb/quiver/engine"
 	"github.com/quiverdb/quiver/qerr"
 )
 
@@ -128,11 +129,16 @@ func (s *Server) matchingSchemas(cat, pattern *string) []string {
 	return out
 }
 
-// annotate adds Flight SQL column metadata (catalog, schema, table, MySQL
-// type name, precision, scale) to a table's columns; JDBC getColumns reads it.
+// annotate returns a table's columns as clients receive them in results
+// (engine.ClientSchema: BOOLEAN columns arrive as BIGINT 1/0, so JDBC
+// getColumns and ADBC get_table_schema agree with what SELECT returns) with
+// Flight SQL column metadata (catalog, schema, table, type name, precision,
+// scale); JDBC getColumns reads it. information_schema describes the
+// declared MySQL type instead (tinyint(1) for BOOLEAN, as MySQL does).
 func annotate(t *catalog.Table) *arrow.Schema {
-	fields := make([]arrow.Field, t.Columns.NumFields())
-	for i, f := range t.Columns.Fields() {
+	cols := engine.ClientSchema(t.Columns)
+	fields := make([]arrow.Field, cols.NumFields())
+	for i, f := range cols.Fields() {
 		md := flightsql.NewColumnMetadataBuilder().
 			CatalogName(CatalogName).SchemaName(t.Schema).TableName(t.Name).
 			TypeName(mysqlTypeName(f.Type)).IsReadOnly(t.Kind != catalog.BaseTable).
@@ -146,12 +152,9 @@ func annotate(t *catalog.Table) *arrow.Schema {
 	return arrow.NewSchema(fields, nil)
 }
 
-// mysqlTypeName is the SQL type name a column of type dt shows in
-// information_schema (DATA_TYPE).
+// mysqlTypeName is the SQL type name of a result column of type dt.
 func mysqlTypeName(dt arrow.DataType) string {
 	switch dt.ID() {
-	case arrow.BOOL:
-		return "BOOLEAN"
 	case arrow.INT8:
 		return "TINYINT"
 	case arrow.INT16:

@@ -118,7 +118,7 @@ def test_get_objects_column_types(conn):
     got = {c["column_name"]: c["xdbc_type_name"] for c in cols}
     assert got == {"id": "INT", "i8": "TINYINT", "i16": "SMALLINT", "i32": "INT", "i64": "BIGINT",
                    "u32": "INT UNSIGNED", "f32": "FLOAT", "f64": "DOUBLE", "dec": "DECIMAL",
-                   "big": "DECIMAL", "s": "VARCHAR", "b": "BOOLEAN", "bin": "VARBINARY",
+                   "big": "DECIMAL", "s": "VARCHAR", "b": "BIGINT", "bin": "VARBINARY",
                    "d": "DATE", "ts": "DATETIME"}
 
 
@@ -128,6 +128,11 @@ def test_get_table_schema(conn):
                        "bin", "d", "ts"]
     assert s.field("dec").type == pa.decimal128(12, 3)
     assert s.field("ts").type == pa.timestamp("us")
+    # A BOOLEAN column is described as what SELECT returns for it (1/0).
+    cur = conn.cursor()
+    cur.execute("SELECT b FROM clients.alltypes")
+    assert s.field("b").type == cur.fetch_arrow_table().schema.field("b").type == pa.int64()
+    cur.close()
     md = s.field("dec").metadata
     assert md[b"ARROW:FLIGHT:SQL:TYPE_NAME"] == b"DECIMAL"
     assert md[b"ARROW:FLIGHT:SQL:PRECISION"] == b"12"

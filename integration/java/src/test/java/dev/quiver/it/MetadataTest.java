@@ -136,6 +136,10 @@ class MetadataTest {
     assertEquals(Types.VARBINARY, got.get(12).type());
     assertEquals(Types.VARCHAR, got.get(10).type());
     assertEquals("VARCHAR", got.get(10).typeName());
+    // A BOOLEAN column is described as what a SELECT returns for it: BIGINT 1/0.
+    assertEquals("b", got.get(11).name());
+    assertEquals(Types.BIGINT, got.get(11).type());
+    assertEquals("BIGINT", got.get(11).typeName());
     // column name pattern
     assertEquals(List.of("n_name"), column(md.getColumns(null, "tpch", "nation", "n_nam_"), "COLUMN_NAME"));
   }

@@ -158,10 +158,12 @@ func (s *Server) CancelFlightInfo(ctx context.Context, req *flight.CancelFlightI
 			s.toStatus(qerr.New(qerr.InvalidArgument, "CancelFlightInfo: the request names no FlightInfo endpoints"))
 	}
 	user := userOf(ctx)
+	held := map[string]bool{}
 	for _, ep := range info.GetEndpoint() {
 		if t := ep.GetTicket(); t != nil {
 			s.running.cancel(string(t.GetTicket()), user)
 			s.cancelPoll(t.GetTicket(), user)
+			s.cancelPartition(t.GetTicket(), user, held)
 		}
 	}
 	return flight.CancelFlightInfoResult{Status: flight.CancelStatusCancelled}, nil

@@ -294,6 +294,15 @@ func (s *Server) GetFlightInfoPreparedStatement(ctx context.Context, cmd flights
 	if err != nil {
 		return nil, s.toStatus(err)
 	}
+	if rows := p.bound(); len(rows) <= 1 {
+		var params []scalar.Scalar
+		if len(rows) == 1 {
+			params = rows[0]
+		}
+		if info, ok, err := s.partitionedInfo(ctx, p.sess, p.sql, params, desc); ok || err != nil {
+			return info, s.toStatus(err)
+		}
+	}
 	return s.resultInfo(desc, desc.Cmd, resultSchema(p.describe())), nil
 }
 

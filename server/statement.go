@@ -14,6 +14,9 @@ import (
 // carries the SQL and session so DoGetStatement can run it anywhere.
 func (s *Server) GetFlightInfoStatement(ctx context.Context, cmd flightsql.StatementQuery, desc *flight.FlightDescriptor) (*flight.FlightInfo, error) {
 	id, sess := s.session(ctx)
+	if info, ok, err := s.partitionedInfo(ctx, sess, cmd.GetQuery(), nil, desc); ok || err != nil {
+		return info, s.toStatus(err)
+	}
 	p, err := s.eng.Prepare(ctx, sess, cmd.GetQuery())
 	if err != nil {
 		return nil, s.toStatus(err)
@@ -43,6 +46,9 @@ func (s *Server) GetSchemaStatement(ctx context.Context, cmd flightsql.Statement
 func (s *Server) DoGetStatement(ctx context.Context, cmd flightsql.StatementQueryTicket) (*arrow.Schema, <-chan flight.StreamChunk, error) {
 	if id, ok := bytes.CutPrefix(cmd.GetStatementHandle(), pollMagic); ok {
 		return s.doGetPoll(ctx, string(id))
+	}
+	if bytes.HasPrefix(cmd.GetStatementHandle(), partitionMagic) {
+		return s.doGetPartition(ctx, cmd.GetStatementHandle())
 	}
 	t, err := decodeTicket(cmd.GetStatementHandle())
 	if err != nil {

@@ -1,0 +1,196 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/json"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/flight"
+	"github.com/apache/arrow-go/v18/arrow/flight/flightsql"
+	"github.com/apache/arrow-go/v18/arrow/scalar"
+	"github.com/quiverdb/quiver/engine"
+	"github.com/quiverdb/quiver/qerr"
+	"go.uber.org/zap"
+	"google.golang.org/protobuf/types/known/timestamppb"
+)
+
+// Per-partition result endpoints (see endpoints.go). With
+// --advertise-endpoints, GetFlightInfo of a query whose final stage has
+// several partitions starts it (engine.ExecutePartitioned) and returns
+// one endpoint per partition, located at the node meant to serve it; the
+// ticket is a signed partition ticket that any node of the cluster
+// redeems (DoGet runs that partition there).
+
+// PartitionEngine is the optional engine capability behind per-partition
+// endpoints; *engine.Engine has it.
+type PartitionEngine interface {
+	ExecutePartitioned(ctx context.Context, s *engine.Session, sql string, params []scalar.Scalar, ttl time.Duration) (*engine.PartitionedResult, bool, error)
+	OpenPartition(ctx context.Context, ref engine.PartitionRef) (*engine.Result, error)
+	CancelPartitioned(ctx context.Context, ref engine.PartitionRef) error
+}
+
+// A partition ticket (inside TicketStatementQuery) is
+//
+//	"QVP1:" | JSON partitionTicket | HMAC-SHA256 of both (32 bytes)
+//
+// keyed like prepared statement handles (the cluster secret, or a random
+// per-node key), so a node accepts the tickets of its cluster only.
+var partitionMagic = []byte("QVP1:")
+
+type partitionTicket struct {
+	Query           string `json:"q"`
+	Coordinator     string `json:"c,omitempty"`
+	CoordinatorAddr string `json:"a,omitempty"`
+	Partition       int    `json:"p"`
+	User            string `json:"u"`
+	Expiry          int64  `json:"e"` // Unix seconds
+}
+
+type partitionCodec struct {
+	key []byte
+	now func() time.Time
+}
+
+// newPartitionCodec derives the ticket key from the handle key.
+func newPartitionCodec(handleKey []byte) *partitionCodec {
+	m := hmac.New(sha256.New, handleKey)
+	m.Write([]byte("quiver result partition ticket key\x00"))
+	return &partitionCodec{key: m.Sum(nil), now: time.Now}
+}
+
+func (c *partitionCodec) mac(b []byte) []byte {
+	m := hmac.New(sha256.New, c.key)
+	m.Write(b)
+	return m.Sum(nil)
+}
+
+func (c *partitionCodec) encode(t partitionTicket) ([]byte, error) {
+	body, err := json.Marshal(t)
+	if err != nil {
+		return nil, qerr.Wrap(qerr.Internal, err, "encode partition ticket")
+	}
+	b := append(append([]byte{}, partitionMagic...), body...)
+	return append(b, c.mac(b)...), nil
+}
+
+// decode verifies a partition ticket for user.
+func (c *partitionCodec) decode(b []byte, user string) (partitionTicket, error) {
+	var t partitionTicket
+	if len(b) < len(partitionMagic)+sha256.Size || !bytes.HasPrefix(b, partitionMagic) {
+		return t, qerr.New(qerr.InvalidArgument, "invalid result partition ticket: truncated")
+	}
+	signed, sum := b[:len(b)-sha256.Size], b[len(b)-sha256.Size:]
+	if !hmac.Equal(sum, c.mac(signed)) {
+		return t, qerr.New(qerr.InvalidArgument, "invalid result partition ticket: not issued by this server or cluster, or altered")
+	}
+	dec := json.NewDecoder(bytes.NewReader(signed[len(partitionMagic):]))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&t); err != nil || t.Query == "" || t.Partition < 0 {
+		return partitionTicket{}, qerr.New(qerr.InvalidArgument, "invalid result partition ticket: malformed")
+	}
+	if t.User != user {
+		return partitionTicket{}, qerr.New(qerr.PermissionDenied, "this result partition ticket belongs to another user")
+	}
+	if exp := time.Unix(t.Expiry, 0); !c.now().Before(exp) {
+		return partitionTicket{}, qerr.New(qerr.InvalidArgument,
+			"result partition ticket expired at %s: the result was freed (--result-ttl); run the query again", exp.UTC().Format(time.RFC3339))
+	}
+	return t, nil
+}
+
+func (t partitionTicket) ref() engine.PartitionRef {
+	return engine.PartitionRef{Query: t.Query, Coordinator: t.Coordinator, CoordinatorAddr: t.CoordinatorAddr, Partition: t.Partition}
+}
+
+// partitionedInfo starts sql for partition-wise fetch and describes its
+// endpoints; ok=false when endpoints are not advertised or the result is
+// one stream (the caller returns the lazy single endpoint).
+func (s *Server) partitionedInfo(ctx context.Context, sess *engine.Session, sql string, params []scalar.Scalar, desc *flight.FlightDescriptor) (*flight.FlightInfo, bool, error) {
+	if s.location == "" || s.parts == nil {
+		return nil, false, nil
+	}
+	if err := checkWrite(ctx, sql); err != nil {
+		return nil, false, err
+	}
+	res, ok, err := s.parts.ExecutePartitioned(ctx, sess, sql, params, s.resultTTL)
+	if err != nil || !ok {
+		return nil, false, err
+	}
+	h := res.Held
+	// Tickets outlive the result by a little: a late fetch is told the
+	// result is gone rather than that the ticket expired.
+	expiry := time.Now().Add(s.resultTTL)
+	t := partitionTicket{Query: h.Query, Coordinator: h.Coordinator, CoordinatorAddr: h.CoordinatorAddr, User: userOf(ctx), Expiry: expiry.Unix() + 1}
+	info := &flight.FlightInfo{FlightDescriptor: desc, Schema: flight.SerializeSchema(res.Schema, s.Alloc), TotalRecords: -1, TotalBytes: -1}
+	for p, place := range h.Places {
+		t.Partition = p
+		body, err := s.partCodec.encode(t)
+		if err != nil {
+			s.cancelHeld(t)
+			return nil, false, err
+		}
+		tkt, err := flightsql.CreateStatementQueryTicket(body)
+		if err != nil {
+			s.cancelHeld(t)
+			return nil, false, err
+		}
+		loc := s.location
+		if place != "" {
+			if uri, err := EndpointURI(place, s.tls != nil); err == nil {
+				loc = uri
+			} // else any node redeems it: this one
+		}
+		info.Endpoint = append(info.Endpoint, &flight.FlightEndpoint{
+			Ticket: &flight.Ticket{Ticket: tkt}, Location: []*flight.Location{{Uri: loc}},
+			ExpirationTime: timestamppb.New(expiry),
+		})
+	}
+	s.log.Debug("result held for partition-wise fetch", zap.String("query_id", h.Query), zap.Int("partitions", len(h.Places)))
+	return info, true, nil
+}
+
+func (s *Server) cancelHeld(t partitionTicket) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.parts.CancelPartitioned(ctx, t.ref()); err != nil {
+		s.log.Debug("canceling a held result", zap.String("query_id", t.Query), zap.Error(err))
+	}
+}
+
+// doGetPartition streams one partition of a held result.
+func (s *Server) doGetPartition(ctx context.Context, raw []byte) (*arrow.Schema, <-chan flight.StreamChunk, error) {
+	if s.parts == nil {
+		return nil, nil, s.toStatus(qerr.New(qerr.InvalidArgument, "invalid statement ticket: this server does not serve result partitions"))
+	}
+	t, err := s.partCodec.decode(raw, userOf(ctx))
+	if err != nil {
+		return nil, nil, s.toStatus(err)
+	}
+	res, err := s.parts.OpenPartition(ctx, t.ref())
+	if err != nil {
+		return nil, nil, s.toStatus(err)
+	}
+	return s.streamResult(ctx, res)
+}
+
+// cancelPartition ends the held result a ticket reads (CancelFlightInfo);
+// tickets of other kinds or users are ignored.
+func (s *Server) cancelPartition(ticket []byte, user string, seen map[string]bool) {
+	if s.parts == nil {
+		return
+	}
+	tq, err := flightsql.GetStatementQueryTicket(&flight.Ticket{Ticket: ticket})
+	if err != nil || !bytes.HasPrefix(tq.GetStatementHandle(), partitionMagic) {
+		return
+	}
+	t, err := s.partCodec.decode(tq.GetStatementHandle(), user)
+	if err != nil || seen[t.Query] {
+		return
+	}
+	seen[t.Query] = true
+	s.cancelHeld(t)
+}

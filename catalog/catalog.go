@@ -66,19 +66,44 @@ type Catalog struct {
 }
 
 type schemaState struct {
-	name    string
-	dir     string
-	modTime time.Time // of dir when tables was last synced
-	synced  bool
-	tables  map[string]*tableState
+	name   string
+	dir    string
+	ver    version // of dir when tables was last synced
+	synced bool
+	tables map[string]*tableState
 }
 
 type tableState struct {
 	path  string // folder, single data file, or view file
-	fp    fingerprint
+	ver   version
 	table *Table // nil when the table failed to load (logged once)
 }
 
+// version is what the catalog saw of a table's (or schema's) file or
+// folder when it last read it. Writers replace files by rename and add
+// parts to folders, which changes the entry's mtime, or for a file its
+// identity; but mtimes tick coarsely (a jiffy on Linux, up to seconds on
+// some filesystems), so a change made just after a read may leave the mtime
+// equal. A read taken within racyWindow of the mtime is therefore not
+// trusted: the entry is re-read until a read happens later than that (as
+// git does for racily clean index entries). Nodes sharing the volume must
+// have clocks within racyWindow of the file server's.
+type version struct {
+	info os.FileInfo // nil: never read
+	seen time.Time   // when info was taken
+}
+
+const racyWindow = 2 * time.Second
+
+func versionOf(info os.FileInfo, seen time.Time) version { return version{info: info, seen: seen} }
+
+// current reports whether info (a fresh stat) shows the entry unchanged.
+func (v version) current(info os.FileInfo) bool {
+	return v.info != nil && os.SameFile(v.info, info) && v.info.ModTime().Equal(info.ModTime()) &&
+		v.info.Size() == info.Size() && v.seen.Sub(v.info.ModTime()) >= racyWindow
+}
+
+// fingerprint identifies an immutable data file's contents (footer cache).
 type fingerprint struct {
 	mod  time.Time
 	size int64
@@ -142,6 +167,7 @@ func Open(ctx context.Context, opts Options, log *zap.Logger) (*Catalog, error) 
 	}
 	for _, s := range c.schemas {
 		c.syncSchemaLocked(s)
+		c.sweepSchema(s.dir, c.sweepGrace)
 		for _, ts := range s.tables {
 			c.sweep(ts.path, c.sweepGrace) // leftovers of rewrites, crashed ones included
 		}
@@ -208,12 +234,13 @@ func isDir(parent string, e os.DirEntry) bool {
 // syncSchemaLocked re-reads a schema folder when it changed: new, changed
 // and removed tables. Tables whose files are unchanged keep their snapshot.
 func (c *Catalog) syncSchemaLocked(s *schemaState) {
+	seen := time.Now()
 	info, err := os.Stat(s.dir)
 	if err != nil {
 		s.tables = map[string]*tableState{}
 		return
 	}
-	if s.synced && info.ModTime().Equal(s.modTime) {
+	if s.synced && s.ver.current(info) {
 		// Still re-check each table: files added inside a table folder do
 		// not change the schema folder's mtime.
 		for name, ts := range s.tables {
@@ -268,7 +295,7 @@ func (c *Catalog) syncSchemaLocked(s *schemaState) {
 			delete(s.tables, name)
 		}
 	}
-	s.modTime, s.synced = info.ModTime(), true
+	s.ver, s.synced = versionOf(info, seen), true
 }
 
 func isDirPath(p string) bool {
@@ -302,18 +329,18 @@ func formatOf(name string) Format {
 	return ""
 }
 
-// refreshTableLocked reloads a table when its path's fingerprint changed.
+// refreshTableLocked reloads a table when its path changed (see version).
 func (c *Catalog) refreshTableLocked(s *schemaState, name string, ts *tableState) {
+	seen := time.Now()
 	info, err := os.Stat(ts.path)
 	if err != nil {
 		delete(s.tables, name)
 		return
 	}
-	fp := fingerprintOf(info)
-	if ts.fp == fp { // unchanged (a table that failed to load is logged once)
+	if ts.ver.current(info) { // unchanged (a table that failed to load is logged once)
 		return
 	}
-	ts.fp = fp
+	ts.ver = versionOf(info, seen)
 	t, err := c.loadTable(s.name, name, ts.path, info)
 	if err != nil {
 		ts.table = nil
@@ -327,7 +354,7 @@ func (c *Catalog) refreshTableLocked(s *schemaState, name string, ts *tableState
 // its snapshot was taken.
 func (ts *tableState) changed() bool {
 	info, err := os.Stat(ts.path)
-	return err != nil || fingerprintOf(info) != ts.fp
+	return err != nil || !ts.ver.current(info)
 }
 
 // Schemas lists schema names (including information_schema), sorted.

@@ -70,6 +70,11 @@ func (c *Catalog) CreateSchema(ctx context.Context, name string, ifNotExists boo
 	if err := validName("database", name); err != nil {
 		return err
 	}
+	unlock, err := c.lock(ctx, "", "")
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if err := c.syncRootLocked(); err != nil {
@@ -97,6 +102,11 @@ func (c *Catalog) DropSchema(ctx context.Context, name string, ifExists bool) er
 	if err := c.denyReadOnlySchema(name); err != nil {
 		return err
 	}
+	unlock, err := c.lockAll(ctx, [2]string{"", ""}, [2]string{name, ""})
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if err := c.syncRootLocked(); err != nil {
@@ -144,42 +154,96 @@ func (c *Catalog) CreateTable(ctx context.Context, schema, name string, cols *ar
 	if cols == nil || cols.NumFields() == 0 {
 		return qerr.New(qerr.InvalidArgument, "A table must have at least 1 column")
 	}
+	_, err := c.CreateTableAs(ctx, schema, name, cols, nil, ifNotExists)
+	return err
+}
+
+// CreateTableAs creates a Parquet base table holding r's rows (none when r
+// is nil; CREATE TABLE ... AS SELECT, bulk ingest) and returns the rows
+// written. The folder is built whole under a hidden name and renamed in
+// under the schema lock, so every node sees either no table or the table
+// with all its rows; of two creators of one name, the second gets
+// AlreadyExists (nothing when ifNotExists) and its rows are discarded.
+func (c *Catalog) CreateTableAs(ctx context.Context, schema, name string, cols *arrow.Schema, r array.RecordReader, ifNotExists bool) (int64, error) {
+	schema, name = strings.ToLower(schema), strings.ToLower(name)
+	if err := c.denyReadOnlySchema(schema); err != nil {
+		return 0, err
+	}
+	if err := validName("table", name); err != nil {
+		return 0, err
+	}
+	exists := func() (int64, error) {
+		if ifNotExists {
+			return 0, nil
+		}
+		return 0, qerr.New(qerr.AlreadyExists, "Table '%s' already exists", name)
+	}
+	fail := func(err error) (int64, error) {
+		if _, ok := errors.AsType[*qerr.Error](err); ok || ctx.Err() != nil {
+			return 0, err
+		}
+		return 0, fmt.Errorf("create table %s.%s: %w", schema, name, err)
+	}
+	// Fail early (before computing rows) when the name is taken.
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	s, ts, err := c.lookupLocked(schema, name)
+	c.mu.Unlock()
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if ts != nil {
-		if ifNotExists {
-			return nil
-		}
-		return qerr.New(qerr.AlreadyExists, "Table '%s' already exists", name)
+		return exists()
 	}
 	b, err := encodeSchema(arrow.NewSchema(cols.Fields(), nil))
 	if err != nil {
-		return fmt.Errorf("create table %s.%s: %w", schema, name, err)
+		return fail(err)
 	}
-	// Build the folder under a hidden name, then rename: other nodes never
-	// see a table without its schema.
 	tmp := filepath.Join(s.dir, ".tmp-"+name+"-"+randomSuffix())
 	if err := os.Mkdir(tmp, 0o755); err != nil {
-		return fmt.Errorf("create table %s.%s: %w", schema, name, err)
+		return fail(err)
 	}
-	if err := os.WriteFile(filepath.Join(tmp, schemaFileName), b, 0o644); err != nil {
-		os.RemoveAll(tmp)
-		return fmt.Errorf("create table %s.%s: %w", schema, name, err)
+	done := false
+	defer func() {
+		if !done {
+			os.RemoveAll(tmp)
+		}
+	}()
+	if err := writeFileAtomic(filepath.Join(tmp, schemaFileName), b); err != nil {
+		return fail(err)
+	}
+	var n int64
+	if r != nil {
+		var part string
+		if n, part, err = writeParquetPart(ctx, tmp, cols, r); err != nil {
+			return 0, err
+		}
+		if n > 0 {
+			if err := os.Rename(partTemp(tmp, part), filepath.Join(tmp, part)); err != nil {
+				return fail(err)
+			}
+		}
+	}
+	unlock, err := c.lock(ctx, schema, "")
+	if err != nil {
+		return 0, err
+	}
+	defer unlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, ts, err = c.lookupLocked(schema, name)
+	if err != nil {
+		return 0, err
+	}
+	if ts != nil {
+		return exists()
 	}
 	if err := os.Rename(tmp, filepath.Join(s.dir, name)); err != nil {
-		os.RemoveAll(tmp)
-		if ifNotExists && errors.Is(err, os.ErrExist) {
-			return nil
-		}
-		return fmt.Errorf("create table %s.%s: %w", schema, name, err)
+		return fail(err)
 	}
+	done = true
 	s.synced = false
 	c.syncSchemaLocked(s)
-	return nil
+	return n, nil
 }
 
 func (c *Catalog) DropTable(ctx context.Context, schema, name string, ifExists bool) error {
@@ -187,6 +251,11 @@ func (c *Catalog) DropTable(ctx context.Context, schema, name string, ifExists b
 	if err := c.denyReadOnlySchema(schema); err != nil {
 		return err
 	}
+	unlock, err := c.lockAll(ctx, [2]string{schema, ""}, [2]string{schema, name})
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	s, ts, err := c.lookupLocked(schema, name)
@@ -217,67 +286,134 @@ func (c *Catalog) Append(ctx context.Context, schema, name string, r array.Recor
 	if err := c.denyReadOnlySchema(schema); err != nil {
 		return 0, err
 	}
-	dir, cols, err := c.appendTarget(schema, name, "INSERT")
+	t, err := c.appendTarget(ctx, schema, name, "INSERT")
 	if err != nil {
 		return 0, err
 	}
-	n, part, err := writeParquetPart(ctx, dir, cols, r)
+	n, part, err := writeParquetPart(ctx, t.dir, t.cols, r)
 	if err != nil || n == 0 {
 		return n, err
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	// A table with a manifest (rewritten by UPDATE/DELETE) shows only the
-	// files listed there: the new part becomes visible when it is listed.
-	live, listed, err := liveFiles(dir)
-	if err == nil && listed {
-		err = writeManifest(dir, append(live, part))
-	}
-	if err != nil {
-		os.Remove(filepath.Join(dir, part))
-		return 0, fmt.Errorf("insert into %s.%s: %w", schema, name, err)
-	}
-	if s := c.schemas[schema]; s != nil {
-		if ts := s.tables[name]; ts != nil {
-			c.refreshTableLocked(s, name, ts)
+	err = c.commit(ctx, t, func() error {
+		// Without a manifest the rename is the commit; with one (a table
+		// rewritten by UPDATE/DELETE) the part becomes live when listed.
+		if err := os.Rename(partTemp(t.dir, part), filepath.Join(t.dir, part)); err != nil {
+			return err
 		}
+		live, listed, err := liveFiles(t.dir)
+		if err == nil && listed {
+			err = writeManifest(t.dir, append(live, part))
+		}
+		if err != nil {
+			os.Remove(filepath.Join(t.dir, part))
+		}
+		return err
+	})
+	if err != nil {
+		os.Remove(partTemp(t.dir, part))
+		return 0, err
 	}
 	return n, nil
+}
+
+// target is the folder a write goes to, as found when the statement began.
+type target struct {
+	schema, name, stmt string
+	dir                string
+	cols               *arrow.Schema
+	info               os.FileInfo // of dir
+}
+
+// commit runs fn, the commit point of a write to t, under the table's
+// cross-process lock, after checking that t.dir is still the table the
+// statement began on (not dropped, nor dropped and created again with
+// other columns), then refreshes the cached snapshot. Errors that are not
+// classified name the statement.
+func (c *Catalog) commit(ctx context.Context, t *target, fn func() error) error {
+	unlock, err := c.lock(ctx, t.schema, t.name)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if err = t.stillThere(); err == nil {
+		err = fn()
+	}
+	c.mu.Lock()
+	if s := c.schemas[t.schema]; s != nil {
+		if ts := s.tables[t.name]; ts != nil {
+			ts.ver = version{} // reload even if the folder's mtime did not tick
+			c.refreshTableLocked(s, t.name, ts)
+		}
+	}
+	c.mu.Unlock()
+	if _, ok := errors.AsType[*qerr.Error](err); err == nil || ok || ctx.Err() != nil {
+		return err
+	}
+	return fmt.Errorf("%s %s.%s: %w", strings.ToLower(t.stmt), t.schema, t.name, err)
+}
+
+func (t *target) stillThere() error {
+	gone := qerr.New(qerr.NotFound, "Table '%s.%s' doesn't exist (it was dropped during the %s)", t.schema, t.name, t.stmt)
+	info, err := os.Stat(t.dir)
+	if err != nil || !os.SameFile(info, t.info) {
+		return gone
+	}
+	// A folder number can be reused by a table created after a drop.
+	b, err := os.ReadFile(filepath.Join(t.dir, schemaFileName))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if cols, err := decodeSchema(b); err != nil || !cols.Equal(t.cols) {
+		return gone
+	}
+	return nil
 }
 
 // appendTarget returns the folder new files of a table go to, turning a
 // single-file Parquet table into a folder table first. stmt names the
 // statement in errors (INSERT, UPDATE, DELETE).
-func (c *Catalog) appendTarget(schema, name, stmt string) (string, *arrow.Schema, error) {
+func (c *Catalog) appendTarget(ctx context.Context, schema, name, stmt string) (*target, error) {
+	unlock, err := c.lock(ctx, schema, name)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	s, ts, err := c.lookupLocked(schema, name)
 	if err != nil {
-		return "", nil, err
+		return nil, err
 	}
 	if ts == nil || ts.table == nil {
-		return "", nil, qerr.New(qerr.NotFound, "Table '%s.%s' doesn't exist", schema, name)
+		return nil, qerr.New(qerr.NotFound, "Table '%s.%s' doesn't exist", schema, name)
 	}
 	t := ts.table
 	if t.Kind != BaseTable {
-		return "", nil, qerr.New(qerr.InvalidArgument, "The target table %s of the %s is not insertable-into", name, stmt)
+		return nil, qerr.New(qerr.InvalidArgument, "The target table %s of the %s is not insertable-into", name, stmt)
 	}
 	if t.Format != Parquet {
-		return "", nil, qerr.New(qerr.Unimplemented, "%s on the CSV table '%s.%s' is not supported", stmt, schema, name)
+		return nil, qerr.New(qerr.Unimplemented, "%s on the CSV table '%s.%s' is not supported", stmt, schema, name)
 	}
-	if isDirPath(ts.path) {
-		return ts.path, t.Columns, nil
+	dir := ts.path
+	if !isDirPath(dir) {
+		dir = filepath.Join(s.dir, name)
+		if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
+			return nil, fmt.Errorf("%s %s.%s: %w", strings.ToLower(stmt), schema, name, err)
+		}
+		if err := os.Rename(ts.path, filepath.Join(dir, filepath.Base(ts.path))); err != nil {
+			return nil, fmt.Errorf("%s %s.%s: %w", strings.ToLower(stmt), schema, name, err)
+		}
+		s.synced = false
+		c.syncSchemaLocked(s)
 	}
-	dir := filepath.Join(s.dir, name)
-	if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
-		return "", nil, fmt.Errorf("insert into %s.%s: %w", schema, name, err)
+	info, err := os.Stat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s.%s: %w", strings.ToLower(stmt), schema, name, err)
 	}
-	if err := os.Rename(ts.path, filepath.Join(dir, filepath.Base(ts.path))); err != nil {
-		return "", nil, fmt.Errorf("insert into %s.%s: %w", schema, name, err)
-	}
-	s.synced = false
-	c.syncSchemaLocked(s)
-	return dir, t.Columns, nil
+	return &target{schema: schema, name: name, stmt: stmt, dir: dir, cols: t.Columns, info: info}, nil
 }
 
 // ParquetWriterProperties are the properties of every Parquet file Quiver
@@ -293,9 +429,10 @@ func ParquetWriterProperties() *parquet.WriterProperties {
 	)
 }
 
-// writeParquetPart writes r as dir/part-<time>-<rand>.parquet through a
-// hidden temporary name and returns the rows and the file's name; nothing is
-// left behind on error or when r has no rows.
+// writeParquetPart writes r to a hidden temporary file in dir (synced) and
+// returns the rows and the name it is to be renamed to,
+// part-<time>-<rand>.parquet; the caller commits it by renaming
+// partTemp(dir, name). Nothing is left behind on error or when r has no rows.
 func writeParquetPart(ctx context.Context, dir string, cols *arrow.Schema, r array.RecordReader) (int64, string, error) {
 	fields := make([]arrow.Field, cols.NumFields())
 	for i, f := range cols.Fields() {
@@ -303,7 +440,7 @@ func writeParquetPart(ctx context.Context, dir string, cols *arrow.Schema, r arr
 	}
 	ws := arrow.NewSchema(fields, nil)
 	base := "part-" + time.Now().UTC().Format("20060102T150405.000000000") + "-" + randomSuffix() + ".parquet"
-	tmp := filepath.Join(dir, ".tmp-"+base)
+	tmp := partTemp(dir, base)
 	f, err := os.Create(tmp)
 	if err != nil {
 		return 0, "", fmt.Errorf("insert: %w", err)
@@ -356,12 +493,11 @@ func writeParquetPart(ctx context.Context, dir string, cols *arrow.Schema, r arr
 		os.Remove(tmp)
 		return 0, "", fmt.Errorf("insert: %w", err)
 	}
-	if err := os.Rename(tmp, filepath.Join(dir, base)); err != nil {
-		os.Remove(tmp)
-		return 0, "", fmt.Errorf("insert: %w", err)
-	}
 	return rows, base, nil
 }
+
+// partTemp is where writeParquetPart leaves the part named base.
+func partTemp(dir, base string) string { return filepath.Join(dir, ".tmp-"+base) }
 
 func checkColumns(want *arrow.Schema, b arrow.RecordBatch) error {
 	if int(b.NumCols()) != want.NumFields() {
@@ -383,6 +519,11 @@ func (c *Catalog) CreateView(ctx context.Context, schema, name, sql string, cols
 	if err := validName("table", name); err != nil {
 		return err
 	}
+	unlock, err := c.lock(ctx, schema, "")
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	s, ts, err := c.lookupLocked(schema, name)
@@ -418,6 +559,11 @@ func (c *Catalog) CreateView(ctx context.Context, schema, name, sql string, cols
 
 func (c *Catalog) DropView(ctx context.Context, schema, name string, ifExists bool) error {
 	schema, name = strings.ToLower(schema), strings.ToLower(name)
+	unlock, err := c.lock(ctx, schema, "")
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	s, ts, err := c.lookupLocked(schema, name)

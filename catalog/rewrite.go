@@ -44,18 +44,21 @@ const manifestFileName = "_files.json"
 // its part and listing it.
 const sweepGrace = 30 * time.Minute
 
-// sweep removes what a manifest-listed table folder no longer needs: data
-// files it does not list and temporaries, once both they and the manifest
-// are older than grace (the manifest's time bounds when a file was dropped
-// from it). Called at the next rewrite and when the catalog opens.
+// sweep removes what a table folder no longer needs: temporaries older
+// than grace (a crashed or failed write's), and, in a manifest-listed
+// folder, data files it does not list once both they and the manifest are
+// older than grace (the manifest's time bounds when a file was dropped
+// from it). Called at each rewrite and when the catalog opens.
 func (c *Catalog) sweep(dir string, grace time.Duration) {
 	live, listed, err := liveFiles(dir)
-	if err != nil || !listed {
+	if err != nil {
 		return
 	}
 	cutoff := time.Now().Add(-grace)
-	if mi, err := os.Stat(filepath.Join(dir, manifestFileName)); err != nil || mi.ModTime().After(cutoff) {
-		return
+	dropped := false
+	if listed {
+		mi, err := os.Stat(filepath.Join(dir, manifestFileName))
+		dropped = err == nil && !mi.ModTime().After(cutoff)
 	}
 	ents, err := os.ReadDir(dir)
 	if err != nil {
@@ -63,7 +66,7 @@ func (c *Catalog) sweep(dir string, grace time.Duration) {
 	}
 	for _, e := range ents {
 		n := e.Name()
-		dead := strings.HasPrefix(n, ".tmp-") || !hidden(n) && formatOf(n) != "" && !slices.Contains(live, n)
+		dead := strings.HasPrefix(n, ".tmp-") || dropped && !hidden(n) && formatOf(n) != "" && !slices.Contains(live, n)
 		if !dead || e.IsDir() {
 			continue
 		}
@@ -76,6 +79,56 @@ func (c *Catalog) sweep(dir string, grace time.Duration) {
 		}
 		delete(c.fileCache, p)
 	}
+}
+
+// sweepSchema removes what crashed DDL left in a schema folder, once older
+// than grace: tables or views being built (.tmp-*) and dropped folders not
+// yet deleted (.dropped-*).
+func (c *Catalog) sweepSchema(dir string, grace time.Duration) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	cutoff := time.Now().Add(-grace)
+	for _, e := range ents {
+		n := e.Name()
+		if !strings.HasPrefix(n, ".tmp-") && !strings.HasPrefix(n, ".dropped-") {
+			continue
+		}
+		p := filepath.Join(dir, n)
+		if newest(p).After(cutoff) {
+			continue
+		}
+		if err := os.RemoveAll(p); err != nil {
+			c.log.Warn("catalog: removing a leftover of a crashed statement", zap.String("path", p), zap.Error(err))
+		}
+	}
+}
+
+// newest is the latest mtime of p and, for a folder, of its entries (a
+// table being built gets its files written inside; the folder's own
+// mtime changes only when they are created).
+func newest(p string) time.Time {
+	info, err := os.Stat(p)
+	if err != nil {
+		return time.Now()
+	}
+	t := info.ModTime()
+	if !info.IsDir() {
+		return t
+	}
+	ents, err := os.ReadDir(p)
+	if err != nil {
+		return time.Now()
+	}
+	for _, e := range ents {
+		if i, err := e.Info(); err == nil && i.ModTime().After(t) {
+			t = i.ModTime()
+		} else if err != nil {
+			return time.Now()
+		}
+	}
+	return t
 }
 
 type manifest struct {
@@ -158,16 +211,23 @@ func (c *Catalog) LockTable(schema, name string) func() {
 	return mu.Unlock
 }
 
+// ErrTableChanged is the cause of Rewrite's refusal when the table's files
+// changed since the snapshot its rows were computed from (errors.Is).
+var ErrTableChanged = errors.New("table changed since the statement's snapshot")
+
 // Rewrite replaces all rows of a Parquet base table by r's rows (copy-on-
 // write, see manifestFileName) and returns the rows written. base is the
-// snapshot r was computed from: when the table's files changed since, the
-// rewrite is refused and nothing changes.
+// snapshot r was computed from: when the table's live files differ from
+// base's at the commit (another statement, on any node, committed
+// meanwhile), the rewrite is refused with ErrTableChanged and nothing
+// changes. The check and the manifest write are one critical section under
+// the table's cross-process lock.
 func (c *Catalog) Rewrite(ctx context.Context, schema, name string, base *Table, stmt string, r array.RecordReader) (int64, error) {
 	schema, name = strings.ToLower(schema), strings.ToLower(name)
 	if err := c.denyReadOnlySchema(schema); err != nil {
 		return 0, err
 	}
-	dir, cols, err := c.appendTarget(schema, name, stmt)
+	t, err := c.appendTarget(ctx, schema, name, stmt)
 	if err != nil {
 		return 0, err
 	}
@@ -176,66 +236,60 @@ func (c *Catalog) Rewrite(ctx context.Context, schema, name string, base *Table,
 		want[i] = filepath.Base(f.Path)
 	}
 	sort.Strings(want)
-	changed := func() error {
-		return qerr.New(qerr.InvalidArgument, "Table '%s.%s' was changed by another statement during the %s; retry", schema, name, stmt)
-	}
-	fail := func(err error) (int64, error) {
-		if _, ok := errors.AsType[*qerr.Error](err); ok {
-			return 0, err
-		}
-		return 0, fmt.Errorf("%s %s.%s: %w", strings.ToLower(stmt), schema, name, err)
-	}
-	c.mu.Lock()
-	old, listed, err := liveFiles(dir)
-	if err == nil && !slices.Equal(old, want) {
-		err = changed()
-	}
-	if err == nil && !listed {
-		err = writeManifest(dir, old)
-	}
-	if err == nil {
-		c.sweep(dir, c.sweepGrace)
-	}
-	if err == nil {
-		if _, serr := os.Stat(filepath.Join(dir, schemaFileName)); errors.Is(serr, os.ErrNotExist) {
-			var b []byte
-			if b, err = encodeSchema(cols); err == nil {
-				err = writeFileAtomic(filepath.Join(dir, schemaFileName), b)
-			}
-		}
-	}
-	c.mu.Unlock()
-	if err != nil {
-		return fail(err)
-	}
-
-	n, part, err := writeParquetPart(ctx, dir, cols, r)
+	n, part, err := writeParquetPart(ctx, t.dir, t.cols, r)
 	if err != nil {
 		return 0, err
 	}
-	var next []string
-	if n > 0 {
-		next = []string{part}
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	now, _, err := liveFiles(dir)
-	if err == nil && !slices.Equal(now, old) {
-		err = changed()
-	}
-	if err == nil {
-		err = writeManifest(dir, next)
-	}
+	err = c.commit(ctx, t, func() error {
+		old, listed, err := liveFiles(t.dir)
+		if err != nil {
+			return err
+		}
+		if !slices.Equal(old, want) {
+			return &qerr.Error{Kind: qerr.InvalidArgument, Err: ErrTableChanged,
+				Msg: fmt.Sprintf("Table '%s.%s' was changed by another statement during the %s; retry", schema, name, stmt)}
+		}
+		// Pin the old files first: once the new part is renamed in, a
+		// crash must not make it live next to them.
+		if !listed {
+			if err := writeManifest(t.dir, old); err != nil {
+				return err
+			}
+		}
+		// Keep the columns of a table that had none declared (emptied by
+		// DELETE, it would have no file to take them from).
+		if _, err := os.Stat(filepath.Join(t.dir, schemaFileName)); errors.Is(err, os.ErrNotExist) {
+			b, err := encodeSchema(t.cols)
+			if err == nil {
+				err = writeFileAtomic(filepath.Join(t.dir, schemaFileName), b)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		var next []string
+		if n > 0 {
+			if err := os.Rename(partTemp(t.dir, part), filepath.Join(t.dir, part)); err != nil {
+				return err
+			}
+			next = []string{part}
+		}
+		if err := writeManifest(t.dir, next); err != nil {
+			if n > 0 {
+				os.Remove(filepath.Join(t.dir, part))
+			}
+			return err
+		}
+		c.mu.Lock()
+		c.sweep(t.dir, c.sweepGrace)
+		c.mu.Unlock()
+		return nil
+	})
 	if err != nil {
-		if part != "" {
-			os.Remove(filepath.Join(dir, part))
+		if n > 0 {
+			os.Remove(partTemp(t.dir, part))
 		}
-		return fail(err)
-	}
-	if s := c.schemas[schema]; s != nil {
-		if ts := s.tables[name]; ts != nil {
-			c.refreshTableLocked(s, name, ts)
-		}
+		return 0, err
 	}
 	return n, nil
 }

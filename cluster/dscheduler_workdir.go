@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/quiverdb/quiver/internal/flock"
 )
 
 // The node's shuffle directory (WorkDir/shuffle/<node>) belongs to one
@@ -25,13 +27,13 @@ func claimShuffleDir(dir string) (*workDirLock, error) {
 	if err != nil {
 		return nil, fmt.Errorf("work dir: %w", err)
 	}
-	if err := lockFile(f); err != nil {
+	if err := flock.TryLock(f); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("work dir %s is in use by another quiver process (%v): give each node its own --work-dir or --node-name", filepath.Dir(dir), err)
 	}
 	// Leftovers of a run that crashed (a clean exit removes them).
 	if err := os.RemoveAll(dir); err != nil {
-		unlockFile(f)
+		flock.Unlock(f)
 		f.Close()
 		return nil, fmt.Errorf("work dir: removing leftover shuffle files: %w", err)
 	}
@@ -43,7 +45,7 @@ func (l *workDirLock) release(dir, root string, removeRoot bool) error {
 	err := os.RemoveAll(dir)
 	name := l.f.Name()
 	os.Remove(name) // still locked: no one else uses it meanwhile
-	unlockFile(l.f)
+	flock.Unlock(l.f)
 	l.f.Close()
 	if removeRoot {
 		if rerr := os.RemoveAll(root); err == nil {

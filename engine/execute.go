@@ -245,31 +245,29 @@ func (e *Engine) selectInto(ctx context.Context, x *planner.SelectInto, params [
 	return &Result{RowsAffected: n}, err
 }
 
+// createTable runs CREATE TABLE; with AS SELECT the table appears with
+// all its rows or not at all (a failed or losing CREATE leaves nothing).
 func (e *Engine) createTable(ctx context.Context, ct *planner.CreateTable, params []scalar.Scalar) (*Result, error) {
-	cols := ct.Columns
-	if ct.AsSelect != nil {
-		cols = ct.AsSelect.Plan.Schema().ToArrow()
+	if ct.AsSelect == nil {
+		return &Result{}, e.catalog.CreateTable(ctx, ct.Schema, ct.Name, ct.Columns, ct.IfNotExists)
 	}
 	if ct.IfNotExists {
 		if _, err := e.catalog.Table(ctx, ct.Schema, ct.Name); err == nil {
 			return &Result{}, nil
 		}
 	}
-	if err := e.catalog.CreateTable(ctx, ct.Schema, ct.Name, cols, ct.IfNotExists); err != nil {
-		return nil, err
-	}
-	if ct.AsSelect == nil {
-		return &Result{}, nil
-	}
-	n, err := e.insert(ctx, ct.Schema, ct.Name, ct.AsSelect, params)
+	cols := ct.AsSelect.Plan.Schema().ToArrow()
+	_, stream, err := e.start(ctx, ct.AsSelect, params, nil)
 	if err != nil {
-		// A failed CREATE ... AS SELECT leaves no table behind.
-		if derr := e.catalog.DropTable(context.WithoutCancel(ctx), ct.Schema, ct.Name, true); derr != nil {
-			e.log.Warn("dropping table after failed CREATE TABLE AS SELECT", zap.Error(derr))
-		}
 		return nil, err
 	}
-	return &Result{RowsAffected: n}, nil
+	r := &streamReader{ctx: ctx, in: stream, schema: cols, mem: memory.DefaultAllocator}
+	defer r.Release()
+	n, err := e.catalog.CreateTableAs(ctx, ct.Schema, ct.Name, cols, r, ct.IfNotExists)
+	if err == nil {
+		err = r.err
+	}
+	return &Result{RowsAffected: n}, err
 }
 
 // insert runs source and appends its rows to the table atomically: either

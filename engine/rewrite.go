@@ -3,6 +3,8 @@ package engine
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -10,32 +12,61 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/arrow/scalar"
 	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/quiverdb/quiver/catalog"
 	"github.com/quiverdb/quiver/execution"
 	"github.com/quiverdb/quiver/execution/expr"
 	"github.com/quiverdb/quiver/planner"
 	"github.com/quiverdb/quiver/qerr"
 )
 
+// rewriteAttempts bounds how often a rewrite is computed again after
+// another node committed to the table first (catalog.ErrTableChanged).
+const rewriteAttempts = 8
+
 // rewrite runs a single-table UPDATE or DELETE: the table's new contents
 // are computed from its current snapshot and swapped in by the catalog
 // (copy-on-write). Rows affected are the rows deleted, or the rows whose
 // stored values an UPDATE actually changed (MySQL).
+//
+// Statements on this node wait for each other (LockTable). A statement on
+// another node sharing the data dir (an INSERT, typically) may commit while
+// the rows are computed; the catalog then refuses the commit and the
+// rewrite runs again on the new snapshot, so its effect includes the other
+// statement's rows, never drops them. After rewriteAttempts the conflict
+// error goes to the client.
 func (e *Engine) rewrite(ctx context.Context, s *Session, st ast.StmtNode, sql string, params []scalar.Scalar, rw *planner.Rewrite) (*Result, error) {
 	unlock := e.catalog.LockTable(rw.Schema, rw.Table)
 	defer unlock()
-	// The statement was bound before the lock: bind it again when another
-	// statement changed the table meanwhile.
-	if cur, err := e.catalog.Table(ctx, rw.Schema, rw.Table); err == nil && cur != rw.Base {
-		stmt, err := e.bindValues(ctx, s, st, sql, params)
-		if err != nil {
+	for attempt := 1; ; attempt++ {
+		// The statement was bound before the lock or the conflict: bind
+		// it again when another statement changed the table meanwhile.
+		if cur, err := e.catalog.Table(ctx, rw.Schema, rw.Table); err == nil && cur != rw.Base {
+			stmt, err := e.bindValues(ctx, s, st, sql, params)
+			if err != nil {
+				return nil, err
+			}
+			again, ok := stmt.(*planner.Rewrite)
+			if !ok {
+				return nil, qerr.New(qerr.Internal, "internal: %T bound again as %T", rw, stmt)
+			}
+			rw = again
+		}
+		res, err := e.rewriteOnce(ctx, params, rw)
+		if !errors.Is(err, catalog.ErrTableChanged) || attempt == rewriteAttempts {
+			return res, err
+		}
+		// Back off a random while so two nodes' rewrites do not meet again.
+		t := time.NewTimer(time.Duration(rand.Int64N(int64(attempt) * int64(5*time.Millisecond))))
+		select {
+		case <-ctx.Done():
+			t.Stop()
 			return nil, err
+		case <-t.C:
 		}
-		again, ok := stmt.(*planner.Rewrite)
-		if !ok {
-			return nil, qerr.New(qerr.Internal, "internal: %T bound again as %T", rw, stmt)
-		}
-		rw = again
 	}
+}
+
+func (e *Engine) rewriteOnce(ctx context.Context, params []scalar.Scalar, rw *planner.Rewrite) (*Result, error) {
 	_, stream, err := e.start(ctx, rw.Source, params, nil)
 	if err != nil {
 		return nil, err

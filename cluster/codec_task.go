@@ -1,7 +1,10 @@
 package cluster
 
 import (
+	"time"
+
 	"github.com/quiverdb/quiver/cluster/planpb"
+	"github.com/quiverdb/quiver/execution"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -21,6 +24,8 @@ type TaskSpec struct {
 	CoordinatorNode string
 	CoordinatorAddr string
 	MemoryLimit     int64 // bytes for the query on the worker, <= 0 unlimited
+	// CollectMetrics asks for per-operator metrics (EXPLAIN ANALYZE).
+	CollectMetrics bool
 }
 
 // ShuffleLocation says which node holds the output of one producer task
@@ -38,6 +43,7 @@ func EncodeTask(t *TaskSpec) ([]byte, error) {
 	pt := &planpb.Task{
 		QueryId: t.QueryID, Stage: int32(t.Stage), Partition: int32(t.Partition), Attempt: int32(t.Attempt),
 		Plan: t.Fragment, CoordinatorNode: t.CoordinatorNode, CoordinatorAddress: t.CoordinatorAddr, MemoryLimit: t.MemoryLimit,
+		CollectMetrics: t.CollectMetrics,
 	}
 	for _, l := range t.Inputs {
 		pt.Inputs = append(pt.Inputs, &planpb.ShuffleLocation{
@@ -60,6 +66,7 @@ func DecodeTask(data []byte) (*TaskSpec, error) {
 	t := &TaskSpec{
 		QueryID: pt.QueryId, Stage: int(pt.Stage), Partition: int(pt.Partition), Attempt: int(pt.Attempt),
 		Fragment: pt.Plan, CoordinatorNode: pt.CoordinatorNode, CoordinatorAddr: pt.CoordinatorAddress, MemoryLimit: pt.MemoryLimit,
+		CollectMetrics: pt.CollectMetrics,
 	}
 	for _, l := range pt.Inputs {
 		if l == nil || l.Stage < 0 || l.ProducerPartition < 0 || l.Attempt < 0 {
@@ -70,4 +77,46 @@ func DecodeTask(data []byte) (*TaskSpec, error) {
 		})
 	}
 	return t, nil
+}
+
+// encodeTaskResult encodes a worker's answer to run-task.
+func encodeTaskResult(r taskResult) ([]byte, error) {
+	pr := &planpb.TaskResult{
+		Rows: r.Rows, Bytes: r.Bytes, ReadBytes: r.ReadBytes, ElapsedMs: r.ElapsedMs,
+		Error: r.Error, Kind: int32(r.Kind), Refused: r.Refused,
+	}
+	if l := r.Fetch; l != nil {
+		pr.Fetch = &planpb.ShuffleLocation{Stage: int32(l.Stage), ProducerPartition: int32(l.Producer), Attempt: int32(l.Attempt), NodeId: l.NodeID, Address: l.Addr}
+	}
+	for _, o := range r.Ops {
+		pr.Operators = append(pr.Operators, &planpb.OperatorMetrics{
+			Op: int32(o.Op), Name: o.Name, Rows: o.Rows, Batches: o.Batches, Bytes: o.Bytes,
+			ElapsedNs: int64(o.Elapsed), PeakMemory: o.PeakMemory,
+		})
+	}
+	return proto.Marshal(pr)
+}
+
+// decodeTaskResult decodes a run-task answer.
+func decodeTaskResult(data []byte) (taskResult, error) {
+	var pr planpb.TaskResult
+	if err := proto.Unmarshal(data, &pr); err != nil {
+		return taskResult{}, err
+	}
+	r := taskResult{
+		Rows: pr.Rows, Bytes: pr.Bytes, ReadBytes: pr.ReadBytes, ElapsedMs: pr.ElapsedMs,
+		Error: pr.Error, Kind: int(pr.Kind), Refused: pr.Refused,
+	}
+	if l := pr.Fetch; l != nil {
+		r.Fetch = &ShuffleLocation{Stage: int(l.Stage), Producer: int(l.ProducerPartition), Attempt: int(l.Attempt), NodeID: l.NodeId, Addr: l.Address}
+	}
+	for _, o := range pr.Operators {
+		if o == nil || o.Op < 0 {
+			return taskResult{}, malformed("task result operator metrics %v", o)
+		}
+		r.Ops = append(r.Ops, OpMetric{Op: int(o.Op), Name: o.Name, OperatorMetrics: execution.OperatorMetrics{
+			Rows: o.Rows, Batches: o.Batches, Bytes: o.Bytes, Elapsed: time.Duration(o.ElapsedNs), PeakMemory: o.PeakMemory,
+		}})
+	}
+	return r, nil
 }

@@ -2,7 +2,6 @@ package cluster
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -102,6 +101,7 @@ type Dist struct {
 
 	draining    bool                 // leaving: new tasks are refused
 	unreachable map[string]time.Time // node → until when it gets no tasks
+	gone        map[string]bool      // nodes gossip reports dead or left: their queries' tasks are refused
 	sent        map[string]int64     // run-task calls sent per node (tests, metrics)
 
 	peers peerCalls // calls outstanding to each peer
@@ -147,7 +147,7 @@ func NewDist(cfg DistConfig) (*Dist, error) {
 	d := &Dist{
 		cfg: cfg, log: cfg.Log, store: store, done: make(chan struct{}), lock: lock, shuffleDir: shuffleDir,
 		clients: map[string]flight.FlightServiceClient{}, queries: map[string]*dquery{}, work: map[string]*workerQuery{},
-		unreachable: map[string]time.Time{}, sent: map[string]int64{},
+		unreachable: map[string]time.Time{}, sent: map[string]int64{}, gone: map[string]bool{},
 	}
 	if cfg.Subscribe != nil {
 		d.unsub = cfg.Subscribe(d.onEvent)
@@ -224,6 +224,7 @@ func (d *Dist) onEvent(ev Event) {
 		// Came back (a restart): it may take tasks again at once.
 		d.mu.Lock()
 		delete(d.unreachable, ev.Node.Name)
+		delete(d.gone, ev.Node.Name)
 		d.mu.Unlock()
 		return
 	}
@@ -237,6 +238,9 @@ func (d *Dist) onEvent(ev Event) {
 		d.peerDown(name, "declared dead by gossip")
 	}
 	d.mu.Lock()
+	// From now on tasks of its queries are refused (trackTask), so none
+	// starts after the orphans below are collected.
+	d.gone[name] = true
 	qs := make([]*dquery, 0, len(d.queries))
 	for _, q := range d.queries {
 		qs = append(qs, q)
@@ -310,15 +314,17 @@ func readsSystemTable(p physical.Plan) bool {
 
 // --- worker side ---
 
-// taskResult is the answer to run-task.
+// taskResult is the answer to run-task (planpb.TaskResult on the wire).
 type taskResult struct {
 	Rows      int64
 	Bytes     int64
+	ReadBytes int64 // shuffle input read
 	ElapsedMs int64
-	Error     string           `json:",omitempty"`
-	Kind      int              `json:",omitempty"`
-	Fetch     *ShuffleLocation `json:",omitempty"` // the failure was reading this producer's output
-	Refused   bool             `json:",omitempty"` // the node is leaving: run it elsewhere
+	Error     string
+	Kind      int
+	Fetch     *ShuffleLocation // the failure was reading this producer's output
+	Refused   bool             // the node is leaving: run it elsewhere
+	Ops       []OpMetric       // operator metrics, when the task asked for them
 }
 
 // DoAction is the internal Flight service's DoAction handler for the
@@ -345,8 +351,7 @@ func (d *Dist) HandleAction(ctx context.Context, typ string, body []byte) ([]byt
 		if err != nil {
 			return nil, err
 		}
-		res := d.runRemoteTask(ctx, spec)
-		return json.Marshal(res)
+		return encodeTaskResult(d.runRemoteTask(ctx, spec))
 	case ActionCancelQuery:
 		d.cancelQuery(string(body))
 		return []byte("ok"), nil
@@ -361,8 +366,8 @@ func (d *Dist) runRemoteTask(ctx context.Context, spec *TaskSpec) taskResult {
 	if d.Draining() {
 		return taskResult{Error: errNodeLeaving.Error(), Refused: true}
 	}
-	if !d.trackTask(spec.QueryID, spec.CoordinatorNode, &cancel) {
-		return taskResult{Error: "node shutting down"}
+	if err := d.trackTask(spec.QueryID, spec.CoordinatorNode, &cancel); err != nil {
+		return taskResult{Error: err.Error()}
 	}
 	defer d.untrackTask(spec.QueryID, &cancel)
 	root, err := DecodePlan(ctx, spec.Fragment, CatalogResolver(d.cfg.Catalog))
@@ -370,16 +375,21 @@ func (d *Dist) runRemoteTask(ctx context.Context, spec *TaskSpec) taskResult {
 		return errResult(err, start)
 	}
 	log := d.log.With(zap.String("query_id", spec.QueryID), zap.Int("stage", spec.Stage), zap.Int("task", spec.Partition), zap.Int("attempt", spec.Attempt))
-	rows, bytes, err := d.execTask(ctx, &taskRun{
+	t := &taskRun{
 		query: spec.QueryID, stage: spec.Stage, partition: spec.Partition, attempt: spec.Attempt,
 		root: root, inputs: spec.Inputs,
 		alloc: execution.NewQueryAllocator(nil, spec.MemoryLimit), log: log,
-	})
+	}
+	if spec.CollectMetrics {
+		t.metrics = execution.NewMetricsSet()
+	}
+	rows, bytes, err := d.execTask(ctx, t)
 	if err != nil {
 		log.Debug("task failed", zap.Error(err))
 		return errResult(err, start)
 	}
-	return taskResult{Rows: rows, Bytes: bytes, ElapsedMs: time.Since(start).Milliseconds()}
+	return taskResult{Rows: rows, Bytes: bytes, ReadBytes: t.read.Load(), ElapsedMs: time.Since(start).Milliseconds(),
+		Ops: operatorMetrics(root, t.metrics)}
 }
 
 func errResult(err error, start time.Time) taskResult {
@@ -392,11 +402,16 @@ func errResult(err error, start time.Time) taskResult {
 	return r
 }
 
-func (d *Dist) trackTask(query, coordinator string, cancel *context.CancelFunc) bool {
+func (d *Dist) trackTask(query, coordinator string, cancel *context.CancelFunc) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.closed {
-		return false
+		return errors.New("node shutting down")
+	}
+	if d.gone[coordinator] {
+		// A late task of a coordinator that died: its output would
+		// never be released.
+		return fmt.Errorf("coordinator %s is gone", coordinator)
 	}
 	wq := d.work[query]
 	if wq == nil {
@@ -404,7 +419,7 @@ func (d *Dist) trackTask(query, coordinator string, cancel *context.CancelFunc) 
 		d.work[query] = wq
 	}
 	wq.tasks[cancel] = struct{}{}
-	return true
+	return nil
 }
 
 func (d *Dist) untrackTask(query string, cancel *context.CancelFunc) {
@@ -441,6 +456,7 @@ type taskRun struct {
 	// final stage: batches go to out; emitted is set once one was sent.
 	out     chan<- arrow.RecordBatch
 	emitted *atomic.Bool
+	read    atomic.Int64 // shuffle input bytes read (EXPLAIN ANALYZE)
 }
 
 // execTask runs a task on this node (for the coordinator or for a peer):
@@ -618,6 +634,7 @@ func (c *concatStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
 			b.Release()
 			b = nb
 		}
+		c.s.t.read.Add(execution.BatchBytes(b))
 		return b, nil
 	}
 }

@@ -2,7 +2,6 @@ package cluster
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -374,7 +373,8 @@ func (q *dquery) runTask(st *stages.Stage, p int, out chan<- arrow.RecordBatch) 
 		tr := q.d.recordTask(q.rec, st.ID, p, attempt, node.Name)
 		started := time.Now()
 		res, err := q.runOn(node, st, p, attempt, inputs, out, &emitted)
-		q.job.Tasks.add(TaskStat{Stage: st.ID, Partition: p, Attempt: attempt, Node: node.Name, Rows: res.Rows, Bytes: res.Bytes, Elapsed: time.Since(started), Failed: err != nil})
+		q.job.Tasks.add(TaskStat{Stage: st.ID, Partition: p, Attempt: attempt, Node: node.Name, Rows: res.Rows, Bytes: res.Bytes,
+			ReadBytes: res.ReadBytes, Elapsed: time.Since(started), Failed: err != nil, Ops: res.Ops})
 		q.mu.Lock()
 		q.running[node.Name]--
 		q.mu.Unlock()
@@ -475,15 +475,17 @@ func (q *dquery) runOn(node Node, st *stages.Stage, p, attempt int, inputs []Shu
 	start := time.Now()
 	log := q.job.Log.With(zap.Int("stage", st.ID), zap.Int("task", p), zap.Int("attempt", attempt), zap.String("node", node.Name))
 	if node.Name == q.d.cfg.NodeName {
-		rows, bytes, err := q.d.execTask(q.ctx, &taskRun{
+		t := &taskRun{
 			query: q.id, stage: st.ID, partition: p, attempt: attempt, root: st.Root, inputs: inputs,
-			alloc: q.job.Alloc, metrics: q.job.Metrics, log: log, out: out, emitted: emitted,
-		})
-		return taskResult{Rows: rows, Bytes: bytes, ElapsedMs: time.Since(start).Milliseconds()}, err
+			alloc: q.job.Alloc, metrics: q.taskMetrics(), log: log, out: out, emitted: emitted,
+		}
+		rows, bytes, err := q.d.execTask(q.ctx, t)
+		return taskResult{Rows: rows, Bytes: bytes, ReadBytes: t.read.Load(), ElapsedMs: time.Since(start).Milliseconds(),
+			Ops: q.keepMetrics(st.Root, t.metrics)}, err
 	}
 	spec := &TaskSpec{
 		QueryID: q.id, Stage: st.ID, Partition: p, Attempt: attempt, Fragment: q.frags[st.ID], Inputs: inputs,
-		CoordinatorNode: q.d.cfg.NodeName, MemoryLimit: q.d.cfg.QueryMemoryLimit,
+		CoordinatorNode: q.d.cfg.NodeName, MemoryLimit: q.d.cfg.QueryMemoryLimit, CollectMetrics: q.job.Metrics != nil,
 	}
 	body, err := EncodeTask(spec)
 	if err != nil {
@@ -505,8 +507,8 @@ func (q *dquery) runOn(node Node, st *stages.Stage, p, attempt int, inputs []Shu
 		}
 		return taskResult{}, fmt.Errorf("node %s: %w", node.Name, err)
 	}
-	var res taskResult
-	if err := json.Unmarshal(reply, &res); err != nil {
+	res, err := decodeTaskResult(reply)
+	if err != nil {
 		return taskResult{}, fmt.Errorf("node %s: malformed task status: %w", node.Name, err)
 	}
 	if res.Refused {

@@ -72,12 +72,12 @@ func TestDistributedExplainAnalyze(t *testing.T) {
 		t.Fatalf("tasks ran on %v, want all 3 nodes", ran)
 	}
 	for node := range ran {
-		re := regexp.MustCompile(`(?m)^\s+node ` + node + `: tasks=[1-9]\d* rows=\d+ shuffled=\d+(\.\d)?[KMG]?i?B task_time=\S+ max_task=\S+`)
+		re := regexp.MustCompile(`(?m)^\s+node ` + node + `: tasks=[1-9]\d* rows=\d+ written=\d+(\.\d)?[KMG]?i?B read=\S+ task_time=\S+ max_task=\S+`)
 		if !re.MatchString(text) {
 			t.Errorf("EXPLAIN ANALYZE does not list %s:\n%s", node, text)
 		}
 	}
-	if !regexp.MustCompile(`shuffled=[1-9]`).MatchString(text) {
+	if !regexp.MustCompile(`written=[1-9]`).MatchString(text) {
 		t.Errorf("no shuffled bytes reported:\n%s", text)
 	}
 	if testing.Verbose() {

@@ -185,9 +185,11 @@ func (e *Engine) explain(ctx context.Context, x *planner.Explain, params []scala
 		text = fmt.Sprintf("== Logical plan ==\n%s\n== Stages (analyzed, %d rows) ==\n", logical.Format(c.logical), rows)
 		for _, st := range c.graph.Stages {
 			text += fmt.Sprintf("Stage %d (%d tasks)\n", st.ID, st.Partitions)
-			if byNode := tasks.FormatStage(st.ID, "  "); byNode != "" {
-				// Distributed: where the stage's tasks ran, what they wrote.
-				text += "  -- tasks by node (the operator metrics below count this node's tasks only) --\n" + byNode
+			if byNode := tasks.FormatStage(st.ID, st.Root, "  "); byNode != "" {
+				// Distributed: per node that ran the stage's tasks, what
+				// they wrote and read and their operators' metrics.
+				text += byNode
+				continue
 			}
 			text += physical.FormatAnalyzed(st.Root, metrics)
 		}

@@ -3728,6 +3728,7 @@ type Task struct {
 	CoordinatorNode    string                 `protobuf:"bytes,7,opt,name=coordinator_node,json=coordinatorNode,proto3" json:"coordinator_node,omitempty"`          // node that schedules the query (status goes there)
 	CoordinatorAddress string                 `protobuf:"bytes,8,opt,name=coordinator_address,json=coordinatorAddress,proto3" json:"coordinator_address,omitempty"` // its internal Flight address
 	MemoryLimit        int64                  `protobuf:"varint,9,opt,name=memory_limit,json=memoryLimit,proto3" json:"memory_limit,omitempty"`                     // per-query bytes on this node, <= 0 unlimited
+	CollectMetrics     bool                   `protobuf:"varint,10,opt,name=collect_metrics,json=collectMetrics,proto3" json:"collect_metrics,omitempty"`           // EXPLAIN ANALYZE: report per-operator metrics
 	unknownFields      protoimpl.UnknownFields
 	sizeCache          protoimpl.SizeCache
 }
@@ -3821,6 +3822,217 @@ func (x *Task) GetCoordinatorAddress() string {
 func (x *Task) GetMemoryLimit() int64 {
 	if x != nil {
 		return x.MemoryLimit
+	}
+	return 0
+}
+
+func (x *Task) GetCollectMetrics() bool {
+	if x != nil {
+		return x.CollectMetrics
+	}
+	return false
+}
+
+// TaskResult is a node's answer to a Task once it ended.
+type TaskResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Rows          int64                  `protobuf:"varint,1,opt,name=rows,proto3" json:"rows,omitempty"`                            // rows written to the shuffle
+	Bytes         int64                  `protobuf:"varint,2,opt,name=bytes,proto3" json:"bytes,omitempty"`                          // shuffle bytes written (Arrow buffers)
+	ReadBytes     int64                  `protobuf:"varint,3,opt,name=read_bytes,json=readBytes,proto3" json:"read_bytes,omitempty"` // shuffle bytes read (inputs, local and fetched)
+	ElapsedMs     int64                  `protobuf:"varint,4,opt,name=elapsed_ms,json=elapsedMs,proto3" json:"elapsed_ms,omitempty"`
+	Error         string                 `protobuf:"bytes,5,opt,name=error,proto3" json:"error,omitempty"`         // empty: succeeded
+	Kind          int32                  `protobuf:"varint,6,opt,name=kind,proto3" json:"kind,omitempty"`          // qerr.Kind of the error
+	Fetch         *ShuffleLocation       `protobuf:"bytes,7,opt,name=fetch,proto3" json:"fetch,omitempty"`         // the failure was reading this producer's output
+	Refused       bool                   `protobuf:"varint,8,opt,name=refused,proto3" json:"refused,omitempty"`    // the node is leaving: run the task elsewhere
+	Operators     []*OperatorMetrics     `protobuf:"bytes,9,rep,name=operators,proto3" json:"operators,omitempty"` // when Task.collect_metrics
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TaskResult) Reset() {
+	*x = TaskResult{}
+	mi := &file_plan_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TaskResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TaskResult) ProtoMessage() {}
+
+func (x *TaskResult) ProtoReflect() protoreflect.Message {
+	mi := &file_plan_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TaskResult.ProtoReflect.Descriptor instead.
+func (*TaskResult) Descriptor() ([]byte, []int) {
+	return file_plan_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *TaskResult) GetRows() int64 {
+	if x != nil {
+		return x.Rows
+	}
+	return 0
+}
+
+func (x *TaskResult) GetBytes() int64 {
+	if x != nil {
+		return x.Bytes
+	}
+	return 0
+}
+
+func (x *TaskResult) GetReadBytes() int64 {
+	if x != nil {
+		return x.ReadBytes
+	}
+	return 0
+}
+
+func (x *TaskResult) GetElapsedMs() int64 {
+	if x != nil {
+		return x.ElapsedMs
+	}
+	return 0
+}
+
+func (x *TaskResult) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
+func (x *TaskResult) GetKind() int32 {
+	if x != nil {
+		return x.Kind
+	}
+	return 0
+}
+
+func (x *TaskResult) GetFetch() *ShuffleLocation {
+	if x != nil {
+		return x.Fetch
+	}
+	return nil
+}
+
+func (x *TaskResult) GetRefused() bool {
+	if x != nil {
+		return x.Refused
+	}
+	return false
+}
+
+func (x *TaskResult) GetOperators() []*OperatorMetrics {
+	if x != nil {
+		return x.Operators
+	}
+	return nil
+}
+
+// OperatorMetrics are one operator's EXPLAIN ANALYZE figures in one task:
+// op is its index in the stage plan's pre-order walk (root 0), name its Go
+// type (checked by the coordinator against its own plan).
+type OperatorMetrics struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Op            int32                  `protobuf:"varint,1,opt,name=op,proto3" json:"op,omitempty"`
+	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Rows          int64                  `protobuf:"varint,3,opt,name=rows,proto3" json:"rows,omitempty"`
+	Batches       int64                  `protobuf:"varint,4,opt,name=batches,proto3" json:"batches,omitempty"`
+	Bytes         int64                  `protobuf:"varint,5,opt,name=bytes,proto3" json:"bytes,omitempty"`
+	ElapsedNs     int64                  `protobuf:"varint,6,opt,name=elapsed_ns,json=elapsedNs,proto3" json:"elapsed_ns,omitempty"`
+	PeakMemory    int64                  `protobuf:"varint,7,opt,name=peak_memory,json=peakMemory,proto3" json:"peak_memory,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OperatorMetrics) Reset() {
+	*x = OperatorMetrics{}
+	mi := &file_plan_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OperatorMetrics) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OperatorMetrics) ProtoMessage() {}
+
+func (x *OperatorMetrics) ProtoReflect() protoreflect.Message {
+	mi := &file_plan_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OperatorMetrics.ProtoReflect.Descriptor instead.
+func (*OperatorMetrics) Descriptor() ([]byte, []int) {
+	return file_plan_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *OperatorMetrics) GetOp() int32 {
+	if x != nil {
+		return x.Op
+	}
+	return 0
+}
+
+func (x *OperatorMetrics) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *OperatorMetrics) GetRows() int64 {
+	if x != nil {
+		return x.Rows
+	}
+	return 0
+}
+
+func (x *OperatorMetrics) GetBatches() int64 {
+	if x != nil {
+		return x.Batches
+	}
+	return 0
+}
+
+func (x *OperatorMetrics) GetBytes() int64 {
+	if x != nil {
+		return x.Bytes
+	}
+	return 0
+}
+
+func (x *OperatorMetrics) GetElapsedNs() int64 {
+	if x != nil {
+		return x.ElapsedNs
+	}
+	return 0
+}
+
+func (x *OperatorMetrics) GetPeakMemory() int64 {
+	if x != nil {
+		return x.PeakMemory
 	}
 	return 0
 }
@@ -4084,7 +4296,7 @@ const file_plan_proto_rawDesc = "" +
 	"\x12producer_partition\x18\x02 \x01(\x05R\x11producerPartition\x12\x18\n" +
 	"\aattempt\x18\x03 \x01(\x05R\aattempt\x12\x17\n" +
 	"\anode_id\x18\x04 \x01(\tR\x06nodeId\x12\x18\n" +
-	"\aaddress\x18\x05 \x01(\tR\aaddress\"\xbb\x02\n" +
+	"\aaddress\x18\x05 \x01(\tR\aaddress\"\xe4\x02\n" +
 	"\x04Task\x12\x19\n" +
 	"\bquery_id\x18\x01 \x01(\tR\aqueryId\x12\x14\n" +
 	"\x05stage\x18\x02 \x01(\x05R\x05stage\x12\x1c\n" +
@@ -4094,7 +4306,32 @@ const file_plan_proto_rawDesc = "" +
 	"\x06inputs\x18\x06 \x03(\v2\x1f.quiver.plan.v1.ShuffleLocationR\x06inputs\x12)\n" +
 	"\x10coordinator_node\x18\a \x01(\tR\x0fcoordinatorNode\x12/\n" +
 	"\x13coordinator_address\x18\b \x01(\tR\x12coordinatorAddress\x12!\n" +
-	"\fmemory_limit\x18\t \x01(\x03R\vmemoryLimit*\xd0\x04\n" +
+	"\fmemory_limit\x18\t \x01(\x03R\vmemoryLimit\x12'\n" +
+	"\x0fcollect_metrics\x18\n" +
+	" \x01(\bR\x0ecollectMetrics\"\xae\x02\n" +
+	"\n" +
+	"TaskResult\x12\x12\n" +
+	"\x04rows\x18\x01 \x01(\x03R\x04rows\x12\x14\n" +
+	"\x05bytes\x18\x02 \x01(\x03R\x05bytes\x12\x1d\n" +
+	"\n" +
+	"read_bytes\x18\x03 \x01(\x03R\treadBytes\x12\x1d\n" +
+	"\n" +
+	"elapsed_ms\x18\x04 \x01(\x03R\telapsedMs\x12\x14\n" +
+	"\x05error\x18\x05 \x01(\tR\x05error\x12\x12\n" +
+	"\x04kind\x18\x06 \x01(\x05R\x04kind\x125\n" +
+	"\x05fetch\x18\a \x01(\v2\x1f.quiver.plan.v1.ShuffleLocationR\x05fetch\x12\x18\n" +
+	"\arefused\x18\b \x01(\bR\arefused\x12=\n" +
+	"\toperators\x18\t \x03(\v2\x1f.quiver.plan.v1.OperatorMetricsR\toperators\"\xb9\x01\n" +
+	"\x0fOperatorMetrics\x12\x0e\n" +
+	"\x02op\x18\x01 \x01(\x05R\x02op\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x12\n" +
+	"\x04rows\x18\x03 \x01(\x03R\x04rows\x12\x18\n" +
+	"\abatches\x18\x04 \x01(\x03R\abatches\x12\x14\n" +
+	"\x05bytes\x18\x05 \x01(\x03R\x05bytes\x12\x1d\n" +
+	"\n" +
+	"elapsed_ns\x18\x06 \x01(\x03R\telapsedNs\x12\x1f\n" +
+	"\vpeak_memory\x18\a \x01(\x03R\n" +
+	"peakMemory*\xd0\x04\n" +
 	"\x06TypeId\x12\x14\n" +
 	"\x10TYPE_UNSPECIFIED\x10\x00\x12\b\n" +
 	"\x04NULL\x10\x01\x12\b\n" +
@@ -4200,7 +4437,7 @@ func file_plan_proto_rawDescGZIP() []byte {
 }
 
 var file_plan_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_plan_proto_msgTypes = make([]protoimpl.MessageInfo, 43)
+var file_plan_proto_msgTypes = make([]protoimpl.MessageInfo, 45)
 var file_plan_proto_goTypes = []any{
 	(TypeId)(0),                // 0: quiver.plan.v1.TypeId
 	(TimeUnit)(0),              // 1: quiver.plan.v1.TimeUnit
@@ -4251,6 +4488,8 @@ var file_plan_proto_goTypes = []any{
 	(*Fragment)(nil),           // 46: quiver.plan.v1.Fragment
 	(*ShuffleLocation)(nil),    // 47: quiver.plan.v1.ShuffleLocation
 	(*Task)(nil),               // 48: quiver.plan.v1.Task
+	(*TaskResult)(nil),         // 49: quiver.plan.v1.TaskResult
+	(*OperatorMetrics)(nil),    // 50: quiver.plan.v1.OperatorMetrics
 }
 var file_plan_proto_depIdxs = []int32{
 	0,   // 0: quiver.plan.v1.DataType.id:type_name -> quiver.plan.v1.TypeId
@@ -4365,11 +4604,13 @@ var file_plan_proto_depIdxs = []int32{
 	9,   // 109: quiver.plan.v1.WorkTableNode.out:type_name -> quiver.plan.v1.Schema
 	19,  // 110: quiver.plan.v1.Fragment.root:type_name -> quiver.plan.v1.PlanNode
 	47,  // 111: quiver.plan.v1.Task.inputs:type_name -> quiver.plan.v1.ShuffleLocation
-	112, // [112:112] is the sub-list for method output_type
-	112, // [112:112] is the sub-list for method input_type
-	112, // [112:112] is the sub-list for extension type_name
-	112, // [112:112] is the sub-list for extension extendee
-	0,   // [0:112] is the sub-list for field type_name
+	47,  // 112: quiver.plan.v1.TaskResult.fetch:type_name -> quiver.plan.v1.ShuffleLocation
+	50,  // 113: quiver.plan.v1.TaskResult.operators:type_name -> quiver.plan.v1.OperatorMetrics
+	114, // [114:114] is the sub-list for method output_type
+	114, // [114:114] is the sub-list for method input_type
+	114, // [114:114] is the sub-list for extension type_name
+	114, // [114:114] is the sub-list for extension extendee
+	0,   // [0:114] is the sub-list for field type_name
 }
 
 func init() { file_plan_proto_init() }
@@ -4418,7 +4659,7 @@ func file_plan_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_plan_proto_rawDesc), len(file_plan_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   43,
+			NumMessages:   45,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -330,14 +330,20 @@ func (s *InternalServer) ListActions(_ *flight.Empty, stream flight.FlightServic
 }
 
 func (s *InternalServer) ping(ctx context.Context, _ []byte) ([]byte, error) {
+	info := PingInfo{Node: s.cfg.NodeName, Version: s.cfg.Version, RunningTasks: s.RunningTasks(), Time: time.Now().UTC()}
+	return json.Marshal(info)
+}
+
+// RunningTasks reports the counter set by SetLoad (-1 = not tracked): what
+// ping tells other nodes, and system.nodes shows for this one.
+func (s *InternalServer) RunningTasks() int64 {
 	s.mu.RLock()
 	load := s.load
 	s.mu.RUnlock()
-	info := PingInfo{Node: s.cfg.NodeName, Version: s.cfg.Version, RunningTasks: -1, Time: time.Now().UTC()}
-	if load != nil {
-		info.RunningTasks = load()
+	if load == nil {
+		return -1
 	}
-	return json.Marshal(info)
+	return load()
 }
 
 // InternalClient calls another node's internal service. It embeds the raw

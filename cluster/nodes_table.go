@@ -27,14 +27,16 @@ func (s SingleNode) Local() Node { return s.Node }
 type LoadFunc func(ctx context.Context, n Node) (tasks int64, ok bool)
 
 // ProbeLoad returns a LoadFunc that answers for the local node with
-// localLoad and asks other live nodes over the internal service (ping).
+// localLoad (negative = unknown) and asks other live nodes over the
+// internal service (ping).
 func ProbeLoad(localName string, localLoad func() int64, sec Security) LoadFunc {
 	return func(ctx context.Context, n Node) (int64, bool) {
 		if n.Name == localName {
 			if localLoad == nil {
 				return 0, false
 			}
-			return localLoad(), true
+			v := localLoad()
+			return v, v >= 0
 		}
 		if !n.State.Live() && n.State != StateLeaving {
 			return 0, false

@@ -105,7 +105,7 @@ func TestClusterMembershipProcesses(t *testing.T) {
 	n3 := startClusterNode(t, bin, "n3", append(common, "--join", "localhost:"+strings.Split(n1.gossip, ":")[1])...)
 	nodes := []*clusterProc{n1, n2, n3}
 
-	const q = "SELECT node_name, state, flight_address, internal_address, is_local FROM system.nodes ORDER BY node_name"
+	const q = "SELECT node_name, state, flight_address, internal_address, is_local, running_tasks FROM system.nodes ORDER BY node_name"
 	waitRows := func(n *clusterProc, want string) {
 		t.Helper()
 		deadline := time.Now().Add(30 * time.Second)
@@ -143,6 +143,10 @@ func TestClusterMembershipProcesses(t *testing.T) {
 		}
 		if r[2] != n.addr || r[3] != n.internal || r[4] != local {
 			t.Errorf("row %v, want flight %s internal %s is_local %s", r, n.addr, n.internal, local)
+		}
+		// Every live node reports its load, the local one included.
+		if r[5] != "0" {
+			t.Errorf("row %v: running_tasks %q, want 0 on an idle cluster", r, r[5])
 		}
 	}
 

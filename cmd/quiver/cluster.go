@@ -241,7 +241,7 @@ func startCluster(c *clusterFlags, cat *catalog.Catalog, flightAddr string, log 
 		cn.internal.Stop(time.Second)
 		return nil, err
 	}
-	if err := cluster.RegisterNodesTable(cat, cn.members, cluster.ProbeLoad(name, nil, sec)); err != nil {
+	if err := cluster.RegisterNodesTable(cat, cn.members, cluster.ProbeLoad(name, cn.internal.RunningTasks, sec)); err != nil {
 		cn.close()
 		return nil, err
 	}

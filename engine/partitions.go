@@ -94,7 +94,17 @@ func (e *Engine) OpenPartition(ctx context.Context, ref PartitionRef) (*Result, 
 		settle()
 		return nil, err
 	}
-	out := newClientStream(&renameStream{in: stream, schema: schema, settle: settle})
+	// The Flight writer releases the last batch after it wrote it, which
+	// may be after the stream's Close: settle once it did (or after 5s).
+	lateSettle := func() {
+		go func() {
+			for i := 0; i < 500 && alloc.Used() > 0; i++ {
+				time.Sleep(10 * time.Millisecond)
+			}
+			settle()
+		}()
+	}
+	out := newClientStream(&renameStream{in: stream, schema: schema, settle: lateSettle})
 	return &Result{Schema: out.Schema(), Stream: out}, nil
 }
 

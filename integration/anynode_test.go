@@ -262,6 +262,23 @@ func TestAnyNodeBehindLoadBalancer(t *testing.T) {
 				t.Fatalf("unqualified query after USE: %q %v, want %q", got, err, n)
 			}
 		}
+		// USE as a prepared statement (what JDBC and ADBC send) made on
+		// one node and run (DoPut) on another changes the caller's session.
+		use, err := cl.Prepare(actx, "USE test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := use.ExecuteUpdate(actx); err != nil {
+			t.Fatal(err)
+		}
+		use.Close(actx)
+		for range 3 {
+			got, err := queryCtx(actx, cl, "SELECT count(*) FROM anynode")
+			if err != nil || got != "3" {
+				t.Fatalf("unqualified query after a prepared USE: %q %v", got, err)
+			}
+		}
+
 		// Bob naming the same header session as alice gets his own.
 		hdr := metadata.AppendToOutgoingContext(actx, server.SessionHeader, "shared")
 		if _, err := cl.SetSessionOptions(hdr, &flight.SetSessionOptionsRequest{SessionOptions: vals}); err != nil {

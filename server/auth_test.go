@@ -287,3 +287,54 @@ func fetchErr(cl *flightsql.Client, info *flight.FlightInfo, ctx context.Context
 func metadataIncoming(kv ...string) context.Context {
 	return metadata.NewIncomingContext(context.Background(), metadata.Pairs(kv...))
 }
+
+// TestTokenAcrossNodes: a token one node issued is good on every node with
+// the same key (cluster secret) and nowhere else; an altered token, or one
+// whose user is gone, is refused.
+func TestTokenAcrossNodes(t *testing.T) {
+	path, users := writeUsers(t)
+	a := startWith(t, Config{Users: users, HandleKey: []byte("cluster secret")})
+	b := startWith(t, Config{Users: users, HandleKey: []byte("cluster secret")})
+	other := startWith(t, Config{Users: users, HandleKey: []byte("another cluster")})
+	bg := context.Background()
+	actx, err := dial(t, a.addr).Client.AuthenticateBasicToken(bg, "alice", "s3cret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cb := dial(t, b.addr)
+	info, err := cb.Execute(actx, "select 2")
+	if err != nil {
+		t.Fatalf("node a's token on node b: %v", err)
+	}
+	if n, err := fetchErr(cb, info, actx); err != nil || n != 2 {
+		t.Fatalf("node a's token on node b: %d rows, %v", n, err)
+	}
+	_, err = dial(t, other.addr).Execute(actx, "select 2")
+	wantCode(t, err, codes.Unauthenticated, "token of another cluster")
+	if !strings.Contains(status.Convert(err).Message(), "invalid or revoked bearer token") {
+		t.Errorf("foreign token message: %v", err)
+	}
+
+	md, _ := metadata.FromOutgoingContext(actx)
+	tok := strings.TrimPrefix(md.Get("authorization")[0], "Bearer ")
+	for _, bad := range []string{tok[:len(tok)-2] + "AA", tok[:20], "Zm9v", tok + tok} {
+		if bad == tok {
+			continue
+		}
+		_, err = cb.Execute(metadataCtx("authorization", "Bearer "+bad), "select 2")
+		wantCode(t, err, codes.Unauthenticated, "altered token")
+	}
+
+	// Removing the user revokes the token on every node.
+	if err := RemoveUser(path, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	users.mu.Lock()
+	users.checked, users.modTime = time.Time{}, time.Time{}
+	users.mu.Unlock()
+	_, err = cb.Execute(actx, "select 2")
+	wantCode(t, err, codes.Unauthenticated, "token of a removed user")
+	if !strings.Contains(status.Convert(err).Message(), "user removed or password changed") {
+		t.Errorf("removed user message: %v", err)
+	}
+}

@@ -328,12 +328,42 @@ func (s *sessions) updateLocked(e *sessionEntry) sessionUpdate {
 	return sessionUpdate{ID: e.id, User: e.user, Schema: e.sess.CurrentSchema, Vars: maps.Clone(e.sess.Vars), Ver: e.ver}
 }
 
-// changed pushes sess's state to the peers when it differs from before and
-// sess is a registered session (not a prepared statement's private one).
+// changed pushes sess's state to the peers when a statement changed it
+// (before is the state it ran in). A change to a prepared statement's
+// private session (rebuilt from its handle on a node other than the one
+// that prepared it) is the caller's: it goes to the caller's session, as
+// it does on the preparing node, whose entry shares the caller's session.
 func (s *sessions) changed(ctx context.Context, sess *engine.Session, before sessionState) {
 	s.mu.Lock()
+	if sess.CurrentSchema == before.schema && maps.Equal(sess.Vars, before.vars) {
+		s.mu.Unlock()
+		return
+	}
 	e := s.bySess[sess]
-	if s.publish == nil || e == nil || (sess.CurrentSchema == before.schema && maps.Equal(sess.Vars, before.vars)) {
+	s.mu.Unlock()
+	if e == nil {
+		if s.fresh == nil {
+			return
+		}
+		if e = s.resolve(ctx, false, s.fresh); e == nil {
+			return
+		}
+	}
+	s.mu.Lock()
+	if e.sess != sess {
+		if sess.CurrentSchema != before.schema {
+			e.sess.CurrentSchema = sess.CurrentSchema
+		}
+		for k, v := range sess.Vars {
+			if old, ok := before.vars[k]; !ok || old != v {
+				if e.sess.Vars == nil {
+					e.sess.Vars = map[string]string{}
+				}
+				e.sess.Vars[k] = v
+			}
+		}
+	}
+	if s.publish == nil {
 		s.mu.Unlock()
 		return
 	}

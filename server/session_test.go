@@ -6,8 +6,10 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/flight"
+	"github.com/apache/arrow-go/v18/arrow/flight/flightsql"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
 )
 
 func sessionOpts(t *testing.T, ctx context.Context, cl flight.Client) map[string]string {
@@ -120,5 +122,133 @@ func TestSessionExpiry(t *testing.T) {
 	}
 	if n := ss.count(); n > 3 {
 		t.Fatalf("%d sessions kept, max 3", n)
+	}
+}
+
+// TestSessionsAcrossNodes: two servers sharing the cluster secret and
+// pushing session changes to each other (as serve wires them over the
+// internal service): a token, a header session and a cookie session made
+// on one node are the same session on the other; CloseSession ends it on
+// both; another user's header session stays apart.
+func TestSessionsAcrossNodes(t *testing.T) {
+	_, users := writeUsers(t)
+	key := []byte("shared cluster secret")
+	a, b := pairServers(t, Config{Users: users, HandleKey: key})
+	ca, cb := dial(t, a.addr), dial(t, b.addr)
+	bg := context.Background()
+	actx, err := ca.Client.AuthenticateBasicToken(bg, "alice", "s3cret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := sessionOpts(t, actx, cb.Client)["schema"]; got != "tpch" {
+		t.Fatalf("token of node a on node b: schema %q", got)
+	}
+	if _, err := setSchema(actx, ca.Client, map[string]any{"schema": "test"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := sessionOpts(t, actx, cb.Client)["schema"]; got != "test" {
+		t.Fatalf("token session on b after SetSessionOptions on a: %q", got)
+	}
+	if _, err := cb.Client.CloseSession(actx, &flight.CloseSessionRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := sessionOpts(t, actx, ca.Client)["schema"]; got != "tpch" {
+		t.Fatalf("session on a after CloseSession on b: %q", got)
+	}
+
+	// Header sessions: alice's "s" on a is hers on b; bob's "s" is his.
+	ah := metadata.AppendToOutgoingContext(actx, SessionHeader, "s")
+	bh, err := cb.Client.AuthenticateBasicToken(metadataCtx(SessionHeader, "s"), "bob", "hunter2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := setSchema(ah, cb.Client, map[string]any{"schema": "test"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := sessionOpts(t, ah, ca.Client)["schema"]; got != "test" {
+		t.Fatalf("alice's header session on a: %q", got)
+	}
+	for _, cl := range []*flightsql.Client{ca, cb} {
+		if got := sessionOpts(t, bh, cl.Client)["schema"]; got != "tpch" {
+			t.Fatalf("bob reached alice's header session: %q", got)
+		}
+	}
+
+}
+
+// pairServers starts two servers that push session changes to each other
+// (as serve wires them over the internal service).
+func pairServers(t *testing.T, cfg Config) (a, b *testServer) {
+	t.Helper()
+	a, b = startWith(t, cfg), startWith(t, cfg)
+	for _, pair := range [][2]*testServer{{a, b}, {b, a}} {
+		peer := pair[1]
+		pair[0].SetSessionPeers(func(ctx context.Context, u []byte) {
+			if _, err := peer.ApplySessionUpdate(ctx, u); err != nil {
+				t.Errorf("apply: %v", err)
+			}
+		})
+	}
+	return a, b
+}
+
+// TestCookieSessionAcrossNodes: without auth, the session cookie one node
+// set names the same session on the other (a client behind a balancer
+// sends the cookie to every node).
+func TestCookieSessionAcrossNodes(t *testing.T) {
+	a, b := pairServers(t, Config{HandleKey: []byte("k")})
+	jar := flight.NewCookieMiddleware()
+	withJar := func(addr string) *flightsql.Client {
+		mw := flight.CreateClientMiddleware(jar)
+		return dial(t, addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
+			grpc.WithChainUnaryInterceptor(mw.Unary), grpc.WithChainStreamInterceptor(mw.Stream))
+	}
+	ca, cb := withJar(a.addr), withJar(b.addr)
+	bg := context.Background()
+	if _, err := setSchema(bg, ca.Client, map[string]any{"schema": "test"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := sessionOpts(t, bg, cb.Client)["schema"]; got != "test" {
+		t.Fatalf("cookie session on b: %q", got)
+	}
+	if _, err := setSchema(bg, cb.Client, map[string]any{"schema": "tpch"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := sessionOpts(t, bg, ca.Client)["schema"]; got != "tpch" {
+		t.Fatalf("cookie session on a after a change on b: %q", got)
+	}
+	// A client without the cookie has its own session.
+	if got := sessionOpts(t, bg, dial(t, b.addr).Client)["schema"]; got != "tpch" {
+		t.Fatalf("fresh client: %q", got)
+	}
+}
+
+// TestSessionUpdateOrder: a peer's update older than what a node has, or
+// naming another user's session, changes nothing; a malformed one is an
+// error.
+func TestSessionUpdateOrder(t *testing.T) {
+	ss := sessions{fresh: (&fakeEngine{}).NewSession}
+	put := func(u string) error { return ss.apply([]byte(u)) }
+	if err := put(`{"id":"t1","user":"alice","schema":"test","vars":{"x":"1"},"ver":10}`); err != nil {
+		t.Fatal(err)
+	}
+	e := ss.byID["t1"]
+	if e == nil || e.sess.CurrentSchema != "test" || e.sess.Vars["x"] != "1" || e.user != "alice" {
+		t.Fatalf("applied: %+v", e)
+	}
+	put(`{"id":"t1","user":"alice","schema":"old","ver":9}`)
+	put(`{"id":"t1","user":"bob","schema":"bobs","ver":11}`)
+	if e.sess.CurrentSchema != "test" {
+		t.Fatalf("stale or foreign update applied: %q", e.sess.CurrentSchema)
+	}
+	put(`{"id":"t1","user":"alice","closed":true,"ver":12}`)
+	if ss.count() != 0 {
+		t.Fatal("closed session kept")
+	}
+	if err := put(`{"schema":"x"}`); err == nil {
+		t.Fatal("update without id accepted")
+	}
+	if err := put(`not json`); err == nil {
+		t.Fatal("malformed update accepted")
 	}
 }

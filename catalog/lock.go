@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/quiverdb/quiver/internal/flock"
 	"github.com/quiverdb/quiver/qerr"
@@ -31,6 +32,9 @@ const lockDirName = ".locks"
 // table; schema == "" is the root lock. It waits while another process
 // holds it (until ctx ends).
 func (c *Catalog) lock(ctx context.Context, schema, table string) (func(), error) {
+	if table != "" && ctx.Value(heldKey{c, schema, table}) != nil {
+		return func() {}, nil // HoldTable took it for this statement
+	}
 	dir := filepath.Join(c.dataDir, lockDirName)
 	name := "_root"
 	if schema != "" {
@@ -79,4 +83,23 @@ func (c *Catalog) lockAll(ctx context.Context, keys ...[2]string) (func(), error
 		held = append(held, u)
 	}
 	return release, nil
+}
+
+type heldKey struct {
+	c             *Catalog
+	schema, table string
+}
+
+// HoldTable takes a table's cross-process lock for a whole statement, for
+// a rewrite that kept losing to commits of other nodes: computed under the
+// lock, it cannot conflict (it waits for their commits, and they for it).
+// The catalog's writes to the table with the returned context do not take
+// the lock again.
+func (c *Catalog) HoldTable(ctx context.Context, schema, name string) (context.Context, func(), error) {
+	schema, name = strings.ToLower(schema), strings.ToLower(name)
+	unlock, err := c.lock(ctx, schema, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	return context.WithValue(ctx, heldKey{c, schema, name}, true), unlock, nil
 }

@@ -20,8 +20,9 @@ import (
 )
 
 // rewriteAttempts bounds how often a rewrite is computed again after
-// another node committed to the table first (catalog.ErrTableChanged).
-const rewriteAttempts = 8
+// another node committed to the table first (catalog.ErrTableChanged); the
+// last attempt holds the table's cross-process lock throughout.
+const rewriteAttempts = 5
 
 // rewrite runs a single-table UPDATE or DELETE: the table's new contents
 // are computed from its current snapshot and swapped in by the catalog
@@ -32,12 +33,21 @@ const rewriteAttempts = 8
 // another node sharing the data dir (an INSERT, typically) may commit while
 // the rows are computed; the catalog then refuses the commit and the
 // rewrite runs again on the new snapshot, so its effect includes the other
-// statement's rows, never drops them. After rewriteAttempts the conflict
-// error goes to the client.
+// statement's rows, never drops them. The last attempt runs holding the
+// table's cross-process lock (other nodes' writes to the table wait), so a
+// stream of INSERTs elsewhere cannot starve it.
 func (e *Engine) rewrite(ctx context.Context, s *Session, st ast.StmtNode, sql string, params []scalar.Scalar, rw *planner.Rewrite) (*Result, error) {
 	unlock := e.catalog.LockTable(rw.Schema, rw.Table)
 	defer unlock()
 	for attempt := 1; ; attempt++ {
+		if attempt == rewriteAttempts {
+			held, release, err := e.catalog.HoldTable(ctx, rw.Schema, rw.Table)
+			if err != nil {
+				return nil, err
+			}
+			defer release()
+			ctx = held
+		}
 		// The statement was bound before the lock or the conflict: bind
 		// it again when another statement changed the table meanwhile.
 		if cur, err := e.catalog.Table(ctx, rw.Schema, rw.Table); err == nil && cur != rw.Base {

@@ -44,7 +44,7 @@ func TestSharedDataWrites(t *testing.T) {
 	t.Run("InsertsRaceUpdates", func(t *testing.T) { insertsRaceUpdates(t, a, b, "w.t") })
 	t.Run("CreateRace", func(t *testing.T) { createRace(t, a, b) })
 	t.Run("DropRacesInserts", func(t *testing.T) { dropRacesInserts(t, a, b, data) })
-	t.Run("KilledWrites", func(t *testing.T) { killedWrites(t, bin, a, b, args("a")) })
+	t.Run("KilledWrites", func(t *testing.T) { killedWrites(t, bin, data, a, b, args("a")) })
 
 	// A real cluster (gossip, distributed execution) on the same data.
 	c1 := startClusterNode(t, bin, "c1", args("c1")...)
@@ -76,7 +76,7 @@ func isRetry(err error) bool {
 // committed UPDATE; and a later row never has a larger v than an earlier
 // one (it existed at fewer UPDATEs' snapshots).
 func insertsRaceUpdates(t *testing.T, a, b *clusterProc, table string) {
-	const seeds, inserts = 5, 50
+	const seeds, inserts = 5, 150
 	execUpdate(t, a.process, "CREATE TABLE "+table+" (id BIGINT NOT NULL, v BIGINT NOT NULL)")
 	execUpdate(t, b.process, "INSERT INTO "+table+" VALUES (1, 0), (2, 0), (3, 0), (4, 0), (5, 0)")
 
@@ -129,6 +129,11 @@ func insertsRaceUpdates(t *testing.T, a, b *clusterProc, table string) {
 	t.Logf("%d inserts, %d updates and %d deletes committed, %d rewrites refused after retries", len(committed), updates, deletes, refused)
 	if updates == 0 {
 		t.Fatal("no UPDATE committed: the race proves nothing")
+	}
+	// The engine retries a refused rewrite, the last time holding the
+	// table's lock: none should reach the client.
+	if refused > 0 {
+		t.Errorf("%d UPDATE/DELETE failed with the retry error", refused)
 	}
 	// Both nodes see the same, right, table.
 	for _, n := range []*clusterProc{a, b} {
@@ -274,7 +279,7 @@ func dropRacesInserts(t *testing.T, a, b *clusterProc, data string) {
 // of a big UPDATE: afterwards the table is the old or the new version on
 // both nodes, and node b writes at once (the kernel released the dead
 // node's locks).
-func killedWrites(t *testing.T, bin string, a, b *clusterProc, args []string) {
+func killedWrites(t *testing.T, bin, data string, a, b *clusterProc, args []string) {
 	const triple = "(SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3) x"
 	execUpdate(t, b.process, "CREATE TABLE w.k (k BIGINT, c VARCHAR(44))")
 	execUpdate(t, b.process, "INSERT INTO w.k SELECT l_orderkey, l_comment FROM lineitem, "+triple)
@@ -284,13 +289,31 @@ func killedWrites(t *testing.T, bin string, a, b *clusterProc, args []string) {
 		sum, _ = strconv.ParseInt(r[0][1], 10, 64)
 		return count, sum
 	}
+	// kill runs sql on a and kills a once the statement is writing its
+	// new part (a hidden temporary in the table folder), before it commits.
+	folder := filepath.Join(data, "w", "k")
+	temps := func() (names []string) {
+		ents, _ := os.ReadDir(folder)
+		for _, e := range ents {
+			if strings.HasPrefix(e.Name(), ".tmp-part-") {
+				names = append(names, e.Name())
+			}
+		}
+		return names
+	}
 	kill := func(sql string) {
+		left := len(temps()) // a killed statement's temporary stays (swept much later)
+		writing := func() bool { return len(temps()) > left }
 		cl := dial(t, a.addr)
 		go func() {
 			defer cl.Close()
 			cl.ExecuteUpdate(context.Background(), sql)
 		}()
-		time.Sleep(200 * time.Millisecond)
+		for deadline := time.Now().Add(30 * time.Second); !writing(); time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: no part being written after 30s", sql)
+			}
+		}
 		a.stop(t, syscall.SIGKILL)
 	}
 	writeNow := func() {

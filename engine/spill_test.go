@@ -12,9 +12,10 @@ import (
 )
 
 // TestSpillUnderMemoryLimit: with a small --query-memory-limit, a full
-// ORDER BY over lineitem and a high-cardinality GROUP BY spill to the work
-// dir and return what the unlimited run returns; EXPLAIN ANALYZE shows the
-// spill (so the limit really binds), and no spill file is left.
+// ORDER BY over lineitem, a GROUP BY l_orderkey with COUNT(DISTINCT) and a
+// DISTINCT spill to the work dir and return what the unlimited run returns
+// (each fails with ResourceExhausted when the operator does not spill);
+// EXPLAIN ANALYZE shows the spill, and no spill file is left.
 func TestSpillUnderMemoryLimit(t *testing.T) {
 	ctx := context.Background()
 	unlimited, s := tpchEngine(t)
@@ -69,6 +70,8 @@ var spillQueries = []struct {
 	ordered       bool
 }{
 	{"order by", "SELECT * FROM lineitem ORDER BY l_comment DESC, l_shipdate, l_orderkey, l_linenumber", "Sort", true},
+	{"group by", "SELECT l_orderkey, sum(l_extendedprice), count(DISTINCT l_partkey), avg(l_quantity), max(l_comment), count(*) FROM lineitem GROUP BY l_orderkey", "HashAggregate", false},
+	{"distinct", "SELECT DISTINCT l_comment, l_orderkey FROM lineitem", "HashAggregate", false},
 }
 
 func assertEmptySpillDir(t *testing.T, work string) {

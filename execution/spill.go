@@ -183,3 +183,6 @@ func (r *spillReader) Close() error {
 	r.r.Release()
 	return r.fd.Close()
 }
+
+// ArrayBytes is the memory of a's buffers (as BatchBytes counts them).
+func ArrayBytes(a arrow.Array) int64 { return arrayDataBytes(a.Data()) }

@@ -53,6 +53,14 @@ type hashAgg struct {
 	rows    int
 	probed  bool
 	passing bool
+	// Under a memory limit (see spill_agg.go): origGroupBy/origAggs rebuild
+	// the operator for a spilled partition; spill holds the rows of groups
+	// the frozen table does not have, partitioned by key hash.
+	origGroupBy []expr.Expr
+	origAggs    []AggSpec
+	level       int   // spill recursion depth of this operator
+	keyBytes    int64 // of keys
+	spill       *aggSpill
 }
 
 const (
@@ -66,7 +74,7 @@ const (
 // aggregate (Partial: its state columns).
 func NewHashAggregate(tc *execution.TaskContext, input execution.Stream, mode AggMode, groupBy []expr.Expr, aggs []AggSpec, out *arrow.Schema) (execution.Stream, error) {
 	h := &hashAgg{tc: tc, input: input, mode: mode, groupBy: groupBy, aggs: aggs, out: out,
-		keys: make([][]arrow.Array, len(groupBy))}
+		origGroupBy: groupBy, origAggs: aggs}
 	if mode != AggFinal {
 		h.groupBy, h.aggs, h.memo = shareAggExprs(groupBy, aggs)
 	}
@@ -74,22 +82,35 @@ func NewHashAggregate(tc *execution.TaskContext, input execution.Stream, mode Ag
 	col := len(groupBy)
 	for _, s := range aggs {
 		as := AccumSpec(s)
-		as.Mem = tc.Mem()
 		if mode != AggSingle && !accum.Splittable(as) {
 			return nil, qerr.New(qerr.Internal, "aggregate %s cannot run in %s mode", s.Func, mode)
 		}
-		a, err := accum.New(as)
-		if err != nil {
-			h.releaseAccs()
-			return nil, err
-		}
-		h.accs = append(h.accs, a)
 		h.stateAt = append(h.stateAt, col)
 		col += len(accum.StateTypes(as))
 	}
-	if len(groupBy) == 1 {
-		h.table = newGroupTable(intLike(groupBy[0].DataType()), 0)
-	} else if len(groupBy) > 1 {
+	if err := h.initState(); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+// initState makes the empty group table and accumulators.
+func (h *hashAgg) initState() error {
+	h.keys = make([][]arrow.Array, len(h.groupBy))
+	h.groups = 0
+	for _, s := range h.aggs {
+		as := AccumSpec(s)
+		as.Mem = h.tc.Mem()
+		a, err := accum.New(as)
+		if err != nil {
+			h.releaseAccs()
+			return err
+		}
+		h.accs = append(h.accs, a)
+	}
+	if len(h.groupBy) == 1 {
+		h.table = newGroupTable(intLike(h.groupBy[0].DataType()), 0)
+	} else if len(h.groupBy) > 1 {
 		h.table = newGroupTable(false, 0)
 	} else {
 		// Without GROUP BY there is exactly one group, even over no rows.
@@ -98,7 +119,7 @@ func NewHashAggregate(tc *execution.TaskContext, input execution.Stream, mode Ag
 			a.Resize(1)
 		}
 	}
-	return h, nil
+	return nil
 }
 
 // shareAggExprs rewrites the key and aggregate expressions so that a subtree
@@ -149,7 +170,7 @@ func (h *hashAgg) Next(ctx context.Context) (arrow.RecordBatch, error) {
 			return b, nil
 		}
 		if h.done {
-			return nil, execution.EOF
+			return h.nextSpilled(ctx)
 		}
 		if h.passing {
 			b, err := h.input.Next(ctx)
@@ -165,36 +186,68 @@ func (h *hashAgg) Next(ctx context.Context) (arrow.RecordBatch, error) {
 			}
 			continue
 		}
-		if err := h.consume(ctx); err != nil {
+		flush, err := h.consume(ctx)
+		if err != nil {
 			return nil, err
+		}
+		if flush {
+			// A partial aggregate over its memory share hands on what it
+			// has and starts again: the final aggregate merges the parts.
+			if err := h.emit(); err != nil {
+				return nil, err
+			}
+			if err := h.initState(); err != nil {
+				return nil, err
+			}
+			continue
 		}
 		h.done = !h.passing
 		if err := h.emit(); err != nil {
 			return nil, err
 		}
+		if h.done && h.spill != nil {
+			if err := h.spill.finish(); err != nil {
+				return nil, err
+			}
+		}
 	}
 }
 
-// consume groups the input until its end, or until a partial aggregate
-// decides to pass rows through.
-func (h *hashAgg) consume(ctx context.Context) error {
+// consume groups the input until its end, until a partial aggregate
+// decides to pass rows through, or (flush) until a partial aggregate is
+// over its memory share.
+func (h *hashAgg) consume(ctx context.Context) (flush bool, err error) {
 	for {
 		b, err := h.input.Next(ctx)
 		if err == execution.EOF {
-			return nil
+			return false, nil
 		}
 		if err != nil {
-			return err
+			return false, err
 		}
 		h.rows += int(b.NumRows())
-		if err := h.addOwned(b); err != nil {
-			return err
+		size := execution.BatchBytes(b)
+		if h.spill != nil {
+			err = h.spill.addOwned(b)
+		} else {
+			err = h.addOwned(b)
+		}
+		if err != nil {
+			return false, err
 		}
 		if h.mode == AggPartial && h.table != nil && !h.probed && h.rows >= partialProbeRows {
 			h.probed = true
 			if float64(h.groups) > partialSkipRatio*float64(h.rows) {
 				h.passing = true
-				return nil
+				return false, nil
+			}
+		}
+		if h.spill == nil && h.overBudget(size) {
+			if h.mode == AggPartial {
+				return true, nil
+			}
+			if err := h.startSpill(); err != nil {
+				return false, err
 			}
 		}
 	}
@@ -277,6 +330,7 @@ func (h *hashAgg) add(b arrow.RecordBatch) error {
 					return err
 				}
 				h.keys[k] = append(h.keys[k], nk)
+				h.keyBytes += execution.ArrayBytes(nk)
 			}
 		}
 		h.groups = h.table.n
@@ -419,9 +473,11 @@ func (h *hashAgg) freeState() {
 		releaseAll(chunks)
 	}
 	h.keys = nil
+	h.keyBytes = 0
 	h.releaseAccs()
 	h.table = nil
 	h.res.free()
+	h.groups = 0
 }
 
 func (h *hashAgg) releaseAccs() {
@@ -439,5 +495,8 @@ func (h *hashAgg) Close() error {
 	h.freeState()
 	releaseBatches(h.pending)
 	h.pending = nil
+	if h.spill != nil {
+		h.spill.close()
+	}
 	return h.input.Close()
 }

@@ -91,6 +91,9 @@ type Dist struct {
 
 	// afterStage, when set (tests), runs after each producer stage.
 	afterStage func(query string, stage int)
+	// taskHook, when set (tests), runs as each task attempt the
+	// coordinator placed starts (start) and ends.
+	taskHook func(query string, stage, partition int, start bool)
 
 	mu      sync.Mutex
 	clients map[string]flight.FlightServiceClient
@@ -295,6 +298,30 @@ func (d *Dist) RunDistributed(ctx context.Context, job *Job) (execution.Stream, 
 	return &distStream{q: q, schema: job.Graph.Final().Root.Schema()}, true, nil
 }
 
+// Slots is the number of task slots of the cluster: the cores of the live
+// members that take tasks, this node included; 0 without peers (a query
+// then runs here, on this node's own slots).
+func (d *Dist) Slots() int {
+	n, slots := 0, 0
+	for _, m := range d.cfg.Members() {
+		if d.placeable(m) {
+			n++
+			slots += max(m.Cores, 1)
+		}
+	}
+	if n < 2 {
+		return 0
+	}
+	return slots
+}
+
+// placeable reports whether node may get tasks: live, not leaving, and
+// reachable (peers need an internal address and must not be in their
+// unreachable cooldown).
+func (d *Dist) placeable(n Node) bool {
+	return n.State.Live() && !n.Leaving && (n.Name == d.cfg.NodeName || n.InternalAddr != "" && !d.isUnreachable(n.Name))
+}
+
 func readsSystemTable(p physical.Plan) bool {
 	switch n := p.(type) {
 	case *physical.MemoryScan:
@@ -355,6 +382,9 @@ func (d *Dist) HandleAction(ctx context.Context, typ string, body []byte) ([]byt
 	case ActionCancelQuery:
 		d.cancelQuery(string(body))
 		return []byte("ok"), nil
+	}
+	if reply, ok, err := d.handleResultAction(typ, body); ok {
+		return reply, err
 	}
 	return nil, fmt.Errorf("unknown action %q", typ)
 }
@@ -655,7 +685,7 @@ func (c *concatStream) Close() error {
 // running-task count that ping reports.
 func (d *Dist) Serve(s *InternalServer) {
 	s.HandleDoGet(d.DoGet)
-	for _, typ := range []string{ActionRunTask, ActionCancelQuery} {
+	for _, typ := range []string{ActionRunTask, ActionCancelQuery, ActionResultFragment, ActionResultDone, ActionResultCancel} {
 		s.HandleAction(typ, func(ctx context.Context, body []byte) ([]byte, error) {
 			return d.HandleAction(ctx, typ, body)
 		})

@@ -31,6 +31,7 @@ type dquery struct {
 	done   chan struct{}
 	sem    chan struct{} // the query's tasks in flight across the cluster
 	rec    *queryRecord
+	hold   *holdState // held result (--advertise-endpoints); nil when streamed
 	log    *zap.Logger
 
 	errMu sync.Mutex
@@ -43,6 +44,7 @@ type dquery struct {
 	running  map[string]int             // node → tasks of this query running there
 	used     map[string]string          // nodes that ran tasks → internal address
 	lost     map[string]bool            // nodes gone during the query
+	outBytes map[[2]int]int64           // (stage, producer) → shuffle bytes its output holds
 	rr       int
 }
 
@@ -62,12 +64,13 @@ func (d *Dist) newQuery(ctx context.Context, job *Job, frags [][]byte) *dquery {
 		out: make(chan arrow.RecordBatch, 4), done: make(chan struct{}), sem: make(chan struct{}, max(cores, 1)),
 		log:  job.Log.With(zap.String("dquery", id)),
 		locs: map[int][]*ShuffleLocation{}, attempts: map[[2]int]int{}, slotMu: map[[2]int]*sync.Mutex{},
-		running: map[string]int{}, used: map[string]string{}, lost: map[string]bool{},
+		running: map[string]int{}, used: map[string]string{}, lost: map[string]bool{}, outBytes: map[[2]int]int64{},
 	}
 	for _, st := range job.Graph.Stages {
 		q.locs[st.ID] = make([]*ShuffleLocation, st.Partitions)
 	}
-	q.rec = &queryRecord{ID: id, Coordinator: d.cfg.NodeName, Stages: len(job.Graph.Stages), Tasks: total, Started: time.Now(), State: "running"}
+	q.rec = &queryRecord{ID: id, Coordinator: d.cfg.NodeName, Stages: len(job.Graph.Stages), Tasks: total, Started: time.Now(), State: "running",
+		stageStates: make([]StageState, len(job.Graph.Stages))}
 	d.mu.Lock()
 	d.queries[id] = q
 	d.records = append(d.records, q.rec)
@@ -87,6 +90,29 @@ func (d *Dist) newQuery(ctx context.Context, job *Job, frags [][]byte) *dquery {
 	return q
 }
 
+// StageState is where a stage of a distributed query is: unresolved (an
+// input stage has not succeeded yet) → ready → running → succeeded | failed.
+type StageState int
+
+// Stage states (system.queries shows them).
+const (
+	StageUnresolved StageState = iota
+	StageReady
+	StageRunning
+	StageSucceeded
+	StageFailed
+)
+
+func (s StageState) String() string {
+	return [...]string{"unresolved", "ready", "running", "succeeded", "failed"}[s]
+}
+
+func (q *dquery) setStageState(stage int, s StageState) {
+	q.d.mu.Lock()
+	q.rec.stageStates[stage] = s
+	q.d.mu.Unlock()
+}
+
 func (q *dquery) fail(err error) {
 	q.errMu.Lock()
 	if q.err == nil {
@@ -102,26 +128,65 @@ func (q *dquery) error() error {
 	return q.err
 }
 
+// run executes the stage DAG: a stage starts once all its input stages
+// have succeeded, so independent stages (the two sides of a partitioned
+// join, the branches of a UNION) run at the same time; the query's and the
+// nodes' slots bound how many tasks actually run. The final stage starts
+// when its inputs are done. A failure cancels q.ctx, which stops every
+// stage.
 func (q *dquery) run() {
 	defer close(q.done)
 	defer close(q.out)
 	defer q.finish()
 	graph := q.job.Graph.Stages
-	for i, st := range graph {
-		var err error
-		if i == len(graph)-1 {
-			err = q.runFinal(st)
-		} else {
-			err = q.runStage(st)
-			if err == nil && q.d.afterStage != nil {
-				q.d.afterStage(q.id, st.ID)
+	done := make([]chan struct{}, len(graph)) // closed when the stage succeeded
+	for i := range done {
+		done[i] = make(chan struct{})
+	}
+	ready := func(st *stages.Stage) bool {
+		for _, in := range st.Inputs {
+			select {
+			case <-done[in]:
+			case <-q.ctx.Done():
+				return false
 			}
 		}
-		if err != nil {
-			q.fail(err)
-			return
-		}
+		q.setStageState(st.ID, StageReady)
+		return true
 	}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for _, st := range graph[:len(graph)-1] {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if !ready(st) {
+				return
+			}
+			q.setStageState(st.ID, StageRunning)
+			if err := q.runStage(st); err != nil {
+				q.setStageState(st.ID, StageFailed)
+				q.fail(err)
+				return
+			}
+			q.setStageState(st.ID, StageSucceeded)
+			if q.d.afterStage != nil {
+				q.d.afterStage(q.id, st.ID)
+			}
+			close(done[st.ID])
+		}()
+	}
+	final := graph[len(graph)-1]
+	if !ready(final) {
+		return
+	}
+	q.setStageState(final.ID, StageRunning)
+	if err := q.runFinal(final); err != nil {
+		q.setStageState(final.ID, StageFailed)
+		q.fail(err)
+		return
+	}
+	q.setStageState(final.ID, StageSucceeded)
 }
 
 // finish records the outcome and frees the query's work on every node.
@@ -359,7 +424,7 @@ func (q *dquery) runTask(st *stages.Stage, p int, out chan<- arrow.RecordBatch) 
 		case <-q.ctx.Done():
 			return q.ctx.Err()
 		}
-		node, ok := q.pick(exclude, out != nil)
+		node, ok := q.pick(exclude, out != nil, q.inputsMostlyOn(inputs))
 		if !ok {
 			<-q.sem
 			return fmt.Errorf("stage %d task %d: no live node to run on", st.ID, p)
@@ -372,7 +437,13 @@ func (q *dquery) runTask(st *stages.Stage, p int, out chan<- arrow.RecordBatch) 
 		q.mu.Unlock()
 		tr := q.d.recordTask(q.rec, st.ID, p, attempt, node.Name)
 		started := time.Now()
+		if q.d.taskHook != nil {
+			q.d.taskHook(q.id, st.ID, p, true)
+		}
 		res, err := q.runOn(node, st, p, attempt, inputs, out, &emitted)
+		if q.d.taskHook != nil {
+			q.d.taskHook(q.id, st.ID, p, false)
+		}
 		q.job.Tasks.add(TaskStat{Stage: st.ID, Partition: p, Attempt: attempt, Node: node.Name, Rows: res.Rows, Bytes: res.Bytes,
 			ReadBytes: res.ReadBytes, Elapsed: time.Since(started), Failed: err != nil, Ops: res.Ops})
 		q.mu.Lock()
@@ -395,6 +466,7 @@ func (q *dquery) runTask(st *stages.Stage, p int, out chan<- arrow.RecordBatch) 
 			if out == nil {
 				q.mu.Lock()
 				q.locs[st.ID][p] = &ShuffleLocation{Stage: st.ID, Producer: p, Attempt: attempt, NodeID: node.Name, Addr: node.InternalAddr}
+				q.outBytes[[2]int{st.ID, p}] = res.Bytes
 				q.mu.Unlock()
 			}
 			return nil
@@ -426,9 +498,45 @@ func (q *dquery) runTask(st *stages.Stage, p int, out chan<- arrow.RecordBatch) 
 	return fmt.Errorf("stage %d task %d failed %d times, last: %w", st.ID, p, q.d.cfg.MaxAttempts, lastErr)
 }
 
-// pick chooses the live node with the most free slots (relative to its
-// cores) among those not excluded (all of them when every one is).
-func (q *dquery) pick(exclude map[string]bool, local bool) (Node, bool) {
+// inputsMostlyOn returns the node holding at least half of the shuffle
+// input bytes of a task reading inputs (by producer count when no bytes
+// were written), or "" when none does or the task reads no shuffle input
+// (scans: every node reads the same files).
+func (q *dquery) inputsMostlyOn(inputs []ShuffleLocation) string {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	var total, n int64
+	byNode := map[string]int64{}
+	for _, l := range inputs {
+		b := q.outBytes[[2]int{l.Stage, l.Producer}]
+		byNode[l.NodeID] += b
+		total += b
+	}
+	if total == 0 {
+		clear(byNode)
+		for _, l := range inputs {
+			byNode[l.NodeID]++
+		}
+		total = int64(len(inputs))
+	}
+	best := ""
+	for node, b := range byNode {
+		if b > n || b == n && node < best {
+			best, n = node, b
+		}
+	}
+	if total == 0 || 2*n < total {
+		return ""
+	}
+	return best
+}
+
+// pick chooses where a task runs: the final stage here (local); else
+// prefer, the node holding most of the task's input, when it is a
+// candidate with a free slot (its local reads skip the network); else the
+// live node with the most free slots (relative to its cores). Nodes in
+// exclude are avoided unless every candidate is.
+func (q *dquery) pick(exclude map[string]bool, local bool, prefer string) (Node, bool) {
 	members := q.d.cfg.Members()
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -442,7 +550,7 @@ func (q *dquery) pick(exclude map[string]bool, local bool) (Node, bool) {
 	}
 	var cands []Node
 	for _, n := range members {
-		if n.State.Live() && !n.Leaving && !q.lost[n.Name] && (n.Name == q.d.cfg.NodeName || n.InternalAddr != "" && !q.d.isUnreachable(n.Name)) {
+		if !q.lost[n.Name] && q.d.placeable(n) {
 			cands = append(cands, n)
 		}
 	}
@@ -457,6 +565,11 @@ func (q *dquery) pick(exclude map[string]bool, local bool) (Node, bool) {
 	}
 	if len(ok) == 0 {
 		ok = cands
+	}
+	for _, n := range ok {
+		if n.Name == prefer && q.running[n.Name] < max(n.Cores, 1) {
+			return n, true
+		}
 	}
 	q.rr++
 	best, bestLoad := -1, 0.0
@@ -530,6 +643,9 @@ func (q *dquery) runOn(node Node, st *stages.Stage, p, attempt int, inputs []Shu
 
 // runFinal runs the final stage's partitions here, streaming to out.
 func (q *dquery) runFinal(st *stages.Stage) error {
+	if q.hold != nil {
+		return q.holdFinal(st) // its partitions run when clients fetch them
+	}
 	var wg sync.WaitGroup
 	for p := 0; p < st.Partitions; p++ {
 		wg.Add(1)

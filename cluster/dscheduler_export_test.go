@@ -4,6 +4,10 @@ package cluster
 // stage succeeded (tests kill nodes there).
 func SetAfterStage(d *Dist, fn func(query string, stage int)) { d.afterStage = fn }
 
+// SetTaskHook installs a hook run by the coordinator as each task attempt
+// starts and ends (tests order stages' tasks with it).
+func SetTaskHook(d *Dist, fn func(query string, stage, partition int, start bool)) { d.taskHook = fn }
+
 // DropOutputs loses the outputs of query on this node (as a restarted node
 // would), without marking the query ended.
 func (s *ShuffleStore) DropOutputs(query string) { s.dropQuery(query) }

@@ -2,6 +2,8 @@ package cluster
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -24,6 +26,16 @@ type queryRecord struct {
 	State       string // running | succeeded | failed | canceled
 	Error       string
 	tasks       []*taskRecord
+	stageStates []StageState // by stage ID
+}
+
+// stageSummary renders the stages' states, e.g. "0:succeeded 1:running 2:unresolved".
+func (r *queryRecord) stageSummary() string {
+	parts := make([]string, len(r.stageStates))
+	for i, s := range r.stageStates {
+		parts[i] = fmt.Sprintf("%d:%s", i, s)
+	}
+	return strings.Join(parts, " ")
 }
 
 func (r *queryRecord) finished() bool { return r.State != "running" }
@@ -83,6 +95,7 @@ var (
 		{Name: "started", Type: arrow.BinaryTypes.String},
 		{Name: "elapsed_ms", Type: arrow.PrimitiveTypes.Int64},
 		{Name: "error", Type: arrow.BinaryTypes.String, Nullable: true},
+		{Name: "stage_states", Type: arrow.BinaryTypes.String},
 	}, nil)
 	tasksSchema = arrow.NewSchema([]arrow.Field{
 		{Name: "query_id", Type: arrow.BinaryTypes.String},
@@ -135,6 +148,7 @@ func (d *Dist) registerSystemTables() error {
 			b.Field(6).(*array.StringBuilder).Append(r.Started.UTC().Format("2006-01-02 15:04:05.000"))
 			b.Field(7).(*array.Int64Builder).Append(elapsed(r.Started, r.Ended))
 			appendNullable(b.Field(8).(*array.StringBuilder), r.Error)
+			b.Field(9).(*array.StringBuilder).Append(r.stageSummary())
 		}
 		d.mu.Unlock()
 		return []arrow.RecordBatch{b.NewRecordBatch()}, nil

@@ -23,6 +23,7 @@ type Scheduler struct {
 	slots chan struct{} // one token per concurrently running task (node-wide)
 	log   *zap.Logger
 	dist  atomic.Pointer[distributorBox]
+	holds localHolds // held results without distribution (dscheduler_results.go)
 }
 
 // Distributor runs a job across the cluster. RunDistributed returns
@@ -41,6 +42,21 @@ func (s *Scheduler) SetDistributor(d Distributor) {
 		return
 	}
 	s.dist.Store(&distributorBox{d})
+}
+
+// Slots is the number of tasks that can run at once for a query started
+// here: this node's slots, or the slots of the cluster when a Distributor
+// that knows them (Dist) is installed. The planner sizes partition counts
+// from it.
+func (s *Scheduler) Slots() int {
+	if box := s.dist.Load(); box != nil {
+		if c, ok := box.d.(interface{ Slots() int }); ok {
+			if n := c.Slots(); n > 0 {
+				return n
+			}
+		}
+	}
+	return cap(s.slots)
 }
 
 // NewScheduler returns a scheduler running at most slots tasks at once

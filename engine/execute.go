@@ -89,6 +89,8 @@ type compiled struct {
 	physical physical.Plan
 	graph    *stages.Graph
 	schema   *arrow.Schema // result schema with the names the client sees
+	// partitions says how the partition count was chosen (EXPLAIN).
+	partitions string
 }
 
 func (e *Engine) compile(ctx context.Context, q *planner.Query, params []scalar.Scalar) (*compiled, error) {
@@ -107,7 +109,11 @@ func (e *Engine) compile(ctx context.Context, q *planner.Query, params []scalar.
 	if err != nil {
 		return nil, err
 	}
-	phys, err := physical.Build(ctx, opt, physical.Options{TargetPartitions: e.cfg.Parallelism})
+	// One partition per slot of the nodes that will run it, fewer for
+	// small inputs.
+	slots, inRows := e.sched.Slots(), physical.InputRows(opt)
+	parts := physical.PartitionCount(slots, inRows, e.cfg.PartitionRows)
+	phys, err := physical.Build(ctx, opt, physical.Options{TargetPartitions: parts})
 	if err != nil {
 		return nil, err
 	}
@@ -115,7 +121,8 @@ func (e *Engine) compile(ctx context.Context, q *planner.Query, params []scalar.
 	if err != nil {
 		return nil, err
 	}
-	return &compiled{logical: opt, physical: phys, graph: graph, schema: schema}, nil
+	how := fmt.Sprintf("partitions=%d (slots=%d, largest input %.0f rows, %d rows per partition)", parts, slots, inRows, e.cfg.PartitionRows)
+	return &compiled{logical: opt, physical: phys, graph: graph, schema: schema, partitions: how}, nil
 }
 
 // start compiles and launches a query; the stream yields batches carrying the
@@ -198,8 +205,8 @@ func (e *Engine) explain(ctx context.Context, x *planner.Explain, params []scala
 		if err != nil {
 			return nil, err
 		}
-		text = fmt.Sprintf("== Logical plan ==\n%s\n== Physical plan ==\n%s\n== Stages ==\n%s",
-			logical.Format(c.logical), physical.Format(c.physical), stages.Format(c.graph))
+		text = fmt.Sprintf("== Logical plan ==\n%s\n== Physical plan ==\n%s\n== Stages ==\n%s\n%s",
+			logical.Format(c.logical), physical.Format(c.physical), c.partitions, stages.Format(c.graph))
 	}
 	b := array.NewStringBuilder(memory.DefaultAllocator)
 	defer b.Release()

@@ -17,6 +17,7 @@ import (
 
 	"github.com/quiverdb/quiver/cluster"
 	"github.com/quiverdb/quiver/engine"
+	"github.com/quiverdb/quiver/planner/physical"
 	"github.com/quiverdb/quiver/server"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -28,12 +29,14 @@ type serveFlags struct {
 	allowDirs                            stringList
 	logLevel, logFormat                  string
 	parallelism                          int
+	partitionRows                        int64
 	// Security and limits.
 	users, tlsCert, tlsKey, tlsClientCA string
 	insecure                            bool
 	tokenTTL, sessionIdle, queryTimeout time.Duration
 	shutdownGrace                       time.Duration
 	advertiseEndpoints                  bool
+	resultTTL                           time.Duration
 	maxResultBytes                      byteSize
 	maxQueriesPerUser                   int
 	cluster                             clusterFlags
@@ -49,6 +52,7 @@ func parseServeFlags(args []string) (*serveFlags, error) {
 	fs.Var(&f.queryMemoryLimit, "query-memory-limit", "memory limit per query, e.g. 2GiB or 512MB (0 = unlimited)")
 	fs.Var(&f.allowDirs, "allow-dir", "directory SQL may read/write files in (INTO OUTFILE); repeatable")
 	fs.IntVar(&f.parallelism, "parallelism", runtime.GOMAXPROCS(0), "partitions each query runs in parallel (default: GOMAXPROCS)")
+	fs.Int64Var(&f.partitionRows, "partition-rows", physical.DefaultPartitionRows, "input rows per partition: smaller queries use fewer partitions than the slots (0 = always every slot)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&f.logFormat, "log-format", "console", "log format: console or json")
 	fs.StringVar(&f.users, "users", "", "users file (bcrypt hashes; `quiver user add`): clients must authenticate")
@@ -62,7 +66,8 @@ func parseServeFlags(args []string) (*serveFlags, error) {
 	fs.Var(&f.maxResultBytes, "max-result-bytes", "fail queries whose result is larger, e.g. 1GiB (0 = no limit)")
 	fs.IntVar(&f.maxQueriesPerUser, "max-concurrent-queries-per-user", 0, "statements one user (or client address without --users) may run at once (0 = no limit)")
 	fs.DurationVar(&f.shutdownGrace, "shutdown-grace", 10*time.Second, "on SIGTERM/SIGINT, how long running queries may go on before they are canceled")
-	fs.BoolVar(&f.advertiseEndpoints, "advertise-endpoints", false, "give query result endpoints this node's location (grpc+tls:// or grpc+tcp://, host from --advertise) instead of none (same connection)")
+	fs.BoolVar(&f.advertiseEndpoints, "advertise-endpoints", false, "give query result endpoints a location (grpc+tls:// or grpc+tcp://, host from --advertise) instead of none (same connection): one endpoint per result partition, spread over the cluster's nodes, for parallel fetch")
+	fs.DurationVar(&f.resultTTL, "result-ttl", server.DefaultResultTTL, "with --advertise-endpoints: how long a partitioned result waits for clients to fetch it before it is freed")
 	f.cluster.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -83,11 +88,14 @@ func parseServeFlags(args []string) (*serveFlags, error) {
 		return nil, fmt.Errorf("refusing to listen on %s, reachable from other machines, without authentication and TLS: "+
 			"give --users FILE and --tls-cert/--tls-key, or --insecure to accept the risk", f.listen)
 	}
-	if f.maxQueriesPerUser < 0 || f.queryTimeout < 0 || f.tokenTTL <= 0 || f.sessionIdle <= 0 || f.shutdownGrace < 0 {
-		return nil, fmt.Errorf("limits and timeouts must not be negative (and --token-ttl, --session-idle-timeout positive)")
+	if f.maxQueriesPerUser < 0 || f.queryTimeout < 0 || f.tokenTTL <= 0 || f.sessionIdle <= 0 || f.shutdownGrace < 0 || f.resultTTL <= 0 {
+		return nil, fmt.Errorf("limits and timeouts must not be negative (and --token-ttl, --session-idle-timeout, --result-ttl positive)")
 	}
 	if f.parallelism < 1 {
 		return nil, fmt.Errorf("--parallelism: %d is not a positive number of partitions", f.parallelism)
+	}
+	if f.partitionRows < 0 {
+		return nil, fmt.Errorf("--partition-rows: %d is negative", f.partitionRows)
 	}
 	if err := f.cluster.check(f.listen, f.insecure); err != nil {
 		return nil, err
@@ -137,6 +145,7 @@ func serve(args []string) error {
 		WorkDir:          f.workDir,
 		QueryMemoryLimit: int64(f.queryMemoryLimit),
 		Parallelism:      f.parallelism,
+		PartitionRows:    f.partitionRows,
 	}, log)
 	if err != nil {
 		return fmt.Errorf("start engine: %w", err)
@@ -149,7 +158,7 @@ func serve(args []string) error {
 			MaxConcurrentQueriesPerUser: f.maxQueriesPerUser},
 		// Nodes sharing the cluster secret redeem each other's prepared
 		// statement handles (a client's next call may land on another node).
-		HandleKey: f.cluster.secret}
+		HandleKey: f.cluster.secret, ResultTTL: f.resultTTL}
 	if f.users != "" {
 		if cfg.Users, err = server.LoadUsers(f.users); err != nil {
 			return err

@@ -2,6 +2,9 @@ package ops
 
 import (
 	"context"
+	"errors"
+	"os"
+	"path/filepath"
 	"fmt"
 	"slices"
 	"strings"
@@ -22,6 +25,8 @@ type aggGen struct {
 	rows, groups int
 	run          int // rows of one key in a row (1: a group's rows spread over the input)
 	off          int
+	failAt       int                // > 0: the input fails there
+	cancel       context.CancelFunc // with failAt: cancel instead of failing
 }
 
 var aggGenSchema = schemaOf(i64, str, i64)
@@ -30,6 +35,15 @@ func (g *aggGen) Schema() *arrow.Schema { return aggGenSchema }
 func (g *aggGen) Close() error          { return nil }
 
 func (g *aggGen) Next(ctx context.Context) (arrow.RecordBatch, error) {
+	if g.failAt > 0 && g.off >= g.failAt {
+		if g.cancel == nil {
+			return nil, errors.New("input broke")
+		}
+		g.cancel()
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	if g.off >= g.rows {
 		return nil, execution.EOF
 	}
@@ -174,5 +188,48 @@ func rowsOrErr(s execution.Stream) (out []string, err error) {
 			out = append(out, strings.Join(parts, "|"))
 		}
 		b.Release()
+	}
+}
+
+// TestSpillingAggregateCleanup: an aggregate that has spilled and then
+// ends by an input error or a cancel leaves no file once closed.
+func TestSpillingAggregateCleanup(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	for _, mode := range []string{"error", "cancel"} {
+		t.Run(mode, func(t *testing.T) {
+			tc := tctx(mem, 12<<20)
+			tc.SpillDir = t.TempDir()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			g := &aggGen{mem: tc.Mem(), rows: 300_000, groups: 100_000, run: 1, failAt: 280_000}
+			if mode == "cancel" {
+				g.cancel = cancel
+			}
+			aggs := spillAggSpecs()[:6]
+			h, err := NewHashAggregate(tc, g, AggSingle, []expr.Expr{col{0, i64}}, aggs, outSchema([]arrow.DataType{i64}, aggs, false))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = h.Next(ctx)
+			if err == nil || (mode == "cancel") != errors.Is(err, context.Canceled) {
+				t.Fatalf("err = %v", err)
+			}
+			files := 0
+			filepath.WalkDir(tc.SpillDir, func(_ string, d os.DirEntry, err error) error {
+				if err == nil && !d.IsDir() {
+					files++
+				}
+				return nil
+			})
+			if files == 0 {
+				t.Fatal("no spill file before the failure: the test does not exercise cleanup")
+			}
+			h.Close()
+			assertNoSpillFiles(t, tc.SpillDir)
+			if u := tc.Alloc.Used(); u != 0 {
+				t.Fatalf("%d bytes still accounted", u)
+			}
+		})
 	}
 }

@@ -3,9 +3,9 @@ package ops
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
-	"fmt"
 	"slices"
 	"strings"
 	"testing"

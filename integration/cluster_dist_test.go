@@ -93,7 +93,7 @@ func TestClusterDistributedProcesses(t *testing.T) {
 	}
 	common := func(name string) []string {
 		return []string{"--data", data, "--default-schema", "tpch", "--cluster-secret-file", secret,
-			"--parallelism", "4", "--work-dir", filepath.Join(dir, "work-"+name), "--shuffle-memory", "64MiB",
+			"--parallelism", "4", "--partition-rows", "1000", "--work-dir", filepath.Join(dir, "work-"+name), "--shuffle-memory", "64MiB",
 			"--shuffle-compression", "lz4", "--log-level", "warn"}
 	}
 	n1 := startClusterNode(t, bin, "n1", common("n1")...)

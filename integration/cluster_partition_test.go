@@ -153,7 +153,7 @@ func TestClusterNetworkPartition(t *testing.T) {
 			"--insecure",
 			"--node-name", n.name, "--cluster-listen", n.internal,
 			"--gossip-listen", n.gossip, "--data", data, "--default-schema", "tpch", "--cluster-secret-file", secret,
-			"--parallelism", "4", "--work-dir", filepath.Join(dir, "work-"+n.name), "--shuffle-memory", "64MiB"}
+			"--parallelism", "4", "--partition-rows", "1000", "--work-dir", filepath.Join(dir, "work-"+n.name), "--shuffle-memory", "64MiB"}
 		if join != "" {
 			args = append(args, "--join", join)
 		}

@@ -1,6 +1,6 @@
 // Package catalog owns the schemas, tables and views of a node and the data
-// directory they live in; it imports only arrow-go, qerr and zap (never
-// planner, execution or server).
+// directory they live in; it imports only arrow-go, qerr, internal/flock and
+// zap (never planner, execution or server).
 //
 // Layout of the data dir (names are case-insensitive, lower-cased):
 //
@@ -12,8 +12,16 @@
 //	<schema>/<table>.parquet|csv    a single-file table
 //	<schema>/<view>.view.json       a view: {"sql": ..., "schema": IPC bytes}
 //
+//	.locks/...                      flock(2) files serializing commits (lock.go)
+//
 // Entries starting with '.' or '_' are ignored (temporary and marker files).
 // Every write goes to a hidden temporary name and is renamed into place, so
 // other nodes sharing the directory never see a partial file; the catalog
-// re-reads a table when its folder's mtime changes.
+// re-reads a table when its folder changed (see version).
+//
+// Several processes (the nodes of a cluster) may write one data dir: every
+// commit point runs under a cross-process lock (lock.go), so no committed
+// write is lost and a write killed half-way leaves the old version.
+// Guarantees and the filesystem requirement: docs/cluster.md, "Writes on
+// the shared data directory".
 package catalog

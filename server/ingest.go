@@ -16,7 +16,7 @@ import (
 // *catalog.Catalog satisfies it. Without it ingest answers Unimplemented.
 type Ingester interface {
 	Table(ctx context.Context, schema, name string) (*catalog.Table, error)
-	CreateTable(ctx context.Context, schema, name string, cols *arrow.Schema, ifNotExists bool) error
+	CreateTableAs(ctx context.Context, schema, name string, cols *arrow.Schema, r array.RecordReader, ifNotExists bool) (int64, error)
 	DropTable(ctx context.Context, schema, name string, ifExists bool) error
 	Append(ctx context.Context, schema, name string, r array.RecordReader) (int64, error)
 }
@@ -87,10 +87,8 @@ func (s *Server) ingest(ctx context.Context, cmd flightsql.StatementIngest, rdr 
 	case !exists && ifNotExist == notExistFail:
 		return 0, qerr.New(qerr.NotFound, "Table '%s.%s' doesn't exist (ingest mode: fail if missing)", schema, table)
 	case !exists:
-		if err := ing.CreateTable(ctx, schema, table, in, false); err != nil {
-			return 0, err
-		}
-		cols = in
+		// The table appears with all the stream's rows or not at all.
+		return ing.CreateTableAs(ctx, schema, table, in, &renamedReader{MessageReader: rdr, schema: in}, false)
 	case ifExists == existsAppend:
 		if t.Kind != catalog.BaseTable {
 			return 0, qerr.New(qerr.InvalidArgument, "'%s.%s' is not a base table", schema, table)
@@ -103,10 +101,7 @@ func (s *Server) ingest(ctx context.Context, cmd flightsql.StatementIngest, rdr 
 		if err := ing.DropTable(ctx, schema, table, false); err != nil {
 			return 0, err
 		}
-		if err := ing.CreateTable(ctx, schema, table, in, false); err != nil {
-			return 0, err
-		}
-		cols = in
+		return ing.CreateTableAs(ctx, schema, table, in, &renamedReader{MessageReader: rdr, schema: in}, false)
 	default:
 		return 0, qerr.New(qerr.AlreadyExists, "Table '%s.%s' already exists (ingest mode: fail if it exists; use append or replace)", schema, table)
 	}

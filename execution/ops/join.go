@@ -2,6 +2,7 @@ package ops
 
 import (
 	"context"
+	"errors"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -224,7 +225,17 @@ func (j *joinStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
 	}
 }
 
-func (j *joinStream) buildSide(ctx context.Context) error {
+func (j *joinStream) buildSide(ctx context.Context) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			e, ok := r.(*qerr.Error)
+			if !ok || e.Kind != qerr.ResourceExhausted {
+				panic(r)
+			}
+			err = e
+		}
+		err = j.buildLimitError(err)
+	}()
 	batches, err := drain(ctx, j.right)
 	if err != nil {
 		return err
@@ -301,6 +312,21 @@ func (j *joinStream) buildSide(ctx context.Context) error {
 	j.res.resize(size)
 	return nil
 }
+
+// buildLimitError names the join in a memory limit error met while
+// building (the build side does not spill yet), once for nested joins.
+func (j *joinStream) buildLimitError(err error) error {
+	var named *joinBuildError
+	if err == nil || qerr.KindOf(err) != qerr.ResourceExhausted || errors.As(err, &named) {
+		return err
+	}
+	return &joinBuildError{qerr.Wrap(qerr.ResourceExhausted, err,
+		"%s join: its build side does not fit the query memory limit (hash joins do not spill yet; raise --query-memory-limit)", j.typ)}
+}
+
+type joinBuildError struct{ error }
+
+func (e *joinBuildError) Unwrap() error { return e.error }
 
 func (j *joinStream) startLeft(b arrow.RecordBatch) error {
 	j.lb = b

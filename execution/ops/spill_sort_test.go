@@ -319,3 +319,24 @@ func sign(x int) int {
 	}
 	return 0
 }
+
+// TestJoinBuildLimitError: a hash join whose build side does not fit the
+// limit fails with ResourceExhausted naming the join and the flag.
+// (No leak check: the limit panics inside the input's array builder, whose
+// partial buffers are lost as in any query that fails so; the engine
+// settles them.)
+func TestJoinBuildLimitError(t *testing.T) {
+	tc := tctx(memory.NewGoAllocator(), 2<<20)
+	left, right := newGen(tc.Mem(), 10), newGen(tc.Mem(), 100_000)
+	out := arrow.NewSchema(append(slices.Clone(left.Schema().Fields()), right.Schema().Fields()...), nil)
+	j, err := NewHashJoin(tc, left, right, InnerJoin, []expr.Expr{col{0, i64}}, []expr.Expr{col{0, i64}}, nil, false, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := execution.Instrument(j, nil, nil, tc.Alloc)
+	_, err = s.Next(context.Background())
+	s.Close()
+	if qerr.KindOf(err) != qerr.ResourceExhausted || !strings.Contains(err.Error(), "join: its build side") || !strings.Contains(err.Error(), "--query-memory-limit") {
+		t.Fatalf("err = %v, want ResourceExhausted naming the join build side", err)
+	}
+}

@@ -14,6 +14,7 @@ SF1_DIR     ?= $(TPCH_CACHE)/sf1
 # Real-client suites (make test-clients): downloads are cached under .cache/.
 CACHE       ?= $(CURDIR)/.cache
 CLIENT_BIN  := $(CACHE)/quiver-clients-test
+LBPROXY_BIN := $(CACHE)/lbproxy-clients-test
 PY_VENV     := $(CACHE)/py-venv
 PY_REQS     := integration/python/requirements.txt
 M2_REPO     := $(CACHE)/m2
@@ -41,6 +42,7 @@ test-clients: test-python test-java
 
 client-bin:
 	$(GO) build -o $(CLIENT_BIN) ./cmd/quiver
+	$(GO) build -o $(LBPROXY_BIN) ./integration/lbproxy/cmd/lbproxy
 
 $(PY_VENV)/.installed: $(PY_REQS)
 	rm -rf $(PY_VENV)
@@ -49,11 +51,11 @@ $(PY_VENV)/.installed: $(PY_REQS)
 	touch $@
 
 test-python: client-bin $(PY_VENV)/.installed
-	QUIVER_BIN=$(CLIENT_BIN) $(PY_VENV)/bin/python -m pytest -q -p no:cacheprovider integration/python
+	QUIVER_BIN=$(CLIENT_BIN) LBPROXY_BIN=$(LBPROXY_BIN) $(PY_VENV)/bin/python -m pytest -q -p no:cacheprovider integration/python
 
 # Needs a JDK 17+ and Maven; artifacts are cached in .cache/m2.
 test-java: client-bin
-	$(MVN) -q -B -Dmaven.repo.local=$(M2_REPO) -Dquiver.bin=$(CLIENT_BIN) -f integration/java/pom.xml test
+	$(MVN) -q -B -Dmaven.repo.local=$(M2_REPO) -Dquiver.bin=$(CLIENT_BIN) -Dlbproxy.bin=$(LBPROXY_BIN) -f integration/java/pom.xml test
 
 # Quiver (over Flight SQL) against DuckDB and DataFusion on the same Parquet
 # files, answers checked; writes docs/benchmarks.md. BENCH_SF (default 1) is

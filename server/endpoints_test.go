@@ -1,15 +1,18 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/flight"
 	"github.com/apache/arrow-go/v18/arrow/flight/flightsql"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/quiverdb/quiver/qerr"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 )
@@ -121,4 +124,51 @@ func TestAdvertisedEndpoints(t *testing.T) {
 			t.Error(err)
 		}
 	}
+}
+
+// Partition tickets: signed (a ticket of another key, altered or cut
+// short is InvalidArgument), bound to the user (PermissionDenied) and to
+// the result's lifetime (expired: InvalidArgument saying so).
+func TestPartitionTicket(t *testing.T) {
+	c := newPartitionCodec([]byte("cluster secret"))
+	now := time.Unix(1_800_000_000, 0)
+	c.now = func() time.Time { return now }
+	want := partitionTicket{Query: "n1/q7", Coordinator: "n1", CoordinatorAddr: "10.0.0.1:32011", Partition: 3, User: "alice", Expiry: now.Unix() + 60}
+	tk, err := c.encode(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := c.decode(tk, "alice"); err != nil || got != want {
+		t.Fatalf("decode = %+v, %v", got, err)
+	}
+	if got, err := newPartitionCodec([]byte("cluster secret")).decode(tk, "alice"); err != nil || got != want {
+		t.Errorf("another node with the same secret: %+v, %v", got, err)
+	}
+	kind := func(err error) qerr.Kind { return qerr.KindOf(err) }
+	altered := bytes.Replace(tk, []byte(`"p":3`), []byte(`"p":4`), 1)
+	for name, b := range map[string][]byte{
+		"altered":      altered,
+		"truncated":    tk[:len(tk)-1],
+		"empty":        nil,
+		"magic only":   partitionMagic,
+		"other secret": must(newPartitionCodec([]byte("other")).encode(want)),
+	} {
+		if _, err := c.decode(b, "alice"); kind(err) != qerr.InvalidArgument {
+			t.Errorf("%s ticket: %v, want InvalidArgument", name, err)
+		}
+	}
+	if _, err := c.decode(tk, "bob"); kind(err) != qerr.PermissionDenied {
+		t.Errorf("another user's ticket: %v, want PermissionDenied", err)
+	}
+	now = now.Add(time.Minute)
+	if _, err := c.decode(tk, "alice"); kind(err) != qerr.InvalidArgument || !strings.Contains(err.Error(), "expired") {
+		t.Errorf("expired ticket: %v", err)
+	}
+}
+
+func must(b []byte, err error) []byte {
+	if err != nil {
+		panic(err)
+	}
+	return b
 }

@@ -43,12 +43,16 @@ func NewBroadcaster(self string, members func() []Node, sec Security, log *zap.L
 // answered or timed out; failures are logged, not returned: the change is
 // already made on this node.
 func (b *Broadcaster) Send(ctx context.Context, typ string, body []byte) {
-	var wg sync.WaitGroup
+	var peers []Node
 	for _, n := range b.members() {
 		// Leaving nodes still serve their clients until they stop.
-		if n.Name == b.self || !(n.State.Live() || n.State == StateLeaving) || n.InternalAddr == "" {
-			continue
+		if n.Name != b.self && (n.State.Live() || n.State == StateLeaving) && n.InternalAddr != "" {
+			peers = append(peers, n)
 		}
+	}
+	b.prune(peers)
+	var wg sync.WaitGroup
+	for _, n := range peers {
 		c, err := b.client(ctx, n)
 		if err != nil {
 			b.log.Warn("session update not sent", zap.String("node", n.Name), zap.Error(err))
@@ -79,6 +83,22 @@ func (b *Broadcaster) client(ctx context.Context, n Node) (*InternalClient, erro
 	}
 	b.clients[n.InternalAddr] = c
 	return c, nil
+}
+
+// prune closes the connections to nodes that are no longer peers.
+func (b *Broadcaster) prune(peers []Node) {
+	keep := make(map[string]bool, len(peers))
+	for _, n := range peers {
+		keep[n.InternalAddr] = true
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for addr, c := range b.clients {
+		if !keep[addr] {
+			c.Close()
+			delete(b.clients, addr)
+		}
+	}
 }
 
 // Close closes the connections to the peers.

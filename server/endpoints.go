@@ -13,18 +13,15 @@ import (
 // Flight SQL JDBC driver, ADBC and arrow-go all do). With
 // Config.EndpointAddr set (`quiver serve --advertise-endpoints`) every
 // query result endpoint (statements, prepared statements, PollFlightInfo)
-// names this node as its location, with the scheme matching the server's
-// transport: grpc+tls:// when TLS is on, grpc+tcp:// otherwise. The scheme
-// matters: the JDBC driver opens a new client for a location and decides
-// TLS from the scheme alone, so a grpc+tcp location of a TLS server would
-// make it talk plaintext and fail. Metadata results keep no location.
+// has a location, with the scheme matching the server's transport:
+// grpc+tls:// when TLS is on, grpc+tcp:// otherwise. The scheme matters:
+// the JDBC driver opens a new client for a location and decides TLS from
+// the scheme alone, so a grpc+tcp location of a TLS server would make it
+// talk plaintext and fail. Metadata results keep no location.
 //
-// Every endpoint is one partition of the result as the engine yields it;
-// today the engine merges a query's final stage into one stream, so a
-// query has one endpoint. When the engine hands out final-stage partitions
-// (distributed execution), each becomes an endpoint located at the node
-// holding it.
-
+// A query whose final stage has several partitions then gets one endpoint
+// per partition, each located at the node meant to serve it, for parallel
+// fetch (partition.go); the others keep one lazy endpoint at this node.
 // EndpointURI is the location of results served at addr (host:port).
 func EndpointURI(addr string, tls bool) (string, error) {
 	host, port, err := net.SplitHostPort(addr)

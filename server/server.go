@@ -134,6 +134,11 @@ func New(cfg Config) (*Server, error) {
 	if s.prepared.codec, err = newHandleCodec(secret, cfg.HandleTTL); err != nil {
 		return nil, err
 	}
+	s.parts, _ = cfg.Engine.(PartitionEngine)
+	s.partCodec = newPartitionCodec(secret)
+	if s.resultTTL = cfg.ResultTTL; s.resultTTL <= 0 {
+		s.resultTTL = DefaultResultTTL
+	}
 	if cfg.Users != nil {
 		s.auth = newAuthenticator(cfg.Users, cfg.TokenTTL, secret)
 	}

@@ -104,6 +104,33 @@ func asyncQuery(t *testing.T, n *clusterProc, sql string) <-chan queryOutcome {
 	return ch
 }
 
+// runUntil runs sql on n, again each time it ends, until cond holds while
+// a run is in flight (limit at most); it returns that run's outcome channel,
+// or nil.
+func runUntil(t *testing.T, n *clusterProc, sql string, limit time.Duration, cond func() bool) <-chan queryOutcome {
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		res := asyncQuery(t, n, sql)
+		for time.Now().Before(deadline) {
+			if cond() {
+				return res
+			}
+			select {
+			case r := <-res:
+				if r.err != nil {
+					t.Fatalf("%s: %v", sql, r.err)
+				}
+				res = nil
+			case <-time.After(100 * time.Millisecond):
+			}
+			if res == nil {
+				break
+			}
+		}
+	}
+	return nil
+}
+
 // waitFor polls cond every 100 ms until it holds or limit passed.
 func waitFor(limit time.Duration, cond func() bool) bool {
 	deadline := time.Now().Add(limit)
@@ -142,23 +169,14 @@ func TestClusterFaults(t *testing.T) {
 		c.dir = filepath.Join(dir, "death")
 		nodes := c.three(t, "--shuffle-memory", "1KiB")
 		n1, n2, n3 := nodes[0], nodes[1], nodes[2]
-		started := time.Now()
-		res := asyncQuery(t, n1, heavyJoin)
 		busy := func() bool {
 			rows := queryRows(t, n2.process, "SELECT COALESCE(SUM(running_tasks), 0) FROM system.nodes WHERE node_name IN ('n2', 'n3')")
-			if testing.Verbose() {
-				t.Logf("running tasks on n2+n3: %s, shuffle files n2=%d n3=%d", rows[0][0], c.shuffleFilesOf("n2"), c.shuffleFilesOf("n3"))
-			}
 			return atoi(rows[0][0]) > 0 && c.shuffleFilesOf("n2")+c.shuffleFilesOf("n3") > 0
 		}
-		if !waitFor(60*time.Second, busy) {
-			select {
-			case r := <-res:
-				t.Fatalf("the query ended (%v, after %v) before the survivors-to-be ran tasks holding spilled output; tasks:\n%s", r.err, r.at.Sub(started),
-					joinRows(queryRows(t, n1.process, "SELECT stage, node, state, rows, bytes, elapsed_ms FROM system.tasks ORDER BY stage, node")))
-			default:
-			}
-			t.Fatal("n2/n3 never ran n1's tasks with spilled shuffle output")
+		res := runUntil(t, n1, heavyJoin, 60*time.Second, busy)
+		if res == nil {
+			t.Fatalf("n2/n3 never ran n1's tasks with spilled shuffle output; tasks:\n%s",
+				joinRows(queryRows(t, n1.process, "SELECT stage, node, state, rows, bytes, elapsed_ms FROM system.tasks ORDER BY stage, node")))
 		}
 		t.Logf("before the kill: running tasks on n2+n3, shuffle files n2=%d n3=%d", c.shuffleFilesOf("n2"), c.shuffleFilesOf("n3"))
 		killAt := time.Now()
@@ -201,7 +219,6 @@ func TestClusterFaults(t *testing.T) {
 		nodes := c.three(t)
 		n1, n3 := nodes[0], nodes[2]
 		want := joinRows(queryRows(t, n1.process, heavyJoinCheck))
-		res := asyncQuery(t, n1, heavyJoin)
 		// n3 finished a task (its output is there) and runs another.
 		const onN3 = "SELECT t.state, COUNT(*) FROM system.tasks t JOIN system.queries q ON t.query_id = q.query_id " +
 			"WHERE q.state = 'running' AND t.node = 'n3' GROUP BY t.state"
@@ -212,7 +229,8 @@ func TestClusterFaults(t *testing.T) {
 			}
 			return m["succeeded"] > 0 && m["running"] > 0
 		}
-		if !waitFor(60*time.Second, ready) {
+		res := runUntil(t, n1, heavyJoin, 60*time.Second, ready)
+		if res == nil {
 			t.Fatal("n3 never held finished output while running another task of the query")
 		}
 		n3.stop(t, syscall.SIGKILL)

@@ -105,8 +105,6 @@ type Dist struct {
 	draining    bool                 // leaving: new tasks are refused
 	unreachable map[string]time.Time // node → until when it gets no tasks
 	gone        map[string]bool      // nodes gossip reports dead or left: their queries' tasks are refused
-	gone        map[string]bool      // nodes gossip reports dead or left: their queries' tasks are refused
-	gone        map[string]bool      // nodes gossip reports dead or left: their queries' tasks are refused
 	sent        map[string]int64     // run-task calls sent per node (tests, metrics)
 
 	peers peerCalls // calls outstanding to each peer

@@ -169,10 +169,14 @@ func (s *sessions) lookupLocked(id, user string) *sessionEntry {
 }
 
 // openLocked returns user's session id, made in the default state when
-// this node has none (it never changed, or it was forgotten).
+// this node has none (it never changed, or it was forgotten) — unless
+// newSession is nil: then it returns nil.
 func (s *sessions) openLocked(id, user string, newSession func() *engine.Session) *sessionEntry {
 	if e := s.lookupLocked(id, user); e != nil {
 		return e
+	}
+	if newSession == nil {
+		return nil
 	}
 	return s.createLocked(id, user, newSession())
 }
@@ -238,7 +242,8 @@ func cookieOf(md metadata.MD, name string) (string, bool) {
 
 // resolve finds the caller's session; create makes one when the call has
 // none (and tells the client its cookie). It returns nil when the call has
-// no session and create is false.
+// no session and create is false, and when newSession is nil and this node
+// does not know the session the call names.
 func (s *sessions) resolve(ctx context.Context, create bool, newSession func() *engine.Session) *sessionEntry {
 	k, user := keysOf(ctx), userOf(ctx)
 	s.mu.Lock()
@@ -251,7 +256,7 @@ func (s *sessions) resolve(ctx context.Context, create bool, newSession func() *
 		if e := s.lookupLocked(k.cookie, user); e != nil {
 			return e
 		}
-		if _, taken := s.byID[k.cookie]; !taken && k.token == "" {
+		if _, taken := s.byID[k.cookie]; !taken && k.token == "" && newSession != nil {
 			// A cookie this node does not know (another node issued it,
 			// or it idled out here): its session is in the default state.
 			return s.createLocked(k.cookie, user, newSession())

@@ -252,3 +252,21 @@ func TestSessionUpdateOrder(t *testing.T) {
 		t.Fatal("malformed update accepted")
 	}
 }
+
+// TestCloseUnknownSession: CloseSession naming a session this node never
+// saw (a token or header from a peer) succeeds and creates nothing.
+func TestCloseUnknownSession(t *testing.T) {
+	var ss sessions
+	for _, ctx := range []context.Context{
+		metadataIncoming(SessionHeader, "x"),
+		context.WithValue(context.Background(), identityKey{}, &Identity{User: "alice", Token: "tok"}),
+		metadataIncoming("cookie", SessionCookie+"=abc"),
+	} {
+		if ss.close(ctx) {
+			t.Fatal("closed a session that did not exist")
+		}
+	}
+	if n := ss.count(); n != 0 {
+		t.Fatalf("%d sessions made by CloseSession", n)
+	}
+}

@@ -8,6 +8,8 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/quiverdb/quiver/qerr"
 	"go.uber.org/zap"
 )
 
@@ -140,12 +142,48 @@ func (f *SpillFile) Open() (Stream, error) {
 	if err != nil {
 		return nil, f.s.err(err)
 	}
-	r, err := ipc.NewReader(fd, ipc.WithAllocator(f.s.tc.Mem()))
+	mem := &limitNoting{Allocator: f.s.tc.Mem()}
+	r, err := ipc.NewReader(fd, ipc.WithAllocator(mem))
 	if err != nil {
 		fd.Close()
-		return nil, f.s.err(err)
+		return nil, f.s.err(mem.cause(err))
 	}
-	return &spillReader{f: f, fd: fd, r: r}, nil
+	return &spillReader{f: f, fd: fd, r: r, mem: mem}, nil
+}
+
+// limitNoting remembers the memory limit error an allocation panicked
+// with: the IPC reader recovers panics into errors that keep only the
+// text, and the query must still see ResourceExhausted.
+type limitNoting struct {
+	memory.Allocator
+	limit error
+}
+
+func (a *limitNoting) note() {
+	if r := recover(); r != nil {
+		if e, ok := r.(*qerr.Error); ok {
+			a.limit = e
+		}
+		panic(r)
+	}
+}
+
+func (a *limitNoting) Allocate(n int) []byte {
+	defer a.note()
+	return a.Allocator.Allocate(n)
+}
+
+func (a *limitNoting) Reallocate(n int, b []byte) []byte {
+	defer a.note()
+	return a.Allocator.Reallocate(n, b)
+}
+
+// cause is the limit error behind err, if any.
+func (a *limitNoting) cause(err error) error {
+	if a.limit != nil {
+		return a.limit
+	}
+	return err
 }
 
 // Remove deletes the file once read (Spiller.Close would too).
@@ -155,6 +193,7 @@ type spillReader struct {
 	f      *SpillFile
 	fd     *os.File
 	r      *ipc.Reader
+	mem    *limitNoting
 	closed bool
 }
 
@@ -170,7 +209,7 @@ func (r *spillReader) Next(ctx context.Context) (arrow.RecordBatch, error) {
 		return b, nil
 	}
 	if err := r.r.Err(); err != nil {
-		return nil, r.f.s.err(err)
+		return nil, r.f.s.err(r.mem.cause(err))
 	}
 	return nil, EOF
 }

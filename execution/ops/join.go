@@ -3,6 +3,7 @@ package ops
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -62,6 +63,15 @@ type joinStream struct {
 	closed    bool
 	pi, bi    []int32
 	keep      []int32 // pairs passing the residual filter
+
+	// Grace hash join under a memory limit (join_spill.go): level is the
+	// re-partitioning depth of this instance, spill its partitions once
+	// the build side did not fit, na the NOT IN facts of the whole build
+	// side for a partition's join (nil = its own build side's).
+	level   int
+	noSplit bool // a partition that did not split: re-partitioning is futile
+	spill   *joinSpill
+	na      *naFacts
 }
 
 const chainStart = -2
@@ -166,6 +176,9 @@ func (j *joinStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
 		}
 		j.built = true
 	}
+	if j.spill != nil {
+		return j.spill.next(ctx)
+	}
 	for {
 		// A nested-loop join can run through millions of pairs per left
 		// batch without emitting or reading: notice cancellation here.
@@ -236,8 +249,8 @@ func (j *joinStream) buildSide(ctx context.Context) (err error) {
 		}
 		err = j.buildLimitError(err)
 	}()
-	batches, err := drain(ctx, j.right)
-	if err != nil {
+	batches, err := j.readBuild(ctx)
+	if err != nil || j.spill != nil {
 		return err
 	}
 	defer releaseBatches(batches)
@@ -314,14 +327,21 @@ func (j *joinStream) buildSide(ctx context.Context) (err error) {
 }
 
 // buildLimitError names the join in a memory limit error met while
-// building (the build side does not spill yet), once for nested joins.
+// building, once for nested joins.
 func (j *joinStream) buildLimitError(err error) error {
 	var named *joinBuildError
 	if err == nil || qerr.KindOf(err) != qerr.ResourceExhausted || errors.As(err, &named) {
 		return err
 	}
+	why := "this join cannot spill"
+	switch {
+	case j.level > 0:
+		why = fmt.Sprintf("a partition of %d rows after %d re-partitions by key hash; many rows with one join key?", j.buildRows, j.level)
+	case j.hash && j.spillKeys() != nil:
+		why = "nor does a partition of it"
+	}
 	return &joinBuildError{qerr.Wrap(qerr.ResourceExhausted, err,
-		"%s join: its build side does not fit the query memory limit (hash joins do not spill yet; raise --query-memory-limit)", j.typ)}
+		"%s join: its build side does not fit the query memory limit (%s); raise --query-memory-limit", j.typ, why)}
 }
 
 type joinBuildError struct{ error }
@@ -410,7 +430,11 @@ func (j *joinStream) strictKeyNull(codes [][]uint32, r int) bool {
 // build row: some build row compares unknown. (A residual filter is not
 // consulted here.)
 func (j *joinStream) unknown(i int) bool {
-	if j.buildRows == 0 || !j.keyNull[i] && !j.buildHasNull {
+	rows, hasNull := j.buildRows > 0, j.buildHasNull
+	if j.na != nil {
+		rows, hasNull = j.na.rows, j.na.hasNull
+	}
+	if !rows || !j.keyNull[i] && !hasNull {
 		return false
 	}
 	if j.keyTables == nil {
@@ -676,24 +700,31 @@ func (j *joinStream) emitUnmatchedBuild() error {
 	}
 	for off := 0; off < len(sel); off += execution.BatchSize {
 		part := sel[off:min(off+execution.BatchSize, len(sel))]
-		var cols []arrow.Array
-		for i, f := range j.left.Schema().Fields() {
-			var c arrow.Array
-			if j.lout == nil || j.lout[i] {
-				c = nullColumn(mem, f.Type, len(part))
-			}
-			cols = append(cols, c)
-		}
 		rcols, err := gatherSome(mem, j.build, part, j.rout)
 		if err != nil {
-			releaseAll(cols)
 			return err
 		}
-		if err := j.push(j.project(append(cols, rcols...)), len(part)); err != nil {
+		b, err := j.withNullLeft(rcols, len(part))
+		if err != nil {
 			return err
 		}
+		j.pending = append(j.pending, b)
 	}
 	return nil
+}
+
+// withNullLeft makes an output batch of build columns rcols (owned; those
+// not in the output may be nil) with NULL for every left column.
+func (j *joinStream) withNullLeft(rcols []arrow.Array, n int) (arrow.RecordBatch, error) {
+	var cols []arrow.Array
+	for i, f := range j.left.Schema().Fields() {
+		var c arrow.Array
+		if j.lout == nil || j.lout[i] {
+			c = nullColumn(j.tc.Mem(), f.Type, n)
+		}
+		cols = append(cols, c)
+	}
+	return makeBatch(j.tc.Mem(), j.out, j.project(append(cols, rcols...)), n)
 }
 
 func (j *joinStream) Close() error {
@@ -711,6 +742,9 @@ func (j *joinStream) Close() error {
 	j.pending = nil
 	j.table = nil
 	j.res.free()
+	if j.spill != nil {
+		j.spill.close()
+	}
 	err := j.left.Close()
 	if err2 := j.right.Close(); err == nil {
 		err = err2

@@ -320,8 +320,9 @@ func sign(x int) int {
 	return 0
 }
 
-// TestJoinBuildLimitError: a hash join whose build side does not fit the
-// limit fails with ResourceExhausted naming the join and the flag.
+// TestJoinBuildLimitError: a join that cannot spill (nested loop) whose
+// build side does not fit the limit fails with ResourceExhausted naming
+// the join and the flag. (Hash joins spill: join_spill_test.go.)
 // (No leak check: the limit panics inside the input's array builder, whose
 // partial buffers are lost as in any query that fails so; the engine
 // settles them.)
@@ -329,7 +330,7 @@ func TestJoinBuildLimitError(t *testing.T) {
 	tc := tctx(memory.NewGoAllocator(), 2<<20)
 	left, right := newGen(tc.Mem(), 10), newGen(tc.Mem(), 100_000)
 	out := arrow.NewSchema(append(slices.Clone(left.Schema().Fields()), right.Schema().Fields()...), nil)
-	j, err := NewHashJoin(tc, left, right, InnerJoin, []expr.Expr{col{0, i64}}, []expr.Expr{col{0, i64}}, nil, false, out)
+	j, err := NewNestedLoopJoin(tc, left, right, InnerJoin, nil, out)
 	if err != nil {
 		t.Fatal(err)
 	}

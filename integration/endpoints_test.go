@@ -145,7 +145,7 @@ func wantCode(t *testing.T, what string, err error, code codes.Code, msg string)
 // its location with its own client gives, merged, the single-stream
 // answer; ORDER BY gives one endpoint; forged, other users' and expired
 // tickets are refused; unfetched results are freed after --result-ttl and
-// at once by CancelFlightInfo (their shuffle files go).
+// at once by CancelFlightInfo or CloseSession (their shuffle files go).
 func TestAdvertisedEndpointsCluster(t *testing.T) {
 	bin := buildQuiver(t)
 	dir := t.TempDir()
@@ -324,6 +324,19 @@ func TestAdvertisedEndpointsCluster(t *testing.T) {
 		_, _, err = readEndpoint(alice, c1, cancelled.Endpoint[0])
 	}
 	wantCode(t, "reading a canceled result", err, codes.NotFound, "no longer held")
+
+	// Closing the session frees its unread results.
+	unread, err := c1.Execute(alice, heldQuery)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "shuffle files of the held result", 10*time.Second, func() bool { return shuffleFiles(t, filepath.Join(dir, "work")) > 0 })
+	if _, err := c1.CloseSession(alice, &flight.CloseSessionRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "shuffle files freed after CloseSession", 10*time.Second, func() bool { return shuffleFiles(t, filepath.Join(dir, "work")) == 0 })
+	_, _, err = readEndpoint(alice, c1, unread.Endpoint[0])
+	wantCode(t, "reading a result of a closed session", err, codes.NotFound, "no longer held")
 
 	// n3 keeps unread results 3s (--result-ttl).
 	c3, aliceOn3 := login(n3.addr, "alice")

@@ -6,6 +6,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/json"
+	"sync"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -149,8 +150,48 @@ func (s *Server) partitionedInfo(ctx context.Context, sess *engine.Session, sql 
 			ExpirationTime: timestamppb.New(expiry),
 		})
 	}
+	s.held.add(sess, t, h.Done)
 	s.log.Debug("result held for partition-wise fetch", zap.String("query_id", h.Query), zap.Int("partitions", len(h.Places)))
 	return info, true, nil
+}
+
+// heldResults are the running partitioned results of each session, so
+// that CloseSession frees those not read yet.
+type heldResults struct {
+	mu sync.Mutex
+	m  map[*engine.Session]map[string]partitionTicket // query → a ticket of it
+}
+
+func (h *heldResults) add(sess *engine.Session, t partitionTicket, done <-chan struct{}) {
+	h.mu.Lock()
+	if h.m == nil {
+		h.m = map[*engine.Session]map[string]partitionTicket{}
+	}
+	if h.m[sess] == nil {
+		h.m[sess] = map[string]partitionTicket{}
+	}
+	h.m[sess][t.Query] = t
+	h.mu.Unlock()
+	go func() {
+		<-done
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		if delete(h.m[sess], t.Query); len(h.m[sess]) == 0 {
+			delete(h.m, sess)
+		}
+	}()
+}
+
+func (s *Server) cancelSessionResults(sess *engine.Session) {
+	s.held.mu.Lock()
+	ts := make([]partitionTicket, 0, len(s.held.m[sess]))
+	for _, t := range s.held.m[sess] {
+		ts = append(ts, t)
+	}
+	s.held.mu.Unlock()
+	for _, t := range ts {
+		s.cancelHeld(t)
+	}
 }
 
 func (s *Server) cancelHeld(t partitionTicket) {

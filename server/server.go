@@ -96,6 +96,7 @@ type Server struct {
 	// Per-partition endpoints (partition.go): nil parts = not supported.
 	parts     PartitionEngine
 	partCodec *partitionCodec
+	held      heldResults // by session, canceled when it closes
 	resultTTL time.Duration
 }
 

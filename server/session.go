@@ -543,6 +543,9 @@ func (s *Server) GetSessionOptions(ctx context.Context, _ *flight.GetSessionOpti
 // CloseSession ends the caller's session; a call without one has nothing
 // to close and succeeds too.
 func (s *Server) CloseSession(ctx context.Context, _ *flight.CloseSessionRequest) (*flight.CloseSessionResult, error) {
+	if e := s.sessions.resolve(ctx, false, nil); e != nil {
+		s.cancelSessionResults(e.sess) // its unread partitioned results
+	}
 	s.sessions.close(ctx)
 	return &flight.CloseSessionResult{Status: flight.CloseSessionResultClosed}, nil
 }

@@ -35,6 +35,10 @@ const (
 	// joinRowBytes estimates the Go memory per build row the in-memory
 	// join adds to the rows themselves: table slot, chain links, key bytes.
 	joinRowBytes = 64
+	// joinMinSpillRows: a smaller build side does not fit only because
+	// the rest of the query holds the memory; partitioning it frees too
+	// little (and would cascade through every level).
+	joinMinSpillRows = 8192
 )
 
 // naFacts are what NOT IN on one column needs of the whole build side.
@@ -109,7 +113,7 @@ func (j *joinStream) readBuild(ctx context.Context) ([]arrow.RecordBatch, error)
 		// Building concatenates the batches (a second copy) and adds the
 		// table; probing needs room for a few input batches and an output
 		// batch of BatchSize pairs (twice: gathered, then assembled).
-		if !a.Fits(held + rows*joinRowBytes + 4*largest + 4*execution.BatchSize*(held/rows)) {
+		if rows >= joinMinSpillRows && !a.Fits(held + rows*joinRowBytes + 4*largest + 4*execution.BatchSize*(held/rows)) {
 			return nil, j.startSpill(ctx, batches)
 		}
 	}

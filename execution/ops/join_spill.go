@@ -113,7 +113,7 @@ func (j *joinStream) readBuild(ctx context.Context) ([]arrow.RecordBatch, error)
 		// Building concatenates the batches (a second copy) and adds the
 		// table; probing needs room for a few input batches and an output
 		// batch of BatchSize pairs (twice: gathered, then assembled).
-		if rows >= joinMinSpillRows && !a.Fits(held + rows*joinRowBytes + 4*largest + 4*execution.BatchSize*(held/rows)) {
+		if rows >= joinMinSpillRows && !a.Fits(held+rows*joinRowBytes+4*largest+4*execution.BatchSize*(held/rows)) {
 			return nil, j.startSpill(ctx, batches)
 		}
 	}

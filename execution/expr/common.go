@@ -219,13 +219,23 @@ func bindNullif(c *Call) (kernelFn, error) {
 		return nil, err
 	}
 	return func(ec *evalCtx, in []arrow.Array) (arrow.Array, error) {
-		args := typedArgs(ec, ec.call.Type, in)
+		args := typedArgs(ec, c.Args[0].DataType(), in)
 		defer releaseAll(args)
 		a, b := args[0], args[1]
 		ebuf, eq := newBitmap(ec.mem, ec.n)
 		defer ebuf.Release()
 		if err := compareInto(opEq, a, b, eq); err != nil {
 			return nil, err
+		}
+		if t := ec.call.Type; !arrow.TypeEqual(a.DataType(), t) {
+			// Back to the first argument's own type: exact, a's values
+			// came from it.
+			ca, err := castArray(ec.mem, a, t)
+			if err != nil {
+				return nil, err
+			}
+			defer ca.Release()
+			a = ca
 		}
 		return withValidity(ec.mem, a, func(i int) bool {
 			return !(bitutil.BitIsSet(eq, i) && b.IsValid(i))

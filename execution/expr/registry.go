@@ -409,8 +409,15 @@ func resolveCommon(name string, in []arrow.DataType, c []scalar.Scalar) (Signatu
 	return sig, nil
 }
 
+// resolveNullif: the arguments compare in their common type, the result
+// has the first argument's type (MySQL: NULLIF(DECIMAL(10,2), 3.333) is
+// DECIMAL(10,2)).
 func resolveNullif(name string, in []arrow.DataType, c []scalar.Scalar) (Signature, error) {
-	return resolveCommon(name, in, c)
+	sig, err := resolveCommon(name, in, c)
+	if ct := ComputeType(in[0]); err == nil && ct != nil && !isNull(ct) {
+		sig.Return = ct
+	}
+	return sig, err
 }
 
 func resolveAbs(name string, in []arrow.DataType, _ []scalar.Scalar) (Signature, error) {

@@ -262,7 +262,7 @@ func (q *quiver) query(ctx context.Context, s string) result {
 			row := make([]cell, b.NumCols())
 			for c := range row {
 				col := b.Column(c)
-				if col.IsNull(i) {
+				if col.DataType().ID() == arrow.NULL || col.IsNull(i) {
 					continue
 				}
 				row[c] = cell{s: quiverText(col, i), ok: true}

@@ -59,7 +59,7 @@ func hostileQueries() []query {
 		"SELECT `weird col` FROM (SELECT 1 AS `weird col`) `my table`",
 		"SELECT `x y`.`a b` FROM (SELECT 2 AS `a b`) AS `x y`",
 		"SELECT 1 AS ```q```",
-		"SELECT '" + strings.Repeat("x", 100000) + "' = ''",
+		"SELECT '"+strings.Repeat("x", 100000)+"' = ''",
 		"SELECT REPEAT('ab', 100000) = ''",
 		"SELECT LENGTH(REPEAT('ab', 1000000))",
 		"SELECT 1e308 * 10, -1e308 * 10, 1e-400",

@@ -104,6 +104,9 @@ func (a *groupConcat) Final(mem memory.Allocator) (arrow.Array, error) {
 	cmps := make([]execution.Comparator, len(a.keys))
 	for k, chunks := range a.keys {
 		var col arrow.Array
+		if len(chunks) == 0 {
+			continue // no input rows: nothing to sort
+		}
 		if len(chunks) == 1 {
 			col = chunks[0]
 			col.Retain()

@@ -91,7 +91,7 @@ func encodeTaskResult(r taskResult) ([]byte, error) {
 	for _, o := range r.Ops {
 		pr.Operators = append(pr.Operators, &planpb.OperatorMetrics{
 			Op: int32(o.Op), Name: o.Name, Rows: o.Rows, Batches: o.Batches, Bytes: o.Bytes,
-			ElapsedNs: int64(o.Elapsed), PeakMemory: o.PeakMemory,
+			ElapsedNs: int64(o.Elapsed), PeakMemory: o.PeakMemory, SpilledBytes: o.SpilledBytes, SpillFiles: o.SpillFiles,
 		})
 	}
 	return proto.Marshal(pr)
@@ -116,6 +116,7 @@ func decodeTaskResult(data []byte) (taskResult, error) {
 		}
 		r.Ops = append(r.Ops, OpMetric{Op: int(o.Op), Name: o.Name, OperatorMetrics: execution.OperatorMetrics{
 			Rows: o.Rows, Batches: o.Batches, Bytes: o.Bytes, Elapsed: time.Duration(o.ElapsedNs), PeakMemory: o.PeakMemory,
+			SpilledBytes: o.SpilledBytes, SpillFiles: o.SpillFiles,
 		}})
 	}
 	return r, nil

@@ -3954,6 +3954,8 @@ type OperatorMetrics struct {
 	Bytes         int64                  `protobuf:"varint,5,opt,name=bytes,proto3" json:"bytes,omitempty"`
 	ElapsedNs     int64                  `protobuf:"varint,6,opt,name=elapsed_ns,json=elapsedNs,proto3" json:"elapsed_ns,omitempty"`
 	PeakMemory    int64                  `protobuf:"varint,7,opt,name=peak_memory,json=peakMemory,proto3" json:"peak_memory,omitempty"`
+	SpilledBytes  int64                  `protobuf:"varint,8,opt,name=spilled_bytes,json=spilledBytes,proto3" json:"spilled_bytes,omitempty"`
+	SpillFiles    int64                  `protobuf:"varint,9,opt,name=spill_files,json=spillFiles,proto3" json:"spill_files,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -4033,6 +4035,20 @@ func (x *OperatorMetrics) GetElapsedNs() int64 {
 func (x *OperatorMetrics) GetPeakMemory() int64 {
 	if x != nil {
 		return x.PeakMemory
+	}
+	return 0
+}
+
+func (x *OperatorMetrics) GetSpilledBytes() int64 {
+	if x != nil {
+		return x.SpilledBytes
+	}
+	return 0
+}
+
+func (x *OperatorMetrics) GetSpillFiles() int64 {
+	if x != nil {
+		return x.SpillFiles
 	}
 	return 0
 }
@@ -4321,7 +4337,7 @@ const file_plan_proto_rawDesc = "" +
 	"\x04kind\x18\x06 \x01(\x05R\x04kind\x125\n" +
 	"\x05fetch\x18\a \x01(\v2\x1f.quiver.plan.v1.ShuffleLocationR\x05fetch\x12\x18\n" +
 	"\arefused\x18\b \x01(\bR\arefused\x12=\n" +
-	"\toperators\x18\t \x03(\v2\x1f.quiver.plan.v1.OperatorMetricsR\toperators\"\xb9\x01\n" +
+	"\toperators\x18\t \x03(\v2\x1f.quiver.plan.v1.OperatorMetricsR\toperators\"\xff\x01\n" +
 	"\x0fOperatorMetrics\x12\x0e\n" +
 	"\x02op\x18\x01 \x01(\x05R\x02op\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x12\n" +
@@ -4331,7 +4347,10 @@ const file_plan_proto_rawDesc = "" +
 	"\n" +
 	"elapsed_ns\x18\x06 \x01(\x03R\telapsedNs\x12\x1f\n" +
 	"\vpeak_memory\x18\a \x01(\x03R\n" +
-	"peakMemory*\xd0\x04\n" +
+	"peakMemory\x12#\n" +
+	"\rspilled_bytes\x18\b \x01(\x03R\fspilledBytes\x12\x1f\n" +
+	"\vspill_files\x18\t \x01(\x03R\n" +
+	"spillFiles*\xd0\x04\n" +
 	"\x06TypeId\x12\x14\n" +
 	"\x10TYPE_UNSPECIFIED\x10\x00\x12\b\n" +
 	"\x04NULL\x10\x01\x12\b\n" +

@@ -270,3 +270,19 @@ func TestCloseUnknownSession(t *testing.T) {
 		t.Fatalf("%d sessions made by CloseSession", n)
 	}
 }
+
+// TestTicketSessionFromAnotherNode: a statement ticket naming a session
+// this node does not know runs at the schema the ticket was issued at.
+func TestTicketSessionFromAnotherNode(t *testing.T) {
+	s, err := New(Config{Engine: &fakeEngine{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess := s.ticketSession(statementTicket{SQL: "SELECT 1", Session: "from-peer", Schema: "sales"})
+	if sess.CurrentSchema != "sales" {
+		t.Fatalf("unknown session recreated at schema %q, want sales", sess.CurrentSchema)
+	}
+	if again := s.ticketSession(statementTicket{SQL: "SELECT 1", Session: "from-peer"}); again != sess {
+		t.Fatal("the recreated session was not kept")
+	}
+}

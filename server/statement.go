@@ -62,17 +62,21 @@ func (s *Server) DoGetStatement(ctx context.Context, cmd flightsql.StatementQuer
 	return s.streamResult(ctx, res)
 }
 
-// ticketSession finds the session a ticket was issued in; an unnamed one
-// is recreated at the schema it was positioned on.
+// ticketSession finds the session a ticket was issued in; an unnamed one,
+// or one this node does not know (the ticket came from another node), is
+// recreated at the schema it was positioned on.
 func (s *Server) ticketSession(t statementTicket) *engine.Session {
+	fresh := func() *engine.Session {
+		sess := s.eng.NewSession()
+		if t.Schema != "" {
+			sess.CurrentSchema = t.Schema
+		}
+		return sess
+	}
 	if t.Session != "" {
-		return s.sessions.get(t.Session, s.eng.NewSession)
+		return s.sessions.get(t.Session, fresh)
 	}
-	sess := s.eng.NewSession()
-	if t.Schema != "" {
-		sess.CurrentSchema = t.Schema
-	}
-	return sess
+	return fresh()
 }
 
 // DoPutCommandStatementUpdate runs a DDL/DML statement and reports the

@@ -122,6 +122,9 @@ func (e *Engine) compile(ctx context.Context, q *planner.Query, params []scalar.
 		return nil, err
 	}
 	how := fmt.Sprintf("partitions=%d (slots=%d, largest input %.0f rows, %d rows per partition)", parts, slots, inRows, e.cfg.PartitionRows)
+	if e.cfg.PartitionRows <= 0 {
+		how = fmt.Sprintf("partitions=%d (slots=%d)", parts, slots)
+	}
 	return &compiled{logical: opt, physical: phys, graph: graph, schema: schema, partitions: how}, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/quiverdb/quiver/execution"
 	"github.com/quiverdb/quiver/internal/flock"
 )
 
@@ -37,6 +38,9 @@ func claimShuffleDir(dir string) (*workDirLock, error) {
 		f.Close()
 		return nil, fmt.Errorf("work dir: removing leftover shuffle files: %w", err)
 	}
+	// And operator spill files of crashed runs (best effort: live
+	// processes' stay locked, and a failure here only leaves files).
+	execution.RemoveStaleSpill(filepath.Dir(filepath.Dir(dir))) //nolint:errcheck
 	return &workDirLock{f: f}, nil
 }
 

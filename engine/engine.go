@@ -92,6 +92,12 @@ func New(ctx context.Context, cfg Config, log *zap.Logger) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Spill directories a crashed run left (live processes lock theirs).
+	if n, err := execution.RemoveStaleSpill(cfg.WorkDir); err != nil {
+		log.Warn("removing stale spill files", zap.Error(err))
+	} else if n > 0 {
+		log.Info("removed spill directories of a crashed run", zap.Int("dirs", n))
+	}
 	return &Engine{
 		cfg:     cfg,
 		log:     log,

@@ -9,20 +9,85 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/quiverdb/quiver/internal/flock"
 	"github.com/quiverdb/quiver/qerr"
 	"go.uber.org/zap"
 )
 
-// Spiller owns the spill files of one operator instance (one task's sort
-// or aggregate): Arrow IPC stream files in a directory of its own, made
-// under TaskContext.SpillDir/spill on the first spill. Close removes the
-// directory with every file in it, so an operator that ends (EOF, error,
-// cancel) leaves nothing behind as long as it is closed.
+// Spiller owns the spill files of one operator instance (one task's sort,
+// aggregate or join): Arrow IPC stream files in a directory of its own,
+// made under TaskContext.SpillDir/spill on the first spill. Close removes
+// the directory with every file in it, so an operator that ends (EOF,
+// error, cancel) leaves nothing behind as long as it is closed.
+//
+// A process that dies leaves its directories: each holds an exclusive
+// lock on its spillOwner file while it lives, and RemoveStaleSpill (at
+// node start) removes those whose lock is free. Making a directory and
+// locking it happen under spill.lock beside spill/, which
+// RemoveStaleSpill holds too, so it never sees one half made.
 type Spiller struct {
-	tc   *TaskContext
-	what string // operator name for logs and errors
-	dir  string // "" until the first file
-	n    int
+	tc    *TaskContext
+	what  string // operator name for logs and errors
+	dir   string // "" until the first file
+	owner *os.File
+	n     int
+}
+
+// spillOwner is the lock file in every spill directory.
+const spillOwner = ".owner"
+
+// spillBase is the directory spill/ and spill.lock are in.
+func spillBase(workDir string) string {
+	if workDir == "" {
+		return os.TempDir()
+	}
+	return workDir
+}
+
+// RemoveStaleSpill removes the spill directories under workDir/spill
+// ("" = the OS temporary directory, as TaskContext.SpillDir) that no live
+// process owns (left by one that crashed) and returns how many.
+func RemoveStaleSpill(workDir string) (int, error) {
+	base := spillBase(workDir)
+	ents, err := os.ReadDir(filepath.Join(base, "spill"))
+	if os.IsNotExist(err) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	release, err := flock.Acquire(context.Background(), filepath.Join(base, "spill.lock"))
+	if err != nil {
+		return 0, err
+	}
+	defer release()
+	n := 0
+	for _, e := range ents {
+		if !e.IsDir() {
+			continue
+		}
+		dir := filepath.Join(base, "spill", e.Name())
+		f, err := os.OpenFile(filepath.Join(dir, spillOwner), os.O_RDWR, 0)
+		if err == nil {
+			err = flock.TryLock(f)
+			if err != nil {
+				f.Close()
+				continue // in use
+			}
+		} else if !os.IsNotExist(err) {
+			continue
+		}
+		rerr := os.RemoveAll(dir)
+		if f != nil {
+			flock.Unlock(f)
+			f.Close()
+		}
+		if rerr != nil {
+			return n, rerr
+		}
+		n++
+	}
+	return n, nil
 }
 
 // NewSpiller returns the spill file owner of an operator ("sort", ...).
@@ -33,19 +98,9 @@ func NewSpiller(tc *TaskContext, what string) *Spiller {
 // Create starts a new spill file for batches of schema.
 func (s *Spiller) Create(schema *arrow.Schema) (*SpillWriter, error) {
 	if s.dir == "" {
-		base := os.TempDir()
-		if s.tc != nil && s.tc.SpillDir != "" {
-			base = s.tc.SpillDir
-		}
-		base = filepath.Join(base, "spill")
-		if err := os.MkdirAll(base, 0o700); err != nil {
+		if err := s.makeDir(); err != nil {
 			return nil, s.err(err)
 		}
-		dir, err := os.MkdirTemp(base, s.prefix())
-		if err != nil {
-			return nil, s.err(err)
-		}
-		s.dir = dir
 	}
 	s.n++
 	name := filepath.Join(s.dir, fmt.Sprintf("%d.arrows", s.n))
@@ -54,6 +109,38 @@ func (s *Spiller) Create(schema *arrow.Schema) (*SpillWriter, error) {
 		return nil, s.err(err)
 	}
 	return &SpillWriter{s: s, f: f, w: ipc.NewWriter(f, ipc.WithSchema(schema))}, nil
+}
+
+// makeDir makes the spiller's directory and locks its owner file.
+func (s *Spiller) makeDir() error {
+	base := spillBase("")
+	if s.tc != nil {
+		base = spillBase(s.tc.SpillDir)
+	}
+	if err := os.MkdirAll(filepath.Join(base, "spill"), 0o700); err != nil {
+		return err
+	}
+	release, err := flock.Acquire(context.Background(), filepath.Join(base, "spill.lock"))
+	if err != nil {
+		return err
+	}
+	defer release()
+	dir, err := os.MkdirTemp(filepath.Join(base, "spill"), s.prefix())
+	if err != nil {
+		return err
+	}
+	f, err := os.OpenFile(filepath.Join(dir, spillOwner), os.O_CREATE|os.O_EXCL|os.O_RDWR, 0o600)
+	if err == nil {
+		if err = flock.TryLock(f); err != nil {
+			f.Close()
+		}
+	}
+	if err != nil {
+		os.RemoveAll(dir)
+		return err
+	}
+	s.dir, s.owner = dir, f
+	return nil
 }
 
 // prefix names the directory after the query and task (for an operator
@@ -84,6 +171,9 @@ func (s *Spiller) Close() {
 	if s.dir != "" {
 		os.RemoveAll(s.dir)
 		s.dir = ""
+		flock.Unlock(s.owner)
+		s.owner.Close()
+		s.owner = nil
 	}
 }
 

@@ -321,7 +321,7 @@ func (b *Binder) bindSubquery(sq *ast.SubqueryExpr, kind SubqueryKind, needle as
 	if err != nil {
 		return nil, err
 	}
-	s := &Subquery{Kind: kind, Plan: plan, OuterRefs: refs, Type: arrow.FixedWidthTypes.Boolean, Text: restoreSQL(sq.Query)}
+	s := &Subquery{Kind: kind, Plan: plan, OuterRefs: refs, Type: arrow.FixedWidthTypes.Boolean, Text: subqueryText(sq.Query)}
 	fs := plan.Schema().Fields
 	switch kind {
 	case ScalarSubquery:

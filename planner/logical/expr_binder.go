@@ -482,7 +482,7 @@ func (b *Binder) bindRowItem(it rowItem, ctx *exprCtx) (Expr, error) {
 	} else {
 		plan = &Project{Input: plan, Exprs: []Expr{&ColumnRef{ID: f.ID, Name: f.Name, Type: f.Type, Nullable: f.Nullable}}, Fields: []Field{f}}
 	}
-	return &Subquery{Kind: ScalarSubquery, Plan: plan, OuterRefs: refs, Type: f.Type, Text: fmt.Sprintf("%s #%d", restoreSQL(it.sq.Query), it.col+1)}, nil
+	return &Subquery{Kind: ScalarSubquery, Plan: plan, OuterRefs: refs, Type: f.Type, Text: fmt.Sprintf("%s #%d", subqueryText(it.sq.Query), it.col+1)}, nil
 }
 
 // negate folds -literal (so -5 stays a BIGINT literal) or calls neg.

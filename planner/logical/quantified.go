@@ -104,7 +104,7 @@ func (b *Binder) bindQuantified(sq *ast.SubqueryExpr, op string, all bool, needl
 	if all {
 		quant = "ALL"
 	}
-	text := fmt.Sprintf("%s %s %s (%s)", x, op, quant, restoreSQL(sq.Query))
+	text := fmt.Sprintf("%s %s %s (%s)", x, op, quant, subqueryText(sq.Query))
 	return &Subquery{Kind: ScalarSubquery, Plan: proj, OuterRefs: outer, Type: boolT, Text: text}, nil
 }
 

@@ -685,7 +685,7 @@ func (c *concatStream) Close() error {
 // running-task count that ping reports.
 func (d *Dist) Serve(s *InternalServer) {
 	s.HandleDoGet(d.DoGet)
-	for _, typ := range []string{ActionRunTask, ActionCancelQuery, ActionResultFragment, ActionResultDone, ActionResultCancel} {
+	for _, typ := range []string{ActionRunTask, ActionCancelQuery, ActionResultFragment, ActionResultDone, ActionResultCancel, ActionResultBytes} {
 		s.HandleAction(typ, func(ctx context.Context, body []byte) ([]byte, error) {
 			return d.HandleAction(ctx, typ, body)
 		})

@@ -40,6 +40,7 @@ const (
 	ActionResultFragment = "result-fragment"
 	ActionResultDone     = "result-done"
 	ActionResultCancel   = "result-cancel"
+	ActionResultBytes    = "result-bytes"
 )
 
 // DefaultResultTTL is how long an unfetched held result is kept.
@@ -53,6 +54,9 @@ type HoldOptions struct {
 	// TTL ends the query when not every partition was fetched by then
 	// (default DefaultResultTTL).
 	TTL time.Duration
+	// Progress, when set, receives the producer stages' progress (tasks
+	// ended out of all producer tasks) until the result is ready.
+	Progress func(done, total int)
 }
 
 // Held describes a held result.
@@ -87,6 +91,7 @@ type resultHolder interface {
 	hold(ctx context.Context, job *Job, opts HoldOptions) (*Held, bool, error)
 	openResult(ctx context.Context, ref ResultRef, alloc *execution.QueryAllocator) (*arrow.Schema, execution.Stream, error)
 	cancelResult(ctx context.Context, ref ResultRef) error
+	addResultBytes(ctx context.Context, ref ResultRef, n, max int64) error
 }
 
 // Hold starts job for partition-wise fetch: it returns once the producer
@@ -135,6 +140,63 @@ func (s *Scheduler) CancelResult(ctx context.Context, ref ResultRef) error {
 	}
 	s.holds.cancel(ref.Query)
 	return nil
+}
+
+// AddResultBytes counts n more bytes streamed from a held result: when the
+// sum over all its partitions' fetches passes max, the query ends (its
+// other fetches stop) and the error is ResourceExhausted.
+func (s *Scheduler) AddResultBytes(ctx context.Context, ref ResultRef, n, max int64) error {
+	if ref.Coordinator != "" {
+		if box := s.dist.Load(); box != nil {
+			if h, ok := box.d.(resultHolder); ok {
+				return h.addResultBytes(ctx, ref, n, max)
+			}
+		}
+		return qerr.New(qerr.Unavailable, "the result of query %s is held by cluster node %s; this node runs without distribution", ref.Query, ref.Coordinator)
+	}
+	lh := s.holds.get(ref.Query)
+	if lh == nil {
+		return errResultGone(ref.Query)
+	}
+	if err := lh.bytes.add(ref.Query, n, max); err != nil {
+		s.holds.finish(lh)
+		return err
+	}
+	return nil
+}
+
+// resultBytes sums the bytes streamed from a held result.
+type resultBytes struct {
+	mu  sync.Mutex
+	sum int64
+}
+
+func (r *resultBytes) add(query string, n, max int64) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.sum += n
+	if max > 0 && r.sum > max {
+		return errResultTooLarge(query, max)
+	}
+	return nil
+}
+
+func errResultTooLarge(query string, max int64) error {
+	return qerr.New(qerr.ResourceExhausted,
+		"the result of query %s exceeds %d bytes over all its partitions (--max-result-bytes): the query ended; add a LIMIT or aggregate", query, max)
+}
+
+// takeSlot takes one of the node's task slots for a fetch, so that a
+// flood of fetches queues instead of oversubscribing the node; release
+// gives it back (once).
+func takeSlot(ctx context.Context, slots chan struct{}) (release func(), err error) {
+	select {
+	case slots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	var once sync.Once
+	return func() { once.Do(func() { <-slots }) }, nil
 }
 
 // fetchTracker counts the partitions still to fetch and closes all when
@@ -223,6 +285,7 @@ type localHeld struct {
 	final   *stages.Stage
 	schema  *arrow.Schema
 	fetches *fetchTracker
+	bytes   resultBytes
 	end     chan struct{}
 	once    sync.Once
 }
@@ -244,6 +307,13 @@ func (h *localHolds) hold(ctx context.Context, s *Scheduler, job *Job, opts Hold
 			consumers[in]++
 		}
 	}
+	producers, ended := 0, 0
+	for _, st := range graph[:len(graph)-1] {
+		producers += st.Partitions
+	}
+	if opts.Progress != nil {
+		opts.Progress(0, producers)
+	}
 	for _, st := range graph[:len(graph)-1] {
 		err := q.runStage(qctx, st, false)
 		if q.err != nil {
@@ -261,6 +331,9 @@ func (h *localHolds) hold(ctx context.Context, s *Scheduler, job *Job, opts Hold
 			if consumers[in]--; consumers[in] == 0 {
 				q.shuffle.ReleaseStage(in)
 			}
+		}
+		if ended += st.Partitions; opts.Progress != nil {
+			opts.Progress(ended, producers)
 		}
 	}
 	final := job.Graph.Final()
@@ -311,6 +384,10 @@ func (h *localHolds) open(ctx context.Context, ref ResultRef, alloc *execution.Q
 	if ref.Partition < 0 || ref.Partition >= lh.final.Partitions {
 		return nil, nil, qerr.New(qerr.InvalidArgument, "query %s has no result partition %d", ref.Query, ref.Partition)
 	}
+	release, err := takeSlot(ctx, lh.q.s.slots)
+	if err != nil {
+		return nil, nil, err
+	}
 	fctx, cancel := context.WithCancel(ctx)
 	stop := context.AfterFunc(lh.ctx, cancel)
 	tc := &execution.TaskContext{
@@ -321,9 +398,10 @@ func (h *localHolds) open(ctx context.Context, ref ResultRef, alloc *execution.Q
 	if err != nil {
 		stop()
 		cancel()
+		release()
 		return nil, nil, err
 	}
-	return lh.schema, &heldStream{in: stream, ctx: fctx, cancel: func() { stop(); cancel() }, report: func(_ int64, err error) {
+	return lh.schema, &heldStream{in: stream, ctx: fctx, cancel: func() { stop(); cancel(); release() }, report: func(_ int64, err error) {
 		if err == nil {
 			lh.fetches.done(ref.Partition)
 		}
@@ -345,6 +423,7 @@ type holdState struct {
 	ready     chan struct{} // closed when the producers ran and stage is set
 	stage     *stages.Stage
 	fetches   *fetchTracker
+	bytes     resultBytes
 
 	mu      sync.Mutex
 	running map[[2]int]*taskRecord // (partition, attempt) → system.tasks record
@@ -407,6 +486,9 @@ func (d *Dist) hold(ctx context.Context, job *Job, opts HoldOptions) (*Held, boo
 	q.hold = hs
 	places := d.placeResults(job.Graph.Final().Partitions)
 	go q.run()
+	if opts.Progress != nil {
+		go q.reportProgress(opts.Progress)
+	}
 	stop := context.AfterFunc(ctx, func() { q.fail(qerr.New(qerr.Canceled, "query canceled")) })
 	select {
 	case <-hs.ready:
@@ -426,6 +508,40 @@ func (d *Dist) hold(ctx context.Context, job *Job, opts HoldOptions) (*Held, boo
 		return nil, true, errors.New("internal: held query ended before its result was ready")
 	}
 	return &Held{Query: q.id, Coordinator: d.cfg.NodeName, CoordinatorAddr: d.selfAddr(), Places: places, Done: q.done}, true, nil
+}
+
+// reportProgress tells progress the producer tasks that ended, until the
+// result is ready (from the query's system.tasks records).
+func (q *dquery) reportProgress(progress func(done, total int)) {
+	final := q.job.Graph.Final().ID
+	total := 0
+	for _, st := range q.job.Graph.Stages {
+		if st.ID != final {
+			total += st.Partitions
+		}
+	}
+	progress(0, total)
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-q.hold.ready:
+			progress(total, total)
+			return
+		case <-q.done:
+			return
+		case <-t.C:
+		}
+		ended := map[[2]int]bool{}
+		q.d.mu.Lock()
+		for _, tr := range q.rec.tasks {
+			if tr.Stage != final && tr.State == "succeeded" {
+				ended[[2]int{tr.Stage, tr.Partition}] = true
+			}
+		}
+		q.d.mu.Unlock()
+		progress(min(len(ended), total), total)
+	}
 }
 
 // holdFinal is the final stage of a held query: it waits until every
@@ -613,13 +729,19 @@ func (d *Dist) openResult(ctx context.Context, ref ResultRef, alloc *execution.Q
 		}
 		d.reportFetch(ref, r)
 	}
+	release, err := takeSlot(ctx, d.cfg.Local.slots)
+	if err != nil {
+		report(0, err)
+		return nil, nil, err
+	}
 	fctx, cancel := context.WithCancel(ctx)
 	if err := d.trackTask(ref.Query, ref.Coordinator, &cancel); err != nil {
 		cancel()
+		release()
 		report(0, err)
 		return nil, nil, qerr.Wrap(qerr.Unavailable, err, "node %s cannot serve the result partition", self)
 	}
-	untrack := func() { cancel(); d.untrackTask(ref.Query, &cancel) }
+	untrack := func() { cancel(); d.untrackTask(ref.Query, &cancel); release() }
 	log := d.log.With(zap.String("query_id", ref.Query), zap.Int("stage", rt.Stage), zap.Int("task", ref.Partition), zap.Int("attempt", rt.Attempt))
 	log.Info("serving result partition", zap.String("coordinator", ref.Coordinator))
 	t := &taskRun{query: ref.Query, stage: rt.Stage, partition: ref.Partition, attempt: rt.Attempt,
@@ -654,6 +776,45 @@ func (d *Dist) reportFetch(ref ResultRef, r resultDone) {
 			d.log.Warn("reporting a result partition's fetch to its coordinator", zap.String("query_id", ref.Query), zap.Error(err))
 		}
 	}()
+}
+
+// addResultBytes counts a fetch's streamed bytes at the coordinator.
+func (d *Dist) addResultBytes(ctx context.Context, ref ResultRef, n, max int64) error {
+	if ref.Coordinator == d.cfg.NodeName {
+		return d.countResultBytes(resultBytesReq{Query: ref.Query, Bytes: n, Max: max})
+	}
+	body, _ := json.Marshal(resultBytesReq{Query: ref.Query, Bytes: n, Max: max})
+	var reply []byte
+	if err := d.callAction(ctx, ref.CoordinatorAddr, ActionResultBytes, body, &reply); err != nil {
+		return qerr.Wrap(qerr.Unavailable, err, "the coordinator of query %s (node %s) cannot be reached", ref.Query, ref.Coordinator)
+	}
+	if len(reply) > 0 && string(reply) != "ok" {
+		var rt resultTask
+		if err := json.Unmarshal(reply, &rt); err == nil && rt.Error != "" {
+			return qerr.New(qerr.Kind(rt.Kind), "%s", rt.Error)
+		}
+	}
+	return nil
+}
+
+type resultBytesReq struct {
+	Query string
+	Bytes int64
+	Max   int64
+}
+
+// countResultBytes adds to a held query's streamed bytes and ends the
+// query when they pass the limit (coordinator side).
+func (d *Dist) countResultBytes(r resultBytesReq) error {
+	q := d.heldQuery(r.Query)
+	if q == nil {
+		return errResultGone(r.Query)
+	}
+	if err := q.hold.bytes.add(r.Query, r.Bytes, r.Max); err != nil {
+		q.fail(err)
+		return err
+	}
+	return nil
 }
 
 func (d *Dist) cancelResult(ctx context.Context, ref ResultRef) error {
@@ -694,6 +855,16 @@ func (d *Dist) handleResultAction(typ string, body []byte) (reply []byte, handle
 		}
 		if q := d.heldQuery(r.Query); q != nil {
 			q.fetched(r)
+		}
+		return []byte("ok"), true, nil
+	case ActionResultBytes:
+		var r resultBytesReq
+		if err := strictJSON(body, &r); err != nil {
+			return nil, true, err
+		}
+		if err := d.countResultBytes(r); err != nil {
+			reply, err = json.Marshal(resultTask{Error: err.Error(), Kind: int(qerr.KindOf(err))})
+			return reply, true, err
 		}
 		return []byte("ok"), true, nil
 	case ActionResultCancel:

@@ -29,6 +29,14 @@ type PartitionedResult struct {
 	Held   *cluster.Held
 }
 
+// PartitionPlan is a query planned for partition-wise fetch, not started.
+type PartitionPlan struct {
+	c *compiled
+}
+
+// Schema is the client-visible result schema.
+func (p *PartitionPlan) Schema() *arrow.Schema { return ClientSchema(p.c.schema) }
+
 // ExecutePartitioned starts sql (one query) for partition-wise fetch and
 // returns once its producer stages ran. ok=false (and nothing started)
 // when sql is not a query, or its result is a single stream (one final
@@ -36,25 +44,44 @@ type PartitionedResult struct {
 // here): the caller uses Execute. The result is freed when every
 // partition was read to its end, after ttl, or by CancelPartitioned.
 func (e *Engine) ExecutePartitioned(ctx context.Context, s *Session, sql string, params []scalar.Scalar, ttl time.Duration) (*PartitionedResult, bool, error) {
+	p, err := e.PlanPartitioned(ctx, s, sql, params)
+	if err != nil || p == nil {
+		return nil, false, err
+	}
+	return e.HoldPartitioned(ctx, p, ttl)
+}
+
+// PlanPartitioned plans sql for partition-wise fetch without running it:
+// nil (and no error) when it does not qualify (see ExecutePartitioned).
+func (e *Engine) PlanPartitioned(ctx context.Context, s *Session, sql string, params []scalar.Scalar) (*PartitionPlan, error) {
 	stmts, err := parse.Parse(sql)
 	if err != nil || len(stmts) != 1 {
-		return nil, false, nil // Execute reports it
+		return nil, nil // Execute reports it
 	}
 	stmt, err := e.bindValues(ctx, s, stmts[0], sql, params)
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	q, ok := stmt.(*planner.Query)
 	if !ok {
-		return nil, false, nil
+		return nil, nil
 	}
 	c, err := e.compile(ctx, q, params)
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	if c.graph.Final().Partitions < 2 {
-		return nil, false, nil
+		return nil, nil
 	}
+	return &PartitionPlan{c: c}, nil
+}
+
+// HoldPartitioned starts a planned query for partition-wise fetch and
+// returns once its producer stages ran (their progress goes to the
+// context's WithProgress function); ok=false when the scheduler runs it
+// as one stream after all (a plan that must run here).
+func (e *Engine) HoldPartitioned(ctx context.Context, p *PartitionPlan, ttl time.Duration) (*PartitionedResult, bool, error) {
+	c := p.c
 	id := e.newQueryID()
 	log := e.log.With(zap.String("query_id", id))
 	alloc := execution.NewQueryAllocator(nil, e.cfg.QueryMemoryLimit)
@@ -65,7 +92,7 @@ func (e *Engine) ExecutePartitioned(ctx context.Context, s *Session, sql string,
 		}
 	}
 	job := &cluster.Job{QueryID: id, Graph: c.graph, Alloc: alloc, Log: log, SpillDir: e.cfg.WorkDir}
-	held, ok, err := e.sched.Hold(ctx, job, cluster.HoldOptions{Schema: c.schema, TTL: ttl})
+	held, ok, err := e.sched.Hold(ctx, job, cluster.HoldOptions{Schema: c.schema, TTL: ttl, Progress: progressFrom(ctx)})
 	if err != nil || !ok {
 		settle()
 		return nil, false, err
@@ -111,4 +138,10 @@ func (e *Engine) OpenPartition(ctx context.Context, ref PartitionRef) (*Result, 
 // CancelPartitioned frees a held result at once.
 func (e *Engine) CancelPartitioned(ctx context.Context, ref PartitionRef) error {
 	return e.sched.CancelResult(ctx, ref)
+}
+
+// AddResultBytes counts n bytes streamed from a held result; past max over
+// all its partitions the query ends and the error is ResourceExhausted.
+func (e *Engine) AddResultBytes(ctx context.Context, ref PartitionRef, n, max int64) error {
+	return e.sched.AddResultBytes(ctx, ref, n, max)
 }

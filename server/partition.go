@@ -14,6 +14,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/flight/flightsql"
 	"github.com/apache/arrow-go/v18/arrow/scalar"
 	"github.com/quiverdb/quiver/engine"
+	"github.com/quiverdb/quiver/execution"
 	"github.com/quiverdb/quiver/qerr"
 	"go.uber.org/zap"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -29,9 +30,11 @@ import (
 // PartitionEngine is the optional engine capability behind per-partition
 // endpoints; *engine.Engine has it.
 type PartitionEngine interface {
-	ExecutePartitioned(ctx context.Context, s *engine.Session, sql string, params []scalar.Scalar, ttl time.Duration) (*engine.PartitionedResult, bool, error)
+	PlanPartitioned(ctx context.Context, s *engine.Session, sql string, params []scalar.Scalar) (*engine.PartitionPlan, error)
+	HoldPartitioned(ctx context.Context, p *engine.PartitionPlan, ttl time.Duration) (*engine.PartitionedResult, bool, error)
 	OpenPartition(ctx context.Context, ref engine.PartitionRef) (*engine.Result, error)
 	CancelPartitioned(ctx context.Context, ref engine.PartitionRef) error
+	AddResultBytes(ctx context.Context, ref engine.PartitionRef, n, max int64) error
 }
 
 // A partition ticket (inside TicketStatementQuery) is
@@ -48,7 +51,9 @@ type partitionTicket struct {
 	CoordinatorAddr string `json:"a,omitempty"`
 	Partition       int    `json:"p"`
 	User            string `json:"u"`
-	Expiry          int64  `json:"e"` // Unix seconds
+	Expiry          int64  `json:"e"`           // Unix seconds
+	Deadline        int64  `json:"d,omitempty"` // Unix ms: the query's --query-timeout
+	MaxBytes        int64  `json:"m,omitempty"` // --max-result-bytes over all partitions
 }
 
 type partitionCodec struct {
@@ -111,48 +116,120 @@ func (t partitionTicket) ref() engine.PartitionRef {
 // endpoints; ok=false when endpoints are not advertised or the result is
 // one stream (the caller returns the lazy single endpoint).
 func (s *Server) partitionedInfo(ctx context.Context, sess *engine.Session, sql string, params []scalar.Scalar, desc *flight.FlightDescriptor) (*flight.FlightInfo, bool, error) {
-	if s.location == "" || s.parts == nil {
-		return nil, false, nil
-	}
-	if err := checkWrite(ctx, sql); err != nil {
+	plan, err := s.planPartitioned(ctx, sess, sql, params)
+	if plan == nil || err != nil {
 		return nil, false, err
 	}
-	res, ok, err := s.parts.ExecutePartitioned(ctx, sess, sql, params, s.resultTTL)
+	release, err := s.guard().acquire(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	return s.holdInfo(ctx, sess, plan, desc, release)
+}
+
+// planPartitioned plans sql for partition-wise fetch: nil when endpoints
+// are not advertised or the query does not qualify.
+func (s *Server) planPartitioned(ctx context.Context, sess *engine.Session, sql string, params []scalar.Scalar) (*engine.PartitionPlan, error) {
+	if s.location == "" || s.parts == nil {
+		return nil, nil
+	}
+	if err := checkWrite(ctx, sql); err != nil {
+		return nil, err
+	}
+	return s.parts.PlanPartitioned(ctx, sess, sql, params)
+}
+
+// holdInfo runs plan's producer stages and returns the FlightInfo of its
+// partitions (ok=false: the scheduler streams it after all; nothing was
+// started). release frees the caller's concurrency slot (guardedEngine):
+// the held result is one running query of its user until it ends, its
+// fetches are not counted again. --query-timeout bounds the whole query:
+// at the deadline the held result ends and fetches fail (doGetPartition).
+func (s *Server) holdInfo(ctx context.Context, sess *engine.Session, plan *engine.PartitionPlan, desc *flight.FlightDescriptor, release func()) (*flight.FlightInfo, bool, error) {
+	lim := s.guard().limits
+	hctx, cancel := ctx, context.CancelFunc(func() {})
+	var deadline time.Time
+	if lim.QueryTimeout > 0 {
+		deadline = time.Now().Add(lim.QueryTimeout)
+		hctx, cancel = context.WithDeadline(ctx, deadline)
+	}
+	res, ok, err := s.parts.HoldPartitioned(hctx, plan, s.resultTTL)
+	err = s.guard().timeoutErr(ctx, hctx, err)
+	cancel()
 	if err != nil || !ok {
+		release()
 		return nil, false, err
 	}
 	h := res.Held
 	// Tickets outlive the result by a little: a late fetch is told the
 	// result is gone rather than that the ticket expired.
 	expiry := time.Now().Add(s.resultTTL)
-	t := partitionTicket{Query: h.Query, Coordinator: h.Coordinator, CoordinatorAddr: h.CoordinatorAddr, User: userOf(ctx), Expiry: expiry.Unix() + 1}
+	t := partitionTicket{Query: h.Query, Coordinator: h.Coordinator, CoordinatorAddr: h.CoordinatorAddr, User: userOf(ctx),
+		Expiry: expiry.Unix() + 1, MaxBytes: lim.MaxResultBytes}
+	if !deadline.IsZero() {
+		t.Deadline = deadline.UnixMilli()
+		if deadline.Before(expiry) {
+			expiry = deadline
+		}
+	}
 	info := &flight.FlightInfo{FlightDescriptor: desc, Schema: flight.SerializeSchema(res.Schema, s.Alloc), TotalRecords: -1, TotalBytes: -1}
 	for p, place := range h.Places {
 		t.Partition = p
 		body, err := s.partCodec.encode(t)
+		if err == nil {
+			var tkt []byte
+			if tkt, err = flightsql.CreateStatementQueryTicket(body); err == nil {
+				info.Endpoint = append(info.Endpoint, &flight.FlightEndpoint{
+					Ticket: &flight.Ticket{Ticket: tkt}, Location: []*flight.Location{{Uri: s.placeURI(place)}},
+					ExpirationTime: timestamppb.New(expiry),
+				})
+			}
+		}
 		if err != nil {
 			s.cancelHeld(t)
+			go func() { <-h.Done; release() }()
 			return nil, false, err
 		}
-		tkt, err := flightsql.CreateStatementQueryTicket(body)
-		if err != nil {
-			s.cancelHeld(t)
-			return nil, false, err
-		}
-		loc := s.location
-		if place != "" {
-			if uri, err := EndpointURI(place, s.tls != nil); err == nil {
-				loc = uri
-			} // else any node redeems it: this one
-		}
-		info.Endpoint = append(info.Endpoint, &flight.FlightEndpoint{
-			Ticket: &flight.Ticket{Ticket: tkt}, Location: []*flight.Location{{Uri: loc}},
-			ExpirationTime: timestamppb.New(expiry),
-		})
 	}
 	s.held.add(sess, t, h.Done)
+	go func() {
+		var timeout <-chan time.Time
+		if !deadline.IsZero() {
+			tm := time.NewTimer(time.Until(deadline))
+			defer tm.Stop()
+			timeout = tm.C
+		}
+		select {
+		case <-h.Done:
+		case <-timeout:
+			s.log.Info("held result passed the query timeout: freed", zap.String("query_id", h.Query), zap.Duration("timeout", lim.QueryTimeout))
+			s.cancelHeld(t)
+			<-h.Done
+		}
+		release()
+	}()
 	s.log.Debug("result held for partition-wise fetch", zap.String("query_id", h.Query), zap.Int("partitions", len(h.Places)))
 	return info, true, nil
+}
+
+// placeURI is the location of a partition the coordinator placed at a
+// node's Flight SQL address ("" or unusable: this node; any node redeems
+// a ticket).
+func (s *Server) placeURI(place string) string {
+	if place != "" {
+		if uri, err := EndpointURI(place, s.tls != nil); err == nil {
+			return uri
+		}
+	}
+	return s.location
+}
+
+// guard is the limits wrapper around the engine.
+func (s *Server) guard() *guardedEngine {
+	if g, ok := s.eng.(*guardedEngine); ok {
+		return g
+	}
+	return &guardedEngine{Engine: s.eng}
 }
 
 // heldResults are the running partitioned results of each session, so
@@ -202,7 +279,10 @@ func (s *Server) cancelHeld(t partitionTicket) {
 	}
 }
 
-// doGetPartition streams one partition of a held result.
+// doGetPartition streams one partition of a held result. The ticket
+// carries the query's limits: its deadline (--query-timeout) and the
+// result size over all partitions (--max-result-bytes, counted at the
+// coordinator); the fetch takes a task slot on this node (the engine).
 func (s *Server) doGetPartition(ctx context.Context, raw []byte) (*arrow.Schema, <-chan flight.StreamChunk, error) {
 	if s.parts == nil {
 		return nil, nil, s.toStatus(qerr.New(qerr.InvalidArgument, "invalid statement ticket: this server does not serve result partitions"))
@@ -211,11 +291,67 @@ func (s *Server) doGetPartition(ctx context.Context, raw []byte) (*arrow.Schema,
 	if err != nil {
 		return nil, nil, s.toStatus(err)
 	}
-	res, err := s.parts.OpenPartition(ctx, t.ref())
+	fctx, cancel := ctx, context.CancelFunc(func() {})
+	if t.Deadline > 0 {
+		dl := time.UnixMilli(t.Deadline)
+		if !time.Now().Before(dl) {
+			return nil, nil, s.toStatus(errPartitionDeadline(nil))
+		}
+		fctx, cancel = context.WithDeadline(ctx, dl)
+	}
+	res, err := s.parts.OpenPartition(fctx, t.ref())
 	if err != nil {
+		err = partitionErr(ctx, fctx, err)
+		cancel()
 		return nil, nil, s.toStatus(err)
 	}
+	res.Stream = &partitionStream{Stream: res.Stream, s: s, t: t, parent: ctx, fctx: fctx, cancel: cancel}
 	return s.streamResult(ctx, res)
+}
+
+func errPartitionDeadline(err error) error {
+	return &qerr.Error{Kind: qerr.DeadlineExceeded, Msg: "query exceeded its time limit (--query-timeout): its result was freed", Err: err}
+}
+
+// partitionErr names the query timeout when a fetch failed because the
+// query's deadline passed (not because the client went away).
+func partitionErr(parent, fctx context.Context, err error) error {
+	if err == nil || parent.Err() != nil {
+		return err
+	}
+	if dl, ok := fctx.Deadline(); ok && !time.Now().Before(dl) {
+		return errPartitionDeadline(err)
+	}
+	return err
+}
+
+// partitionStream applies a partition ticket's limits to its fetch.
+type partitionStream struct {
+	execution.Stream
+	s            *Server
+	t            partitionTicket
+	parent, fctx context.Context
+	cancel       context.CancelFunc
+}
+
+func (p *partitionStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
+	b, err := p.Stream.Next(ctx)
+	if err != nil {
+		return nil, partitionErr(p.parent, p.fctx, err)
+	}
+	if p.t.MaxBytes > 0 {
+		if err := p.s.parts.AddResultBytes(p.fctx, p.t.ref(), execution.BatchBytes(b), p.t.MaxBytes); err != nil {
+			b.Release()
+			return nil, partitionErr(p.parent, p.fctx, err)
+		}
+	}
+	return b, nil
+}
+
+func (p *partitionStream) Close() error {
+	err := p.Stream.Close()
+	p.cancel()
+	return err
 }
 
 // cancelPartition ends the held result a ticket reads (CancelFlightInfo);

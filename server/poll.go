@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"sync"
 	"sync/atomic"
@@ -153,6 +154,16 @@ func (t *trackedStream) RecvMsg(m any) error {
 // CancelFlightInfo cancels the reads of every endpoint of a FlightInfo.
 func (s *Server) CancelFlightInfo(ctx context.Context, req *flight.CancelFlightInfoRequest) (flight.CancelFlightInfoResult, error) {
 	info := req.GetInfo()
+	// A running partitioned poll's info has no endpoints yet: its app
+	// metadata names the poll.
+	if id, ok := bytes.CutPrefix(info.GetAppMetadata(), pollMagic); ok {
+		if q, err := s.polls.get(string(id), userOf(ctx)); err == nil {
+			q.release()
+		}
+		if len(info.GetEndpoint()) == 0 {
+			return flight.CancelFlightInfoResult{Status: flight.CancelStatusCancelled}, nil
+		}
+	}
 	if info == nil || len(info.GetEndpoint()) == 0 {
 		return flight.CancelFlightInfoResult{Status: flight.CancelStatusUnspecified},
 			s.toStatus(qerr.New(qerr.InvalidArgument, "CancelFlightInfo: the request names no FlightInfo endpoints"))

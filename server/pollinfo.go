@@ -51,6 +51,10 @@ type pollQuery struct {
 	done        bool
 	err         error
 	tasks       [2]int // ended, total
+	// A query held for per-partition endpoints (--advertise-endpoints):
+	// info is its FlightInfo once the producers ran; no rows pass here.
+	partitioned bool
+	info        *flight.FlightInfo
 	expires     time.Time
 	released    bool
 	expireTimer *time.Timer
@@ -182,6 +186,14 @@ func (s *Server) startPoll(ctx context.Context, sess *engine.Session, sql string
 		q.notifyLocked()
 		q.mu.Unlock()
 	})
+	plan, err := s.planPartitioned(ctx, sess, sql, params)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	if plan != nil {
+		return s.startPartitionedPoll(qctx, sess, sql, params, plan, q)
+	}
 	res, err := s.eng.Execute(qctx, sess, sql, params)
 	if err != nil {
 		cancel()
@@ -205,6 +217,55 @@ func (s *Server) startPoll(ctx context.Context, sess *engine.Session, sql string
 	return s.pollInfo(q)
 }
 
+// startPartitionedPoll runs a query qualifying for per-partition
+// endpoints in the background: polls report the producer stages' progress
+// and, once they ran, the completed PollInfo carries the endpoints
+// (GetFlightInfo's). The poll counts as the user's running query from
+// here (the concurrency limit refuses it at once).
+func (s *Server) startPartitionedPoll(qctx context.Context, sess *engine.Session, sql string, params []scalar.Scalar, plan *engine.PartitionPlan, q *pollQuery) (*flight.PollInfo, error) {
+	release, err := s.guard().acquire(qctx)
+	if err != nil {
+		q.cancel()
+		return nil, err
+	}
+	q.schema, q.partitioned = plan.Schema(), true
+	s.polls.add(q)
+	go func() {
+		info, ok, err := s.holdInfo(qctx, sess, plan, q.desc, release)
+		if err == nil && !ok { // the scheduler streams it after all
+			q.mu.Lock()
+			q.partitioned = false
+			q.mu.Unlock()
+			var res *engine.Result
+			if res, err = s.eng.Execute(qctx, sess, sql, params); err == nil && res.Stream != nil {
+				q.spool(qctx, res)
+				return
+			}
+		}
+		q.heldDone(s, info, err)
+	}()
+	return s.pollInfo(q)
+}
+
+// heldDone records the end of a partitioned poll's producers.
+func (q *pollQuery) heldDone(s *Server, info *flight.FlightInfo, err error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.released {
+		if info != nil && len(info.Endpoint) > 0 { // canceled meanwhile: free the result
+			go s.cancelPartition(info.Endpoint[0].GetTicket().GetTicket(), q.user, map[string]bool{})
+		}
+		return
+	}
+	q.done, q.err, q.info = true, err, info
+	q.expires = time.Now().Add(pollResultTTL)
+	if info != nil && len(info.Endpoint) > 0 {
+		q.expires = info.Endpoint[0].GetExpirationTime().AsTime()
+	}
+	q.expireTimer = time.AfterFunc(time.Until(q.expires), q.release)
+	q.notifyLocked()
+}
+
 // pollInfo describes q's state now.
 func (s *Server) pollInfo(q *pollQuery) (*flight.PollInfo, error) {
 	q.mu.Lock()
@@ -212,11 +273,22 @@ func (s *Server) pollInfo(q *pollQuery) (*flight.PollInfo, error) {
 	if q.done && q.err != nil {
 		return nil, q.err
 	}
-	tkt, err := flightsql.CreateStatementQueryTicket(append(append([]byte{}, pollMagic...), q.id...))
-	if err != nil {
-		return nil, qerr.Wrap(qerr.Internal, err, "ticket")
+	var info *flight.FlightInfo
+	switch {
+	case q.info != nil:
+		info = q.info
+	case q.partitioned:
+		// Endpoints come when the producers ran; the app metadata names
+		// the poll so that CancelFlightInfo of this info stops it.
+		info = &flight.FlightInfo{FlightDescriptor: q.desc, Schema: flight.SerializeSchema(q.schema, s.Alloc), TotalRecords: -1, TotalBytes: -1,
+			AppMetadata: append(append([]byte{}, pollMagic...), q.id...)}
+	default:
+		tkt, err := flightsql.CreateStatementQueryTicket(append(append([]byte{}, pollMagic...), q.id...))
+		if err != nil {
+			return nil, qerr.Wrap(qerr.Internal, err, "ticket")
+		}
+		info = s.resultInfo(q.desc, tkt, q.schema)
 	}
-	info := s.resultInfo(q.desc, tkt, q.schema)
 	pi := &flight.PollInfo{Info: info}
 	progress := 0.0
 	if q.tasks[1] > 0 {

@@ -176,7 +176,7 @@ func (s *Server) NewGRPCServer(opts ...grpc.ServerOption) *grpc.Server {
 		grpc.MaxRecvMsgSize(maxRecvBytes),
 	}, opts...)
 	gs := grpc.NewServer(opts...)
-	flight.RegisterFlightServiceServer(gs, flightsql.NewFlightServer(s))
+	flight.RegisterFlightServiceServer(gs, guardedService{FlightServer: flightsql.NewFlightServer(s), s: s})
 	return gs
 }
 

@@ -19,7 +19,6 @@ import (
 	_ "github.com/apache/arrow-go/v18/arrow/flight/flightsql/driver"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/quiverdb/quiver/integration/lbproxy"
-	"github.com/quiverdb/quiver/integration/tpch"
 	"github.com/quiverdb/quiver/server"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
@@ -95,26 +94,6 @@ func (c *anyNodeCluster) addUser(t *testing.T, name, pw string) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("user add: %v\n%s", err, out)
 	}
-}
-
-// fetchInfo reads every endpoint of info.
-func fetchInfo(ctx context.Context, cl *flightsql.Client, info *flight.FlightInfo) ([][]string, error) {
-	var rows [][]string
-	for _, ep := range info.Endpoint {
-		rdr, err := cl.DoGet(ctx, ep.Ticket)
-		if err != nil {
-			return nil, err
-		}
-		for rdr.Next() {
-			rows = append(rows, tpch.Rows([]arrow.RecordBatch{rdr.RecordBatch()})...)
-		}
-		err = rdr.Err()
-		rdr.Release()
-		if err != nil {
-			return nil, err
-		}
-	}
-	return rows, nil
 }
 
 func queryCtx(ctx context.Context, cl *flightsql.Client, sql string) (string, error) {

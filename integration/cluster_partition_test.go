@@ -17,7 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/flight/flightsql"
 	"github.com/quiverdb/quiver/integration/tpch"
 	"google.golang.org/grpc"
@@ -247,29 +246,6 @@ var q18Header = []string{"c_name", "c_custkey", "o_orderkey", "o_orderdate", "o_
 
 // fetchAllCtx is fetchAll under ctx (a query hung by the partition fails
 // instead of blocking the test).
-func fetchAllCtx(ctx context.Context, cl *flightsql.Client, sql string) ([][]string, error) {
-	info, err := cl.Execute(ctx, sql)
-	if err != nil {
-		return nil, err
-	}
-	var rows [][]string
-	for _, ep := range info.Endpoint {
-		rdr, err := cl.DoGet(ctx, ep.Ticket)
-		if err != nil {
-			return nil, err
-		}
-		for rdr.Next() {
-			rows = append(rows, tpch.Rows([]arrow.RecordBatch{rdr.RecordBatch()})...)
-		}
-		err = rdr.Err()
-		rdr.Release()
-		if err != nil {
-			return nil, err
-		}
-	}
-	return rows, nil
-}
-
 func mustQuery(t *testing.T, q func(*flightsql.Client, string) ([][]string, error), cl *flightsql.Client, sql string) [][]string {
 	t.Helper()
 	rows, err := q(cl, sql)

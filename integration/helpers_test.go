@@ -9,8 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/flight"
 	"github.com/apache/arrow-go/v18/arrow/flight/flightsql"
 	"github.com/quiverdb/quiver/engine"
+	"github.com/quiverdb/quiver/integration/tpch"
 	"github.com/quiverdb/quiver/server"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
@@ -107,4 +110,39 @@ func copyTree(t testing.TB, src, dst string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// fetchAll runs sql and renders its rows as the TPC-H answers print values;
+// the first error of the call or the stream is returned (usable off the
+// test goroutine).
+func fetchAll(cl *flightsql.Client, sql string) ([][]string, error) {
+	return fetchAllCtx(context.Background(), cl, sql)
+}
+
+func fetchAllCtx(ctx context.Context, cl *flightsql.Client, sql string) ([][]string, error) {
+	info, err := cl.Execute(ctx, sql)
+	if err != nil {
+		return nil, err
+	}
+	return fetchInfo(ctx, cl, info)
+}
+
+// fetchInfo reads every endpoint of info (over cl's connection).
+func fetchInfo(ctx context.Context, cl *flightsql.Client, info *flight.FlightInfo) ([][]string, error) {
+	var rows [][]string
+	for _, ep := range info.Endpoint {
+		rdr, err := cl.DoGet(ctx, ep.Ticket)
+		if err != nil {
+			return nil, err
+		}
+		for rdr.Next() {
+			rows = append(rows, tpch.Rows([]arrow.RecordBatch{rdr.RecordBatch()})...)
+		}
+		err = rdr.Err()
+		rdr.Release()
+		if err != nil {
+			return nil, err
+		}
+	}
+	return rows, nil
 }

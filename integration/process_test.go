@@ -15,11 +15,9 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/flight/flightsql"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
-	"github.com/quiverdb/quiver/integration/tpch"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -346,30 +344,4 @@ func TestErrorsThroughServer(t *testing.T) {
 	if got := joinRows(queryRows(t, p, "SELECT count(*) FROM nation")); got != "25" {
 		t.Errorf("after errors: %s", got)
 	}
-}
-
-// fetchAll runs sql and renders its rows as the TPC-H answers print values; the first
-// error of the call or the stream is returned (usable off the test goroutine).
-func fetchAll(cl *flightsql.Client, sql string) ([][]string, error) {
-	ctx := context.Background()
-	info, err := cl.Execute(ctx, sql)
-	if err != nil {
-		return nil, err
-	}
-	var rows [][]string
-	for _, ep := range info.Endpoint {
-		rdr, err := cl.DoGet(ctx, ep.Ticket)
-		if err != nil {
-			return nil, err
-		}
-		for rdr.Next() {
-			rows = append(rows, tpch.Rows([]arrow.RecordBatch{rdr.RecordBatch()})...)
-		}
-		err = rdr.Err()
-		rdr.Release()
-		if err != nil {
-			return nil, err
-		}
-	}
-	return rows, nil
 }

@@ -37,7 +37,6 @@ type serveFlags struct {
 	shutdownGrace                       time.Duration
 	advertiseEndpoints                  bool
 	resultTTL                           time.Duration
-	pprof                               string
 	maxResultBytes                      byteSize
 	maxQueriesPerUser                   int
 	cluster                             clusterFlags
@@ -69,7 +68,6 @@ func parseServeFlags(args []string) (*serveFlags, error) {
 	fs.DurationVar(&f.shutdownGrace, "shutdown-grace", 10*time.Second, "on SIGTERM/SIGINT, how long running queries may go on before they are canceled")
 	fs.BoolVar(&f.advertiseEndpoints, "advertise-endpoints", false, "give query result endpoints a location (grpc+tls:// or grpc+tcp://, host from --advertise) instead of none (same connection): one endpoint per result partition, spread over the cluster's nodes, for parallel fetch")
 	fs.DurationVar(&f.resultTTL, "result-ttl", server.DefaultResultTTL, "with --advertise-endpoints: how long a partitioned result waits for clients to fetch it before it is freed")
-	fs.StringVar(&f.pprof, "pprof", "", "serve Go's net/http/pprof profiles on this loopback address, e.g. 127.0.0.1:6060 (default: off)")
 	f.cluster.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -98,9 +96,6 @@ func parseServeFlags(args []string) (*serveFlags, error) {
 	}
 	if f.partitionRows < 0 {
 		return nil, fmt.Errorf("--partition-rows: %d is negative", f.partitionRows)
-	}
-	if f.pprof != "" && !server.IsLoopback(f.pprof) {
-		return nil, fmt.Errorf("--pprof %s: profiles expose the server's memory; give a loopback address", f.pprof)
 	}
 	if err := f.cluster.check(f.listen, f.insecure); err != nil {
 		return nil, err
@@ -139,13 +134,6 @@ func serve(args []string) error {
 	}
 	defer log.Sync() //nolint:errcheck // stderr sync fails on some terminals
 	tuneRuntime(log)
-	if f.pprof != "" {
-		stopPprof, err := servePprof(f.pprof, log)
-		if err != nil {
-			return err
-		}
-		defer stopPprof()
-	}
 	if err := startDebug(log); err != nil {
 		return err
 	}

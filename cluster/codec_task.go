@@ -26,6 +26,9 @@ type TaskSpec struct {
 	MemoryLimit     int64 // bytes for the query on the worker, <= 0 unlimited
 	// CollectMetrics asks for per-operator metrics (EXPLAIN ANALYZE).
 	CollectMetrics bool
+	// PushResult: a final-stage task, whose rows go to the coordinator
+	// over DoPut (result_push.go).
+	PushResult bool
 }
 
 // ShuffleLocation says which node holds the output of one producer task
@@ -43,7 +46,7 @@ func EncodeTask(t *TaskSpec) ([]byte, error) {
 	pt := &planpb.Task{
 		QueryId: t.QueryID, Stage: int32(t.Stage), Partition: int32(t.Partition), Attempt: int32(t.Attempt),
 		Plan: t.Fragment, CoordinatorNode: t.CoordinatorNode, CoordinatorAddress: t.CoordinatorAddr, MemoryLimit: t.MemoryLimit,
-		CollectMetrics: t.CollectMetrics,
+		CollectMetrics: t.CollectMetrics, PushResult: t.PushResult,
 	}
 	for _, l := range t.Inputs {
 		pt.Inputs = append(pt.Inputs, &planpb.ShuffleLocation{
@@ -66,7 +69,7 @@ func DecodeTask(data []byte) (*TaskSpec, error) {
 	t := &TaskSpec{
 		QueryID: pt.QueryId, Stage: int(pt.Stage), Partition: int(pt.Partition), Attempt: int(pt.Attempt),
 		Fragment: pt.Plan, CoordinatorNode: pt.CoordinatorNode, CoordinatorAddr: pt.CoordinatorAddress, MemoryLimit: pt.MemoryLimit,
-		CollectMetrics: pt.CollectMetrics,
+		CollectMetrics: pt.CollectMetrics, PushResult: pt.PushResult,
 	}
 	for _, l := range pt.Inputs {
 		if l == nil || l.Stage < 0 || l.ProducerPartition < 0 || l.Attempt < 0 {
@@ -83,7 +86,7 @@ func DecodeTask(data []byte) (*TaskSpec, error) {
 func encodeTaskResult(r taskResult) ([]byte, error) {
 	pr := &planpb.TaskResult{
 		Rows: r.Rows, Bytes: r.Bytes, ReadBytes: r.ReadBytes, ElapsedMs: r.ElapsedMs,
-		Error: r.Error, Kind: int32(r.Kind), Refused: r.Refused,
+		Error: r.Error, Kind: int32(r.Kind), Refused: r.Refused, NodeTasks: r.NodeTasks,
 	}
 	if l := r.Fetch; l != nil {
 		pr.Fetch = &planpb.ShuffleLocation{Stage: int32(l.Stage), ProducerPartition: int32(l.Producer), Attempt: int32(l.Attempt), NodeId: l.NodeID, Address: l.Addr}
@@ -105,7 +108,7 @@ func decodeTaskResult(data []byte) (taskResult, error) {
 	}
 	r := taskResult{
 		Rows: pr.Rows, Bytes: pr.Bytes, ReadBytes: pr.ReadBytes, ElapsedMs: pr.ElapsedMs,
-		Error: pr.Error, Kind: int(pr.Kind), Refused: pr.Refused,
+		Error: pr.Error, Kind: int(pr.Kind), Refused: pr.Refused, NodeTasks: pr.NodeTasks,
 	}
 	if l := pr.Fetch; l != nil {
 		r.Fetch = &ShuffleLocation{Stage: int(l.Stage), Producer: int(l.ProducerPartition), Attempt: int(l.Attempt), NodeID: l.NodeId, Addr: l.Address}

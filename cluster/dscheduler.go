@@ -106,6 +106,8 @@ type Dist struct {
 	unreachable map[string]time.Time // node → until when it gets no tasks
 	gone        map[string]bool      // nodes gossip reports dead or left: their queries' tasks are refused
 	sent        map[string]int64     // run-task calls sent per node (tests, metrics)
+	placed      map[string]int       // node → tasks this node's queries run there (dscheduler_load.go)
+	loads       map[string]peerLoad  // peer → tasks others run there, as last reported
 
 	peers peerCalls // calls outstanding to each peer
 }
@@ -151,6 +153,7 @@ func NewDist(cfg DistConfig) (*Dist, error) {
 		cfg: cfg, log: cfg.Log, store: store, done: make(chan struct{}), lock: lock, shuffleDir: shuffleDir,
 		clients: map[string]flight.FlightServiceClient{}, queries: map[string]*dquery{}, work: map[string]*workerQuery{},
 		unreachable: map[string]time.Time{}, sent: map[string]int64{}, gone: map[string]bool{},
+		placed: map[string]int{}, loads: map[string]peerLoad{},
 	}
 	if cfg.Subscribe != nil {
 		d.unsub = cfg.Subscribe(d.onEvent)
@@ -287,6 +290,11 @@ func (d *Dist) RunDistributed(ctx context.Context, job *Job) (execution.Stream, 
 		}
 		frags[st.ID] = b
 	}
+	// The final stage's tasks may run on peers (pushing their rows here);
+	// a plan the codec cannot ship runs here.
+	if b, err := EncodePlan(job.Graph.Final().Root); err == nil {
+		frags[job.Graph.Final().ID] = b
+	}
 	d.mu.Lock()
 	if d.closed {
 		d.mu.Unlock()
@@ -352,6 +360,7 @@ type taskResult struct {
 	Fetch     *ShuffleLocation // the failure was reading this producer's output
 	Refused   bool             // the node is leaving: run it elsewhere
 	Ops       []OpMetric       // operator metrics, when the task asked for them
+	NodeTasks int64            // tasks the node runs as it answers (every query's)
 }
 
 // DoAction is the internal Flight service's DoAction handler for the
@@ -413,13 +422,19 @@ func (d *Dist) runRemoteTask(ctx context.Context, spec *TaskSpec) taskResult {
 	if spec.CollectMetrics {
 		t.metrics = execution.NewMetricsSet()
 	}
+	if spec.PushResult {
+		t.push = &resultPusher{d: d, addr: spec.CoordinatorAddr,
+			key: resultPushKey{Query: spec.QueryID, Stage: spec.Stage, Partition: spec.Partition, Attempt: spec.Attempt}}
+	}
 	rows, bytes, err := d.execTask(ctx, t)
 	if err != nil {
 		log.Debug("task failed", zap.Error(err))
-		return errResult(err, start)
+		r := errResult(err, start)
+		r.NodeTasks = d.NodeTasks()
+		return r
 	}
 	return taskResult{Rows: rows, Bytes: bytes, ReadBytes: t.read.Load(), ElapsedMs: time.Since(start).Milliseconds(),
-		Ops: operatorMetrics(root, t.metrics)}
+		Ops: operatorMetrics(root, t.metrics), NodeTasks: d.NodeTasks()}
 }
 
 func errResult(err error, start time.Time) taskResult {
@@ -483,9 +498,11 @@ type taskRun struct {
 	alloc                     *execution.QueryAllocator
 	metrics                   *execution.MetricsSet
 	log                       *zap.Logger
-	// final stage: batches go to out; emitted is set once one was sent.
+	// final stage: batches go to out (emitted is set once one was sent),
+	// or, on a peer of the coordinator, to push.
 	out     chan<- arrow.RecordBatch
 	emitted *atomic.Bool
+	push    *resultPusher
 	read    atomic.Int64 // shuffle input bytes read (EXPLAIN ANALYZE)
 }
 
@@ -494,6 +511,9 @@ type taskRun struct {
 // and returns the rows and bytes it wrote to the shuffle (or sent, for the
 // final stage).
 func (d *Dist) execTask(ctx context.Context, t *taskRun) (rows, bytes int64, err error) {
+	if t.push != nil {
+		defer t.push.abort()
+	}
 	slots := d.cfg.Local.slots
 	select {
 	case slots <- struct{}{}:
@@ -527,7 +547,7 @@ func (d *Dist) execTask(ctx context.Context, t *taskRun) (rows, bytes int64, err
 		if err != nil {
 			return 0, 0, err
 		}
-		if t.out == nil {
+		if t.out == nil && t.push == nil {
 			b.Release()
 			return 0, 0, fmt.Errorf("internal: producer stage %d yielded rows", t.stage)
 		}
@@ -536,6 +556,14 @@ func (d *Dist) execTask(ctx context.Context, t *taskRun) (rows, bytes int64, err
 			continue
 		}
 		rows += b.NumRows()
+		if t.push != nil {
+			err := t.push.write(ctx, b)
+			b.Release()
+			if err != nil {
+				return 0, 0, err
+			}
+			continue
+		}
 		select {
 		case t.out <- b:
 			t.emitted.Store(true)
@@ -546,6 +574,11 @@ func (d *Dist) execTask(ctx context.Context, t *taskRun) (rows, bytes int64, err
 	}
 	if w := ts.writer; w != nil {
 		return w.Rows(), w.Bytes(), nil
+	}
+	if t.push != nil {
+		if err := t.push.finish(); err != nil {
+			return 0, 0, err
+		}
 	}
 	return rows, 0, nil
 }
@@ -681,8 +714,8 @@ func (c *concatStream) Close() error {
 }
 
 // Serve plugs the scheduler into this node's internal Flight service:
-// shuffle DoGet, the run-task and cancel-query actions, and the
-// running-task count that ping reports.
+// shuffle DoGet, pushed results (DoPut), the run-task and cancel-query
+// actions, and the running-task count that ping reports.
 func (d *Dist) Serve(s *InternalServer) {
 	s.HandleDoGet(d.DoGet)
 	for _, typ := range []string{ActionRunTask, ActionCancelQuery, ActionResultFragment, ActionResultDone, ActionResultCancel, ActionResultBytes} {
@@ -690,7 +723,8 @@ func (d *Dist) Serve(s *InternalServer) {
 			return d.HandleAction(ctx, typ, body)
 		})
 	}
-	s.SetLoad(d.RunningTasks)
+	s.HandleDoPut(d.ServeDoPut)
+	s.SetLoad(d.NodeTasks)
 }
 
 // RunningTasks is the number of tasks this node runs for peers' queries.

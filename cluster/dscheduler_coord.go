@@ -41,7 +41,7 @@ type dquery struct {
 	locs     map[int][]*ShuffleLocation // stage → output location per producer partition (nil: none or lost)
 	attempts map[[2]int]int             // (stage, partition) → attempts started
 	slotMu   map[[2]int]*sync.Mutex     // serializes (re)runs of one producer task
-	running  map[string]int             // node → tasks of this query running there
+	pushes   map[int]*pushSlot          // final partition → its attempt pushing rows here (result_push.go)
 	used     map[string]string          // nodes that ran tasks → internal address
 	lost     map[string]bool            // nodes gone during the query
 	outBytes map[[2]int]int64           // (stage, producer) → shuffle bytes its output holds
@@ -64,7 +64,7 @@ func (d *Dist) newQuery(ctx context.Context, job *Job, frags [][]byte) *dquery {
 		out: make(chan arrow.RecordBatch, 4), done: make(chan struct{}), sem: make(chan struct{}, max(cores, 1)),
 		log:  job.Log.With(zap.String("dquery", id)),
 		locs: map[int][]*ShuffleLocation{}, attempts: map[[2]int]int{}, slotMu: map[[2]int]*sync.Mutex{},
-		running: map[string]int{}, used: map[string]string{}, lost: map[string]bool{}, outBytes: map[[2]int]int64{},
+		used: map[string]string{}, lost: map[string]bool{}, outBytes: map[[2]int]int64{},
 	}
 	for _, st := range job.Graph.Stages {
 		q.locs[st.ID] = make([]*ShuffleLocation, st.Partitions)
@@ -138,6 +138,7 @@ func (q *dquery) run() {
 	defer close(q.done)
 	defer close(q.out)
 	defer q.finish()
+	q.d.refreshLoads(q.ctx)
 	graph := q.job.Graph.Stages
 	done := make([]chan struct{}, len(graph)) // closed when the stage succeeded
 	for i := range done {
@@ -424,7 +425,7 @@ func (q *dquery) runTask(st *stages.Stage, p int, out chan<- arrow.RecordBatch) 
 		case <-q.ctx.Done():
 			return q.ctx.Err()
 		}
-		node, ok := q.pick(exclude, out != nil, q.inputsMostlyOn(inputs))
+		node, ok := q.pick(exclude, out != nil && q.finalHere(st), q.inputsMostlyOn(inputs))
 		if !ok {
 			<-q.sem
 			return fmt.Errorf("stage %d task %d: no live node to run on", st.ID, p)
@@ -432,7 +433,6 @@ func (q *dquery) runTask(st *stages.Stage, p int, out chan<- arrow.RecordBatch) 
 		q.mu.Lock()
 		q.attempts[[2]int{st.ID, p}]++
 		attempt := q.attempts[[2]int{st.ID, p}] - 1
-		q.running[node.Name]++
 		q.used[node.Name] = node.InternalAddr
 		q.mu.Unlock()
 		tr := q.d.recordTask(q.rec, st.ID, p, attempt, node.Name)
@@ -446,9 +446,7 @@ func (q *dquery) runTask(st *stages.Stage, p int, out chan<- arrow.RecordBatch) 
 		}
 		q.job.Tasks.add(TaskStat{Stage: st.ID, Partition: p, Attempt: attempt, Node: node.Name, Rows: res.Rows, Bytes: res.Bytes,
 			ReadBytes: res.ReadBytes, Elapsed: time.Since(started), Failed: err != nil, Ops: res.Ops})
-		q.mu.Lock()
-		q.running[node.Name]--
-		q.mu.Unlock()
+		q.d.unplace(node.Name, res.NodeTasks)
 		<-q.sem
 		if errors.Is(err, errNodeLeaving) && q.ctx.Err() == nil {
 			// Not a failure: the node drains before leaving. Run the task
@@ -531,29 +529,36 @@ func (q *dquery) inputsMostlyOn(inputs []ShuffleLocation) string {
 	return best
 }
 
-// pick chooses where a task runs: the final stage here (local); else
-// prefer, the node holding most of the task's input, when it is a
-// candidate with a free slot (its local reads skip the network); else the
-// live node with the most free slots (relative to its cores). Nodes in
-// exclude are avoided unless every candidate is.
+// pick chooses where a task runs and reserves a slot there (Dist.unplace
+// frees it): the coordinator when local; else the node holding most of the
+// task's input (prefer) while it has a free slot (its local reads skip the
+// network); else the live node with the most free slots relative to its
+// cores. Slots are node-wide: a node's load counts every query's tasks on
+// it (Dist.loadLocked). Nodes in exclude are avoided unless every candidate
+// is.
 func (q *dquery) pick(exclude map[string]bool, local bool, prefer string) (Node, bool) {
-	members := q.d.cfg.Members()
-	q.mu.Lock()
-	defer q.mu.Unlock()
+	d := q.d
+	members := d.cfg.Members()
 	if local {
+		self := Node{Name: d.cfg.NodeName}
 		for _, n := range members {
-			if n.Name == q.d.cfg.NodeName {
-				return n, true
+			if n.Name == d.cfg.NodeName {
+				self = n
 			}
 		}
-		return Node{Name: q.d.cfg.NodeName}, true
+		d.reserve(self.Name)
+		return self, true
 	}
 	var cands []Node
+	q.mu.Lock()
 	for _, n := range members {
-		if !q.lost[n.Name] && q.d.placeable(n) {
+		if !q.lost[n.Name] && d.placeable(n) {
 			cands = append(cands, n)
 		}
 	}
+	q.rr++
+	rr := q.rr
+	q.mu.Unlock()
 	if len(cands) == 0 {
 		return Node{}, false
 	}
@@ -566,21 +571,34 @@ func (q *dquery) pick(exclude map[string]bool, local bool, prefer string) (Node,
 	if len(ok) == 0 {
 		ok = cands
 	}
-	for _, n := range ok {
-		if n.Name == prefer && q.running[n.Name] < max(n.Cores, 1) {
-			return n, true
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	best := -1
+	for i, n := range ok {
+		if n.Name == prefer && d.loadLocked(n.Name) < int64(max(n.Cores, 1)) {
+			best = i
 		}
 	}
-	q.rr++
-	best, bestLoad := -1, 0.0
-	for i := range ok {
-		n := ok[(i+q.rr)%len(ok)]
-		load := float64(q.running[n.Name]) / float64(max(n.Cores, 1))
-		if best < 0 || load < bestLoad {
-			best, bestLoad = (i+q.rr)%len(ok), load
+	if best < 0 {
+		bestLoad := 0.0
+		for i := range ok {
+			j := (i + rr) % len(ok)
+			load := float64(d.loadLocked(ok[j].Name)) / float64(max(ok[j].Cores, 1))
+			if best < 0 || load < bestLoad {
+				best, bestLoad = j, load
+			}
 		}
 	}
+	d.placed[ok[best].Name]++
 	return ok[best], true
+}
+
+// finalHere reports whether the final stage's tasks run on the coordinator:
+// when it has one partition (typically a gather: a top-N, a global
+// aggregate, a sort — small, or bound for this node's client anyway) or its
+// plan cannot be shipped.
+func (q *dquery) finalHere(st *stages.Stage) bool {
+	return st.Partitions <= 1 || q.frags[st.ID] == nil || q.d.selfAddr() == ""
 }
 
 // runOn runs one attempt of a task on node.
@@ -599,6 +617,12 @@ func (q *dquery) runOn(node Node, st *stages.Stage, p, attempt int, inputs []Shu
 	spec := &TaskSpec{
 		QueryID: q.id, Stage: st.ID, Partition: p, Attempt: attempt, Fragment: q.frags[st.ID], Inputs: inputs,
 		CoordinatorNode: q.d.cfg.NodeName, MemoryLimit: q.d.cfg.QueryMemoryLimit, CollectMetrics: q.job.Metrics != nil,
+	}
+	if out != nil {
+		// A final task on a peer pushes its rows here (result_push.go).
+		spec.PushResult, spec.CoordinatorAddr = true, q.d.selfAddr()
+		slot := q.openPush(p, attempt, out, emitted)
+		defer q.closePush(p, slot)
 	}
 	body, err := EncodeTask(spec)
 	if err != nil {

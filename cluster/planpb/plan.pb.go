@@ -3729,8 +3729,11 @@ type Task struct {
 	CoordinatorAddress string                 `protobuf:"bytes,8,opt,name=coordinator_address,json=coordinatorAddress,proto3" json:"coordinator_address,omitempty"` // its internal Flight address
 	MemoryLimit        int64                  `protobuf:"varint,9,opt,name=memory_limit,json=memoryLimit,proto3" json:"memory_limit,omitempty"`                     // per-query bytes on this node, <= 0 unlimited
 	CollectMetrics     bool                   `protobuf:"varint,10,opt,name=collect_metrics,json=collectMetrics,proto3" json:"collect_metrics,omitempty"`           // EXPLAIN ANALYZE: report per-operator metrics
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// A final-stage task: its rows are pushed to the coordinator (DoPut to
+	// coordinator_address, descriptor ResultPush), not written to a shuffle.
+	PushResult    bool `protobuf:"varint,11,opt,name=push_result,json=pushResult,proto3" json:"push_result,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Task) Reset() {
@@ -3833,6 +3836,13 @@ func (x *Task) GetCollectMetrics() bool {
 	return false
 }
 
+func (x *Task) GetPushResult() bool {
+	if x != nil {
+		return x.PushResult
+	}
+	return false
+}
+
 // TaskResult is a node's answer to a Task once it ended.
 type TaskResult struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -3840,11 +3850,12 @@ type TaskResult struct {
 	Bytes         int64                  `protobuf:"varint,2,opt,name=bytes,proto3" json:"bytes,omitempty"`                          // shuffle bytes written (Arrow buffers)
 	ReadBytes     int64                  `protobuf:"varint,3,opt,name=read_bytes,json=readBytes,proto3" json:"read_bytes,omitempty"` // shuffle bytes read (inputs, local and fetched)
 	ElapsedMs     int64                  `protobuf:"varint,4,opt,name=elapsed_ms,json=elapsedMs,proto3" json:"elapsed_ms,omitempty"`
-	Error         string                 `protobuf:"bytes,5,opt,name=error,proto3" json:"error,omitempty"`         // empty: succeeded
-	Kind          int32                  `protobuf:"varint,6,opt,name=kind,proto3" json:"kind,omitempty"`          // qerr.Kind of the error
-	Fetch         *ShuffleLocation       `protobuf:"bytes,7,opt,name=fetch,proto3" json:"fetch,omitempty"`         // the failure was reading this producer's output
-	Refused       bool                   `protobuf:"varint,8,opt,name=refused,proto3" json:"refused,omitempty"`    // the node is leaving: run the task elsewhere
-	Operators     []*OperatorMetrics     `protobuf:"bytes,9,rep,name=operators,proto3" json:"operators,omitempty"` // when Task.collect_metrics
+	Error         string                 `protobuf:"bytes,5,opt,name=error,proto3" json:"error,omitempty"`                            // empty: succeeded
+	Kind          int32                  `protobuf:"varint,6,opt,name=kind,proto3" json:"kind,omitempty"`                             // qerr.Kind of the error
+	Fetch         *ShuffleLocation       `protobuf:"bytes,7,opt,name=fetch,proto3" json:"fetch,omitempty"`                            // the failure was reading this producer's output
+	Refused       bool                   `protobuf:"varint,8,opt,name=refused,proto3" json:"refused,omitempty"`                       // the node is leaving: run the task elsewhere
+	Operators     []*OperatorMetrics     `protobuf:"bytes,9,rep,name=operators,proto3" json:"operators,omitempty"`                    // when Task.collect_metrics
+	NodeTasks     int64                  `protobuf:"varint,10,opt,name=node_tasks,json=nodeTasks,proto3" json:"node_tasks,omitempty"` // tasks the node runs as it answers, every query's (placement load)
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3940,6 +3951,13 @@ func (x *TaskResult) GetOperators() []*OperatorMetrics {
 		return x.Operators
 	}
 	return nil
+}
+
+func (x *TaskResult) GetNodeTasks() int64 {
+	if x != nil {
+		return x.NodeTasks
+	}
+	return 0
 }
 
 // OperatorMetrics are one operator's EXPLAIN ANALYZE figures in one task:
@@ -4312,7 +4330,7 @@ const file_plan_proto_rawDesc = "" +
 	"\x12producer_partition\x18\x02 \x01(\x05R\x11producerPartition\x12\x18\n" +
 	"\aattempt\x18\x03 \x01(\x05R\aattempt\x12\x17\n" +
 	"\anode_id\x18\x04 \x01(\tR\x06nodeId\x12\x18\n" +
-	"\aaddress\x18\x05 \x01(\tR\aaddress\"\xe4\x02\n" +
+	"\aaddress\x18\x05 \x01(\tR\aaddress\"\x85\x03\n" +
 	"\x04Task\x12\x19\n" +
 	"\bquery_id\x18\x01 \x01(\tR\aqueryId\x12\x14\n" +
 	"\x05stage\x18\x02 \x01(\x05R\x05stage\x12\x1c\n" +
@@ -4324,7 +4342,9 @@ const file_plan_proto_rawDesc = "" +
 	"\x13coordinator_address\x18\b \x01(\tR\x12coordinatorAddress\x12!\n" +
 	"\fmemory_limit\x18\t \x01(\x03R\vmemoryLimit\x12'\n" +
 	"\x0fcollect_metrics\x18\n" +
-	" \x01(\bR\x0ecollectMetrics\"\xae\x02\n" +
+	" \x01(\bR\x0ecollectMetrics\x12\x1f\n" +
+	"\vpush_result\x18\v \x01(\bR\n" +
+	"pushResult\"\xcd\x02\n" +
 	"\n" +
 	"TaskResult\x12\x12\n" +
 	"\x04rows\x18\x01 \x01(\x03R\x04rows\x12\x14\n" +
@@ -4337,7 +4357,10 @@ const file_plan_proto_rawDesc = "" +
 	"\x04kind\x18\x06 \x01(\x05R\x04kind\x125\n" +
 	"\x05fetch\x18\a \x01(\v2\x1f.quiver.plan.v1.ShuffleLocationR\x05fetch\x12\x18\n" +
 	"\arefused\x18\b \x01(\bR\arefused\x12=\n" +
-	"\toperators\x18\t \x03(\v2\x1f.quiver.plan.v1.OperatorMetricsR\toperators\"\xff\x01\n" +
+	"\toperators\x18\t \x03(\v2\x1f.quiver.plan.v1.OperatorMetricsR\toperators\x12\x1d\n" +
+	"\n" +
+	"node_tasks\x18\n" +
+	" \x01(\x03R\tnodeTasks\"\xff\x01\n" +
 	"\x0fOperatorMetrics\x12\x0e\n" +
 	"\x02op\x18\x01 \x01(\x05R\x02op\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x12\n" +

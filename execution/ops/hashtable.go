@@ -4,6 +4,7 @@ import (
 	"bytes"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/quiverdb/quiver/execution"
 )
 
@@ -101,8 +102,10 @@ func (t *groupTable) prepare(keys []arrow.Array, n int) {
 	t.kbuf, t.koffs = execution.EncodeKeys(keys, n, t.kbuf, t.koffs)
 }
 
-func (t *groupTable) grow() {
-	size := t.size() * 2
+func (t *groupTable) grow() { t.rehash(t.size() * 2) }
+
+// rehash moves every group to a table of size slots (a power of two).
+func (t *groupTable) rehash(size int) {
 	t.mask = uint64(size - 1)
 	if t.intKey {
 		old := t.islots
@@ -127,6 +130,45 @@ func (t *groupTable) grow() {
 		}
 		t.slots[pos] = uint32(g) + 1
 	}
+}
+
+// insertChunk is how many rows insertAll inserts at a time, so the per-row
+// scratch (hashes, int keys, encoded keys) stays small however big the input.
+const insertChunk = 1 << 16
+
+// insertAll is insert over n rows of any size (a join's whole build side):
+// it inserts chunk by chunk and drops the scratch afterwards. The table
+// should start small: after the first chunk it is sized once for the groups
+// that chunk's share of repeated keys predicts (every row on a unique key,
+// a quarter on lineitem's l_orderkey) rather than one slot pair per row.
+func (t *groupTable) insertAll(keys []arrow.Array, n int, ids []uint32) {
+	part := make([]arrow.Array, len(keys))
+	for off := 0; off < n; off += insertChunk {
+		end := min(off+insertChunk, n)
+		if off == 0 && end == n {
+			copy(part, keys) // one chunk: no slices needed
+		} else {
+			for k, c := range keys {
+				part[k] = array.NewSlice(c, int64(off), int64(end))
+			}
+		}
+		t.insert(part, end-off, ids[off:end], nil)
+		if end-off < n {
+			releaseAll(part)
+		}
+		if off == 0 && end < n {
+			// Room for the predicted groups at most half full, as grow keeps it.
+			want := int(int64(t.n) * int64(n) / int64(end))
+			size := t.size()
+			for size < 2*want {
+				size *= 2
+			}
+			if size > t.size() {
+				t.rehash(size)
+			}
+		}
+	}
+	t.hbuf, t.ibuf, t.kbuf, t.koffs = nil, nil, nil, nil
 }
 
 // insert writes the group id of every key row into ids (len n), creating

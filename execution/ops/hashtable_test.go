@@ -1,9 +1,11 @@
 package ops
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
@@ -55,5 +57,67 @@ func TestGroupTableKeyRuns(t *testing.T) {
 				t.Fatalf("find nullEq=%v: row %d (%v) got %d, want %d", nullEq, i, v, found[i], want)
 			}
 		}
+	}
+}
+
+// insertAll over several chunks gives every row the group insert gives it
+// in one call (NULLs included, int and byte keys), leaves the same groups
+// findable, keeps no per-row scratch, and sizes the table for the groups,
+// not the rows, when keys repeat.
+func TestGroupTableInsertAll(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	const n = 3*insertChunk + 123
+	// Four rows per key in runs, as lineitem per order; every 1000th NULL.
+	ib := array.NewInt64Builder(mem)
+	sb := array.NewStringBuilder(mem)
+	for i := 0; i < n; i++ {
+		if i%1000 == 999 {
+			ib.AppendNull()
+			sb.AppendNull()
+			continue
+		}
+		ib.Append(int64(i / 4))
+		sb.Append(fmt.Sprintf("k%d", i/4))
+	}
+	ia, sa := ib.NewArray(), sb.NewArray()
+	ib.Release()
+	sb.Release()
+	defer ia.Release()
+	defer sa.Release()
+	for _, tc := range []struct {
+		name   string
+		intKey bool
+		keys   []arrow.Array
+	}{{"int", true, []arrow.Array{ia}}, {"bytes", false, []arrow.Array{sa}}, {"two columns", false, []arrow.Array{ia, sa}}} {
+		t.Run(tc.name, func(t *testing.T) {
+			whole := newGroupTable(tc.intKey, n)
+			want := make([]uint32, n)
+			whole.insert(tc.keys, n, want, nil)
+			chunked := newGroupTable(tc.intKey, insertChunk)
+			got := make([]uint32, n)
+			chunked.insertAll(tc.keys, n, got)
+			if chunked.n != whole.n {
+				t.Fatalf("%d groups in chunks, %d in one insert", chunked.n, whole.n)
+			}
+			for i := range got {
+				if got[i] != want[i] { // both number groups in order of first row
+					t.Fatalf("row %d: group %d in chunks, %d in one insert", i, got[i], want[i])
+				}
+			}
+			if chunked.hbuf != nil || chunked.ibuf != nil || chunked.kbuf != nil {
+				t.Fatal("insertAll kept its per-row scratch")
+			}
+			if 2*chunked.n > chunked.size() || chunked.size() > 4*chunked.n {
+				t.Fatalf("%d slots for %d groups of %d rows: want 2-4 slots per group", chunked.size(), chunked.n, n)
+			}
+			found := make([]uint32, n)
+			chunked.find(tc.keys, []bool{true, true}, n, found)
+			for i := range found {
+				if found[i] != got[i]+1 {
+					t.Fatalf("find row %d: %d, want group %d + 1", i, found[i], got[i])
+				}
+			}
+		})
 	}
 }

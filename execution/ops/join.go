@@ -253,12 +253,11 @@ func (j *joinStream) buildSide(ctx context.Context) (err error) {
 	if err != nil || j.spill != nil {
 		return err
 	}
-	defer releaseBatches(batches)
 	mem := j.tc.Mem()
 	for _, b := range batches {
 		j.buildRows += int(b.NumRows())
 	}
-	if j.build, err = concatColumns(mem, j.right.Schema(), batches); err != nil {
+	if j.build, err = concatConsume(mem, j.right.Schema(), batches); err != nil {
 		return err
 	}
 	if j.typ == RightJoin || j.typ == FullJoin {
@@ -276,9 +275,9 @@ func (j *joinStream) buildSide(ctx context.Context) (err error) {
 	}
 	defer releaseAll(keys)
 	intKey := len(keys) == 1 && intLike(keys[0].DataType()) && intLike(j.leftKeys[0].DataType())
-	j.table = newGroupTable(intKey, j.buildRows)
+	j.table = newGroupTable(intKey, min(j.buildRows, insertChunk))
 	ids := make([]uint32, j.buildRows)
-	j.table.insert(keys, j.buildRows, ids, nil)
+	j.table.insertAll(keys, j.buildRows, ids)
 	j.head = make([]int32, j.table.n)
 	for i := range j.head {
 		j.head[i] = -1
@@ -293,9 +292,9 @@ func (j *joinStream) buildSide(ctx context.Context) (err error) {
 		j.keyTables = make([]*groupTable, len(keys))
 		j.bcodes = make([][]uint32, len(keys))
 		for k, col := range keys {
-			j.keyTables[k] = newGroupTable(intLike(col.DataType()) && intLike(j.leftKeys[k].DataType()), j.buildRows)
+			j.keyTables[k] = newGroupTable(intLike(col.DataType()) && intLike(j.leftKeys[k].DataType()), min(j.buildRows, insertChunk))
 			j.bcodes[k] = make([]uint32, j.buildRows)
-			j.keyTables[k].insert(keys[k:k+1], j.buildRows, j.bcodes[k], nil)
+			j.keyTables[k].insertAll(keys[k:k+1], j.buildRows, j.bcodes[k])
 			for r := range j.bcodes[k] {
 				if col.IsNull(r) {
 					j.bcodes[k][r] = nullCode

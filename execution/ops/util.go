@@ -191,6 +191,47 @@ func concatColumns(mem memory.Allocator, schema *arrow.Schema, batches []arrow.R
 	return cols, nil
 }
 
+// concatConsume is concatColumns that releases the batches (always, also
+// on error) column by column as it copies them, so at most one column is
+// held twice rather than the whole input.
+func concatConsume(mem memory.Allocator, schema *arrow.Schema, batches []arrow.RecordBatch) ([]arrow.Array, error) {
+	if len(batches) <= 1 {
+		defer releaseBatches(batches)
+		return concatColumns(mem, schema, batches)
+	}
+	parts := make([][]arrow.Array, schema.NumFields())
+	for c := range parts {
+		parts[c] = make([]arrow.Array, len(batches))
+		for i, b := range batches {
+			a := b.Column(c)
+			a.Retain()
+			parts[c][i] = a
+		}
+	}
+	releaseBatches(batches)
+	cols := make([]arrow.Array, len(parts))
+	done := false
+	defer func() { // also when Concatenate panics over the memory limit
+		if !done {
+			releaseAll(cols)
+			for _, p := range parts {
+				releaseAll(p)
+			}
+		}
+	}()
+	for c, p := range parts {
+		a, err := array.Concatenate(p, mem)
+		if err != nil {
+			return nil, err
+		}
+		releaseAll(p)
+		parts[c] = nil
+		cols[c] = a
+	}
+	done = true
+	return cols, nil
+}
+
 // sliceBatches cuts columns of n rows into BatchSize batches of schema.
 func sliceBatches(schema *arrow.Schema, cols []arrow.Array, n int) []arrow.RecordBatch {
 	var out []arrow.RecordBatch

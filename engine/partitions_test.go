@@ -181,3 +181,64 @@ func TestExecutePartitionedLifetime(t *testing.T) {
 		t.Errorf("memory lost: %d", e.MemoryLost())
 	}
 }
+
+// A fetch takes one of the node's task slots while it streams: with every
+// slot taken by open fetches, another one waits (here until its context
+// ends) and starts once a fetch closes. The producers' progress reaches
+// the context's WithProgress function.
+func TestPartitionFetchTakesSlot(t *testing.T) {
+	e, s := partitionEngine(t)
+	var last [2]int
+	ctx := WithProgress(context.Background(), func(done, total int) { last = [2]int{done, total} })
+	res, ok, err := e.ExecutePartitioned(ctx, s, partitionedQuery, nil, time.Minute)
+	if err != nil || !ok {
+		t.Fatalf("ExecutePartitioned: ok=%v %v", ok, err)
+	}
+	defer e.CancelPartitioned(context.Background(), PartitionRef{Query: res.Held.Query})
+	if last[1] == 0 || last[0] != last[1] {
+		t.Errorf("progress after the producers ran: %d/%d, want all of a nonzero total", last[0], last[1])
+	}
+	slots := e.sched.Slots()
+	if len(res.Held.Places) < slots {
+		t.Fatalf("%d partitions, %d slots: want a partition per slot", len(res.Held.Places), slots)
+	}
+	var open []*Result
+	defer func() {
+		for _, r := range open {
+			r.Stream.Close()
+		}
+	}()
+	for p := 0; p < slots; p++ {
+		r, err := e.OpenPartition(context.Background(), PartitionRef{Query: res.Held.Query, Partition: p})
+		if err != nil {
+			t.Fatalf("open partition %d: %v", p, err)
+		}
+		open = append(open, r)
+	}
+	wctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	if r, err := e.OpenPartition(wctx, PartitionRef{Query: res.Held.Query, Partition: 0}); err == nil {
+		r.Stream.Close()
+		t.Fatalf("a fetch started while all %d slots were taken by fetches", slots)
+	} else if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("fetch waiting for a slot: %v, want its context's deadline", err)
+	}
+	got := make(chan error, 1)
+	go func() {
+		r, err := e.OpenPartition(context.Background(), PartitionRef{Query: res.Held.Query, Partition: 0})
+		if err == nil {
+			r.Stream.Close()
+		}
+		got <- err
+	}()
+	open[0].Stream.Close()
+	open = open[1:]
+	select {
+	case err := <-got:
+		if err != nil {
+			t.Fatalf("fetch after a slot was freed: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a fetch still waits after a slot was freed")
+	}
+}

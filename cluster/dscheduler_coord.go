@@ -140,17 +140,10 @@ func (q *dquery) run() {
 	defer q.finish()
 	q.d.refreshLoads(q.ctx)
 	graph := q.job.Graph.Stages
-	done := make([]chan struct{}, len(graph)) // closed when the stage succeeded
-	for i := range done {
-		done[i] = make(chan struct{})
-	}
+	gate := newStageGate(len(graph))
 	ready := func(st *stages.Stage) bool {
-		for _, in := range st.Inputs {
-			select {
-			case <-done[in]:
-			case <-q.ctx.Done():
-				return false
-			}
+		if !gate.wait(q.ctx, st) {
+			return false
 		}
 		q.setStageState(st.ID, StageReady)
 		return true
@@ -174,7 +167,7 @@ func (q *dquery) run() {
 			if q.d.afterStage != nil {
 				q.d.afterStage(q.id, st.ID)
 			}
-			close(done[st.ID])
+			gate.done(st.ID)
 		}()
 	}
 	final := graph[len(graph)-1]

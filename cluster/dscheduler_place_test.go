@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"context"
 	"testing"
 	"time"
 )
@@ -77,5 +78,41 @@ func TestPickPrefersInputNode(t *testing.T) {
 	// The final stage stays on the coordinator whatever its inputs.
 	if n, _ := q2.pick(map[string]bool{}, true, "n2"); n.Name != "n1" {
 		t.Errorf("final stage placed on %s, want the coordinator n1", n.Name)
+	}
+}
+
+// Slots are node-wide: a query's placement counts the tasks of this node's
+// other queries, its peers' tasks here, and what peers report running.
+func TestPickCountsEveryQuerysTasks(t *testing.T) {
+	q1 := placementQuery()
+	d := q1.d
+	a, _ := q1.pick(map[string]bool{}, false, "")
+	b, _ := q1.pick(map[string]bool{}, false, "")
+	// Another query of this coordinator goes to the node q1 left free.
+	q2 := &dquery{d: d, lost: map[string]bool{}, outBytes: map[[2]int]int64{}}
+	c, _ := q2.pick(map[string]bool{}, false, "")
+	if c.Name == a.Name || c.Name == b.Name {
+		t.Errorf("second query's task went to %s, busy with the first's (%s, %s); free node unused", c.Name, a.Name, b.Name)
+	}
+	for _, n := range []string{a.Name, b.Name, c.Name} {
+		d.unplace(n, 0)
+	}
+	if len(d.placed) != 0 {
+		t.Errorf("slots still reserved after every task ended: %v", d.placed)
+	}
+
+	// n2 reported 2 tasks of other coordinators (its cores): a task goes
+	// elsewhere; and this node runs 2 tasks for peers.
+	d.reserve("n2")
+	d.unplace("n2", 3) // the replying task + 2 others
+	d.work["peer/q"] = &workerQuery{tasks: map[*context.CancelFunc]struct{}{new(context.CancelFunc): {}, new(context.CancelFunc): {}}}
+	q3 := &dquery{d: d, lost: map[string]bool{}, outBytes: map[[2]int]int64{}}
+	if n, _ := q3.pick(map[string]bool{}, false, ""); n.Name != "n3" {
+		t.Errorf("picked %s; n1 runs 2 peer tasks and n2 reported 2 others, n3 is free", n.Name)
+	}
+	// A report older than loadTTL is not trusted.
+	d.loads["n2"] = peerLoad{others: 2, at: time.Now().Add(-2 * loadTTL)}
+	if got := d.loadLocked("n2"); got != 0 {
+		t.Errorf("stale report counted: load %d", got)
 	}
 }

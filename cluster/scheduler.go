@@ -16,14 +16,18 @@ import (
 )
 
 // Scheduler runs the stages of queries as tasks (stage, partition) on this
-// node's cores. Producer stages run to completion in dependency order, their
-// output kept in the query's shuffle store; the final stage's partitions run
-// concurrently and stream their batches to the caller as they are produced.
+// node's cores. The stages form a DAG: a stage runs once all its input
+// stages finished (independent ones at the same time, sharing the slots),
+// its output kept in the query's shuffle store; the final stage's partitions
+// run concurrently and stream their batches to the caller as they are
+// produced.
 type Scheduler struct {
 	slots chan struct{} // one token per concurrently running task (node-wide)
 	log   *zap.Logger
 	dist  atomic.Pointer[distributorBox]
 	holds localHolds // held results without distribution (dscheduler_results.go)
+	// taskHook, when set (tests), runs as each task starts and ends.
+	taskHook func(stage, partition int, start bool)
 }
 
 // Distributor runs a job across the cluster. RunDistributed returns
@@ -149,25 +153,70 @@ func (q *runningQuery) run(ctx context.Context) {
 	defer q.shuffle.Release()
 	graph := q.job.Graph.Stages
 	// consumers counts, per producer stage, the stages still to read it.
+	var mu sync.Mutex
 	consumers := map[int]int{}
 	for _, st := range graph {
 		for _, in := range st.Inputs {
 			consumers[in]++
 		}
 	}
-	for i, st := range graph {
-		final := i == len(graph)-1
+	gate := newStageGate(len(graph))
+	run := func(st *stages.Stage, final bool) bool {
+		if !gate.wait(ctx, st) {
+			return false
+		}
 		if err := q.runStage(ctx, st, final); err != nil {
 			q.fail(err)
-			return
+			return false
 		}
+		mu.Lock()
 		for _, in := range st.Inputs {
 			if consumers[in]--; consumers[in] == 0 {
 				q.shuffle.ReleaseStage(in)
 			}
 		}
+		mu.Unlock()
+		gate.done(st.ID)
+		return true
 	}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for _, st := range graph[:len(graph)-1] {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			run(st, false)
+		}()
+	}
+	run(graph[len(graph)-1], true)
 }
+
+// stageGate is the DAG readiness rule of both schedulers: a stage may run
+// once every one of its input stages succeeded.
+type stageGate []chan struct{}
+
+func newStageGate(n int) stageGate {
+	g := make(stageGate, n)
+	for i := range g {
+		g[i] = make(chan struct{})
+	}
+	return g
+}
+
+// wait blocks until st's inputs succeeded (true) or ctx ended (false).
+func (g stageGate) wait(ctx context.Context, st *stages.Stage) bool {
+	for _, in := range st.Inputs {
+		select {
+		case <-g[in]:
+		case <-ctx.Done():
+			return false
+		}
+	}
+	return true
+}
+
+// done marks a stage succeeded.
+func (g stageGate) done(stage int) { close(g[stage]) }
 
 // runStage runs every partition of st; for the final stage, batches go to
 // the output channel (backpressure: a slow client slows the query).
@@ -197,6 +246,10 @@ func (q *runningQuery) runStage(ctx context.Context, st *stages.Stage, final boo
 }
 
 func (q *runningQuery) runTask(ctx context.Context, st *stages.Stage, partition int, final bool) (err error) {
+	if h := q.s.taskHook; h != nil {
+		h(st.ID, partition, true)
+		defer h(st.ID, partition, false)
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			err = panicError(r)

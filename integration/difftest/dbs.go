@@ -95,6 +95,8 @@ func startMariaDB(ctx context.Context, bin, installBin string) (*mariaDB, error)
 	for _, s := range []string{
 		"SET SESSION sql_mode = 'ONLY_FULL_GROUP_BY,STRICT_TRANS_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'",
 		"SET SESSION max_statement_time = 30",
+		// Literals compare bytewise too (the default is case-insensitive).
+		"SET NAMES utf8mb4 COLLATE utf8mb4_nopad_bin",
 		"CREATE DATABASE IF NOT EXISTS test",
 		"USE test",
 	} {

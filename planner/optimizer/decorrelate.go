@@ -289,6 +289,11 @@ func (d *decorrelate) scalarJoin(input logical.Node, sq *logical.Subquery) (logi
 	if !ok || len(agg.GroupBy) > 0 {
 		// Any other shape yields at most one row per outer row or errors:
 		// a left-single join on the correlation predicates.
+		var value logical.Expr
+		if proj != nil && anyOuter(proj.Exprs, defined) {
+			proj, value = d.liftProjection(proj, defined)
+			plan = proj
+		}
 		if l, ok := node.(*logical.Limit); ok {
 			if plan, err = d.limitPerKey(proj, l, defined); err != nil {
 				return nil, nil, err
@@ -298,7 +303,10 @@ func (d *decorrelate) scalarJoin(input logical.Node, sq *logical.Subquery) (logi
 		if err != nil {
 			return nil, nil, err
 		}
-		return &logical.Join{Left: input, Right: body, Type: logical.LeftSingleJoin, Condition: andOf(preds)}, colRef(body.Schema().Fields[0]), nil
+		if value == nil {
+			value = colRef(body.Schema().Fields[0])
+		}
+		return &logical.Join{Left: input, Right: body, Type: logical.LeftSingleJoin, Condition: andOf(preds)}, value, nil
 	}
 	body, preds, err := pull(agg.Input, defined)
 	if err != nil {
@@ -314,6 +322,34 @@ func (d *decorrelate) scalarJoin(input logical.Node, sq *logical.Subquery) (logi
 	}
 	j, err := d.domainJoin(input, agg, body, preds, defined)
 	return j, value, err
+}
+
+// liftProjection handles `(SELECT f(outer, inner) ...)`: f moves above the
+// join, where both sides' columns are visible; the subquery returns the
+// inner columns f reads and a TRUE marker, so a missing row still gives
+// NULL (CASE WHEN marker THEN f END).
+func (d *decorrelate) liftProjection(proj *logical.Project, defined idSet) (*logical.Project, logical.Expr) {
+	marker := logical.Field{ID: d.ids.fresh(), Name: "present", Type: boolType}
+	np := &logical.Project{
+		Input:  proj.Input,
+		Exprs:  []logical.Expr{&logical.Literal{Value: scalar.NewBooleanScalar(true)}},
+		Fields: []logical.Field{marker},
+	}
+	in := proj.Input.Schema()
+	for id := range refs(proj.Exprs[0], nil) {
+		if f, ok := in.Field(id); ok && defined[id] {
+			np.Exprs = append(np.Exprs, colRef(f))
+			np.Fields = append(np.Fields, f)
+		}
+	}
+	t := proj.Fields[0].Type
+	value := &logical.Case{
+		Whens: []logical.Expr{colRef(marker)},
+		Thens: []logical.Expr{proj.Exprs[0]},
+		Else:  &logical.Literal{Value: scalar.MakeNullScalar(t)},
+		Type:  t,
+	}
+	return np, value
 }
 
 // limitPerKey rewrites [proj →] LIMIT → [ORDER BY →] correlated input,
@@ -516,12 +552,20 @@ func injective(from, to arrow.DataType) bool {
 	return false
 }
 
-// definedIDs are the columns produced anywhere inside plan.
+// definedIDs are the columns produced anywhere inside plan. A projection
+// passes a column through under its own ID; that does not define it (in
+// `(SELECT outer.c FROM t)` c is still the outer column).
 func definedIDs(plan logical.Node) idSet {
 	out := idSet{}
 	var walk func(logical.Node)
 	walk = func(n logical.Node) {
-		for _, f := range n.Schema().Fields {
+		p, _ := n.(*logical.Project)
+		for i, f := range n.Schema().Fields {
+			if p != nil {
+				if c, ok := p.Exprs[i].(*logical.ColumnRef); ok && c.ID == f.ID {
+					continue
+				}
+			}
 			out[f.ID] = true
 		}
 		for _, c := range n.Children() {

@@ -45,12 +45,12 @@ type pollQuery struct {
 	cancel context.CancelFunc
 	store  *pollStore
 
-	mu          sync.Mutex
-	changed     chan struct{} // closed and replaced on every change
-	batches     []arrow.RecordBatch
-	done        bool
-	err         error
-	tasks       [2]int // ended, total
+	mu      sync.Mutex
+	changed chan struct{} // closed and replaced on every change
+	batches []arrow.RecordBatch
+	done    bool
+	err     error
+	tasks   [2]int // ended, total
 	// A query held for per-partition endpoints (--advertise-endpoints):
 	// info is its FlightInfo once the producers ran; no rows pass here.
 	partitioned bool

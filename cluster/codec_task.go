@@ -23,7 +23,12 @@ type TaskSpec struct {
 	// query (status and results go there).
 	CoordinatorNode string
 	CoordinatorAddr string
-	MemoryLimit     int64 // bytes for the query on the worker, <= 0 unlimited
+	// CoordinatorInstance and CoordinatorStarted identify the coordinator's
+	// process (NodeMeta.Instance, Started): workers refuse the tasks of an
+	// instance a restart replaced.
+	CoordinatorInstance string
+	CoordinatorStarted  time.Time
+	MemoryLimit         int64 // bytes for the query on the worker, <= 0 unlimited
 	// CollectMetrics asks for per-operator metrics (EXPLAIN ANALYZE).
 	CollectMetrics bool
 	// PushResult: a final-stage task, whose rows go to the coordinator
@@ -48,6 +53,10 @@ func EncodeTask(t *TaskSpec) ([]byte, error) {
 		Plan: t.Fragment, CoordinatorNode: t.CoordinatorNode, CoordinatorAddress: t.CoordinatorAddr, MemoryLimit: t.MemoryLimit,
 		CollectMetrics: t.CollectMetrics, PushResult: t.PushResult,
 	}
+	pt.CoordinatorInstance = t.CoordinatorInstance
+	if !t.CoordinatorStarted.IsZero() {
+		pt.CoordinatorStartedMs = t.CoordinatorStarted.UnixMilli()
+	}
 	for _, l := range t.Inputs {
 		pt.Inputs = append(pt.Inputs, &planpb.ShuffleLocation{
 			Stage: int32(l.Stage), ProducerPartition: int32(l.Producer), Attempt: int32(l.Attempt), NodeId: l.NodeID, Address: l.Addr,
@@ -70,6 +79,10 @@ func DecodeTask(data []byte) (*TaskSpec, error) {
 		QueryID: pt.QueryId, Stage: int(pt.Stage), Partition: int(pt.Partition), Attempt: int(pt.Attempt),
 		Fragment: pt.Plan, CoordinatorNode: pt.CoordinatorNode, CoordinatorAddr: pt.CoordinatorAddress, MemoryLimit: pt.MemoryLimit,
 		CollectMetrics: pt.CollectMetrics, PushResult: pt.PushResult,
+	}
+	t.CoordinatorInstance = pt.CoordinatorInstance
+	if pt.CoordinatorStartedMs > 0 {
+		t.CoordinatorStarted = time.UnixMilli(pt.CoordinatorStartedMs)
 	}
 	for _, l := range pt.Inputs {
 		if l == nil || l.Stage < 0 || l.ProducerPartition < 0 || l.Attempt < 0 {

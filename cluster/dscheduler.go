@@ -43,6 +43,11 @@ const DefaultMaxAttempts = 4
 // DistConfig configures distributed scheduling on one node.
 type DistConfig struct {
 	NodeName string
+	// Instance and Started identify this node's process (NodeMeta): sent
+	// with every task, so that peers can drop the work of an instance a
+	// restart replaced. Optional (tests): peers then know it by name only.
+	Instance string
+	Started  time.Time
 	// Members returns the members that take tasks, this node included
 	// (Membership.Members).
 	Members func() []Node
@@ -104,7 +109,7 @@ type Dist struct {
 
 	draining    bool                 // leaving: new tasks are refused
 	unreachable map[string]time.Time // node → until when it gets no tasks
-	gone        map[string]bool      // nodes gossip reports dead or left: their queries' tasks are refused
+	gone        map[coordRef]bool    // coordinators gossip reports dead or left, or replaced by a restart: their tasks are refused
 	sent        map[string]int64     // run-task calls sent per node (tests, metrics)
 	placed      map[string]int       // node → tasks this node's queries run there (dscheduler_load.go)
 	loads       map[string]peerLoad  // peer → tasks others run there, as last reported
@@ -114,6 +119,7 @@ type Dist struct {
 
 type workerQuery struct {
 	coordinator string
+	instance    string // the coordinator's instance ("" if not sent)
 	tasks       map[*context.CancelFunc]struct{}
 }
 
@@ -152,7 +158,7 @@ func NewDist(cfg DistConfig) (*Dist, error) {
 	d := &Dist{
 		cfg: cfg, log: cfg.Log, store: store, done: make(chan struct{}), lock: lock, shuffleDir: shuffleDir,
 		clients: map[string]flight.FlightServiceClient{}, queries: map[string]*dquery{}, work: map[string]*workerQuery{},
-		unreachable: map[string]time.Time{}, sent: map[string]int64{}, gone: map[string]bool{},
+		unreachable: map[string]time.Time{}, sent: map[string]int64{}, gone: map[coordRef]bool{},
 		placed: map[string]int{}, loads: map[string]peerLoad{},
 	}
 	if cfg.Subscribe != nil {
@@ -230,8 +236,8 @@ func (d *Dist) onEvent(ev Event) {
 		// Came back (a restart): it may take tasks again at once.
 		d.mu.Lock()
 		delete(d.unreachable, ev.Node.Name)
-		delete(d.gone, ev.Node.Name)
 		d.mu.Unlock()
+		d.rejoined(ev.Node)
 		return
 	}
 	if ev.Type != EventFail && ev.Type != EventLeave {
@@ -244,27 +250,15 @@ func (d *Dist) onEvent(ev Event) {
 		d.peerDown(name, "declared dead by gossip")
 	}
 	d.mu.Lock()
-	// From now on tasks of its queries are refused (trackTask), so none
-	// starts after the orphans below are collected.
-	d.gone[name] = true
 	qs := make([]*dquery, 0, len(d.queries))
 	for _, q := range d.queries {
 		qs = append(qs, q)
-	}
-	var orphans []string
-	for id, wq := range d.work {
-		if wq.coordinator == name {
-			orphans = append(orphans, id)
-		}
 	}
 	d.mu.Unlock()
 	for _, q := range qs {
 		q.nodeLost(name)
 	}
-	for _, id := range orphans {
-		d.log.Info("coordinator gone: dropping its query's work", zap.String("query_id", id), zap.String("coordinator", name))
-		d.cancelQuery(id)
-	}
+	d.coordinatorGone(ev.Node, ev.Type.String())
 }
 
 // RunDistributed implements Distributor: with peers, producer stages run
@@ -405,7 +399,11 @@ func (d *Dist) runRemoteTask(ctx context.Context, spec *TaskSpec) taskResult {
 	if d.Draining() {
 		return taskResult{Error: errNodeLeaving.Error(), Refused: true}
 	}
-	if err := d.trackTask(spec.QueryID, spec.CoordinatorNode, &cancel); err != nil {
+	coord := coordRef{Name: spec.CoordinatorNode, Instance: spec.CoordinatorInstance}
+	if err := d.admit(coord, spec.CoordinatorStarted); err != nil {
+		return taskResult{Error: err.Error()}
+	}
+	if err := d.trackWork(spec.QueryID, coord, &cancel); err != nil {
 		return taskResult{Error: err.Error()}
 	}
 	defer d.untrackTask(spec.QueryID, &cancel)
@@ -447,24 +445,9 @@ func errResult(err error, start time.Time) taskResult {
 	return r
 }
 
+// trackTask is trackWork for a coordinator known by name only.
 func (d *Dist) trackTask(query, coordinator string, cancel *context.CancelFunc) error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.closed {
-		return errors.New("node shutting down")
-	}
-	if d.gone[coordinator] {
-		// A late task of a coordinator that died: its output would
-		// never be released.
-		return fmt.Errorf("coordinator %s is gone", coordinator)
-	}
-	wq := d.work[query]
-	if wq == nil {
-		wq = &workerQuery{coordinator: coordinator, tasks: map[*context.CancelFunc]struct{}{}}
-		d.work[query] = wq
-	}
-	wq.tasks[cancel] = struct{}{}
-	return nil
+	return d.trackWork(query, coordRef{Name: coordinator}, cancel)
 }
 
 func (d *Dist) untrackTask(query string, cancel *context.CancelFunc) {

@@ -610,6 +610,7 @@ func (q *dquery) runOn(node Node, st *stages.Stage, p, attempt int, inputs []Shu
 	spec := &TaskSpec{
 		QueryID: q.id, Stage: st.ID, Partition: p, Attempt: attempt, Fragment: q.frags[st.ID], Inputs: inputs,
 		CoordinatorNode: q.d.cfg.NodeName, MemoryLimit: q.d.cfg.QueryMemoryLimit, CollectMetrics: q.job.Metrics != nil,
+		CoordinatorInstance: q.d.cfg.Instance, CoordinatorStarted: q.d.cfg.Started,
 	}
 	if out != nil {
 		// A final task on a peer pushes its rows here (result_push.go).

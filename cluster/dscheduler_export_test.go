@@ -11,3 +11,17 @@ func SetTaskHook(d *Dist, fn func(query string, stage, partition int, start bool
 // DropOutputs loses the outputs of query on this node (as a restarted node
 // would), without marking the query ended.
 func (s *ShuffleStore) DropOutputs(query string) { s.dropQuery(query) }
+
+// HoldSlots takes every task slot of a node's scheduler until release:
+// tasks sent to the node meanwhile wait for a slot (and count as running).
+func HoldSlots(s *Scheduler) (release func()) {
+	n := cap(s.slots)
+	for range n {
+		s.slots <- struct{}{}
+	}
+	return func() {
+		for range n {
+			<-s.slots
+		}
+	}
+}

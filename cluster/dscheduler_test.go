@@ -114,25 +114,21 @@ type clusterOpts struct {
 	// advertise, if set, is the internal address node i (0-based)
 	// advertises instead of its listener's (a proxy in front of it).
 	advertise func(i int, addr string) string
+	// tune, if set, adjusts gossip after the tests' fast timings.
+	tune func(*memberlist.Config)
 }
+
+var testSecurity = cluster.Security{Secret: []byte("dscheduler-test-secret")}
 
 func startCluster(t *testing.T, size int, o clusterOpts) []*testNode {
 	t.Helper()
-	ctx := context.Background()
 	var nodes []*testNode
 	var seed string
-	sec := cluster.Security{Secret: []byte("dscheduler-test-secret")}
 	for i := 0; i < size; i++ {
-		name := fmt.Sprintf("node%d", i+1)
-		eng, err := engine.New(ctx, engine.Config{DataDir: splitData(t), WorkDir: t.TempDir(), DefaultSchema: "tpch", Parallelism: partitions}, testLog(t))
-		if err != nil {
-			t.Fatal(err)
-		}
 		lis, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)
 		}
-		n := &testNode{name: name, eng: eng, work: t.TempDir()}
 		internal := lis.Addr().String()
 		if o.advertise != nil {
 			internal = o.advertise(i, internal)
@@ -141,37 +137,11 @@ func startCluster(t *testing.T, size int, o clusterOpts) []*testNode {
 		if seed != "" {
 			join = []string{seed}
 		}
-		n.ml, err = cluster.NewMembership(cluster.MembershipConfig{
-			NodeName: name, BindAddr: "127.0.0.1:0", Join: join,
-			Meta: cluster.NodeMeta{InternalAddr: internal, Cores: 2},
-			Tune: func(c *memberlist.Config) {
-				c.ProbeInterval = 200 * time.Millisecond
-				c.ProbeTimeout = 200 * time.Millisecond
-				c.GossipInterval = 50 * time.Millisecond
-				c.SuspicionMult = 2
-			},
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		n := startTestNode(t, fmt.Sprintf("node%d", i+1), lis, internal, "127.0.0.1:0", join, o)
 		if seed == "" {
 			seed = n.ml.Local().GossipAddr
 		}
-		n.dist, err = cluster.NewDist(cluster.DistConfig{
-			NodeName: name, Members: n.ml.Members, Subscribe: n.ml.Subscribe,
-			Dial:    cluster.InternalDialer(sec),
-			Catalog: eng.Catalog(), Local: eng.Scheduler(), WorkDir: n.work,
-			ShuffleMemory: o.shuffleMemory, ShuffleCompression: o.compression, Log: testLog(t),
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		eng.Scheduler().SetDistributor(n.dist)
-		n.srv = cluster.NewInternalServer(cluster.InternalConfig{NodeName: name, Security: sec})
-		n.dist.Serve(n.srv)
-		go n.srv.Serve(lis)
 		nodes = append(nodes, n)
-		t.Cleanup(n.kill)
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for _, n := range nodes {
@@ -183,6 +153,50 @@ func startCluster(t *testing.T, size int, o clusterOpts) []*testNode {
 		}
 	}
 	return nodes
+}
+
+// startTestNode starts one node: engine, gossip on gossipBind, the
+// distributed scheduler, and the internal service on lis (advertised as
+// internal).
+func startTestNode(t *testing.T, name string, lis net.Listener, internal, gossipBind string, join []string, o clusterOpts) *testNode {
+	t.Helper()
+	eng, err := engine.New(context.Background(), engine.Config{DataDir: splitData(t), WorkDir: t.TempDir(), DefaultSchema: "tpch", Parallelism: partitions}, testLog(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := &testNode{name: name, eng: eng, work: t.TempDir()}
+	n.ml, err = cluster.NewMembership(cluster.MembershipConfig{
+		NodeName: name, BindAddr: gossipBind, Join: join,
+		Meta: cluster.NodeMeta{InternalAddr: internal, Cores: 2},
+		Tune: func(c *memberlist.Config) {
+			c.ProbeInterval = 200 * time.Millisecond
+			c.ProbeTimeout = 200 * time.Millisecond
+			c.GossipInterval = 50 * time.Millisecond
+			c.SuspicionMult = 2
+			if o.tune != nil {
+				o.tune(c)
+			}
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	local := n.ml.Local()
+	n.dist, err = cluster.NewDist(cluster.DistConfig{
+		NodeName: name, Instance: local.Instance, Started: local.Started, Members: n.ml.Members, Subscribe: n.ml.Subscribe,
+		Dial:    cluster.InternalDialer(testSecurity),
+		Catalog: eng.Catalog(), Local: eng.Scheduler(), WorkDir: n.work,
+		ShuffleMemory: o.shuffleMemory, ShuffleCompression: o.compression, Log: testLog(t),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng.Scheduler().SetDistributor(n.dist)
+	n.srv = cluster.NewInternalServer(cluster.InternalConfig{NodeName: name, Security: testSecurity})
+	n.dist.Serve(n.srv)
+	go n.srv.Serve(lis)
+	t.Cleanup(n.kill)
+	return n
 }
 
 func query(t *testing.T, eng *engine.Engine, sql string) ([]string, [][]string, error) {

@@ -142,6 +142,13 @@ func NewMembership(cfg MembershipConfig) (*Membership, error) {
 		advIP = net.ParseIP(priv)
 	}
 	cfg.Meta.Cluster = cfg.ClusterName
+	if cfg.Meta.Instance == "" {
+		cfg.Meta.Instance = NewInstanceID()
+	}
+	if cfg.Meta.Started.IsZero() {
+		cfg.Meta.Started = time.Now()
+	}
+	cfg.Meta.Started = startTime(cfg.Meta.Started)
 	cfg.Meta.FlightAddr = fillHost(cfg.Meta.FlightAddr, advIP)
 	cfg.Meta.InternalAddr = fillHost(cfg.Meta.InternalAddr, advIP)
 	meta, err := encodeMeta(cfg.Meta)
@@ -435,6 +442,25 @@ func (m *Membership) observe(n *memberlist.Node, t EventType) {
 	node := Node{Name: n.Name, GossipAddr: n.Address(), NodeMeta: meta, State: StateAlive, Since: time.Now()}
 	m.mu.Lock()
 	old := m.nodes[n.Name]
+	var events []Event
+	if old != nil && restarted(old, meta) && (old.State.Live() || old.State == StateLeaving) {
+		// Same name, new process, before gossip declared the old one
+		// dead: subscribers see the old instance fail (or leave, if it
+		// announced it), then the new one join.
+		gone := *old
+		gone.State, gone.Since = StateDead, time.Now()
+		typ := EventFail
+		if old.Leaving || old.State == StateLeaving {
+			gone.State, typ = StateLeft, EventLeave
+		}
+		events = append(events, Event{Type: typ, Node: gone})
+		m.log.Info("member restarted: its previous instance is gone", zap.String("member", n.Name),
+			zap.String("old_instance", old.Instance), zap.String("instance", meta.Instance))
+		old = nil
+		if t == EventUpdate {
+			t = EventJoin
+		}
+	}
 	switch {
 	case t == EventFail && old != nil && (old.Leaving || old.State == StateLeaving):
 		t, node.State = EventLeave, StateLeft
@@ -465,12 +491,18 @@ func (m *Membership) observe(n *memberlist.Node, t EventType) {
 		m.log.Check(lvl, "member "+t.String()).Write(zap.String("member", n.Name), zap.String("flight", meta.FlightAddr))
 	}
 	m.subMu.Lock()
-	m.queue = append(m.queue, Event{Type: t, Node: node})
+	m.queue = append(append(m.queue, events...), Event{Type: t, Node: node})
 	m.subMu.Unlock()
 	select {
 	case m.wake <- struct{}{}:
 	default:
 	}
+}
+
+// restarted reports whether meta is another instance of the node old
+// describes (nodes of format 1 carry no instance and are never told apart).
+func restarted(old *Node, meta NodeMeta) bool {
+	return old.Instance != "" && meta.Instance != "" && old.Instance != meta.Instance
 }
 
 // mlDelegate implements memberlist's delegates on the Membership.

@@ -99,6 +99,13 @@ func TestMembershipJoinMetaLeaveFail(t *testing.T) {
 	for _, m := range n1.Members() {
 		want := NodeMeta{Cluster: "quiver", FlightAddr: "127.0.0.1:1" + m.Name[1:], InternalAddr: "127.0.0.1:2" + m.Name[1:],
 			Cores: 4, Memory: 8 << 30, Version: "test"}
+		if len(m.Instance) != 16 || m.Started.IsZero() || time.Since(m.Started) > time.Minute {
+			t.Errorf("%s: instance %q started %v", m.Name, m.Instance, m.Started)
+		}
+		want.Instance, want.Started = m.Instance, m.Started
+		if own := map[string]*testNode{"n1": n1, "n2": n2, "n3": n3}[m.Name].Local(); own.Instance != m.Instance || !own.Started.Equal(m.Started) {
+			t.Errorf("%s: peers see instance %s started %v, it has %s started %v", m.Name, m.Instance, m.Started, own.Instance, own.Started)
+		}
 		if m.NodeMeta != want {
 			t.Errorf("meta of %s = %+v, want %+v", m.Name, m.NodeMeta, want)
 		}
@@ -132,10 +139,70 @@ func TestMembershipJoinMetaLeaveFail(t *testing.T) {
 	waitFor(t, "n2 dead on n1", 10*time.Second, func() bool { return states(n1.Membership) == "n1=alive,n2=dead,n3=left" })
 	waitFor(t, "fail event", 2*time.Second, func() bool { return n1.sawEvent(EventFail, "n2") })
 
-	// A node coming back under the same name is alive again.
+	// A node coming back under the same name is alive again, as a new instance.
+	old := n1.nodeView("n2")
 	n2b := startNode(t, "n2", "", nil, seed)
 	waitFor(t, "n2 back", 10*time.Second, func() bool { return states(n1.Membership) == "n1=alive,n2=alive,n3=left" })
-	_ = n2b
+	if got := n1.nodeView("n2"); got.Instance == old.Instance || got.Instance != n2b.Local().Instance {
+		t.Fatalf("n2 back with instance %s (before: %s, its own: %s)", got.Instance, old.Instance, n2b.Local().Instance)
+	}
+}
+
+func (n *testNode) nodeView(name string) Node {
+	for _, m := range n.All() {
+		if m.Name == name {
+			return m
+		}
+	}
+	return Node{}
+}
+
+// A node restarted under the same name and address before its peers
+// noticed it died: they report the old instance failed, then the new one
+// joined, although gossip never declared the name dead.
+func TestMembershipRestartSameNameNewInstance(t *testing.T) {
+	slow := func(c *memberlist.Config) {
+		fastGossip(c)
+		c.ProbeInterval = time.Minute // no failure detection within the test
+	}
+	start := func(name, bind string, join ...string) *testNode {
+		m, err := NewMembership(MembershipConfig{NodeName: name, BindAddr: bind, Join: join,
+			Meta: NodeMeta{Version: "test"}, Log: zaptest.NewLogger(t), Tune: slow})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := &testNode{Membership: m}
+		m.Subscribe(func(e Event) {
+			n.mu.Lock()
+			n.events = append(n.events, e)
+			n.mu.Unlock()
+		})
+		t.Cleanup(func() { m.Close() })
+		return n
+	}
+	n1 := start("n1", "127.0.0.1:0")
+	n2 := start("n2", "127.0.0.1:0", n1.Local().GossipAddr)
+	waitFor(t, "n1 sees n2", 5*time.Second, func() bool { return states(n1.Membership) == "n1=alive,n2=alive" })
+	oldInst, addr := n2.Local().Instance, n2.Local().GossipAddr
+	n2.Close()
+	n2b := start("n2", addr, n1.Local().GossipAddr)
+	waitFor(t, "n1 sees the new instance", 10*time.Second, func() bool { return n1.nodeView("n2").Instance == n2b.Local().Instance })
+	waitFor(t, "events", 2*time.Second, func() bool { return n1.sawEvent(EventFail, "n2") && n1.sawEvent(EventJoin, "n2") })
+	n1.mu.Lock()
+	var seq []string
+	for _, e := range n1.events {
+		if e.Node.Name == "n2" && e.Type != EventUpdate {
+			seq = append(seq, e.Type.String()+":"+e.Node.Instance+":"+e.Node.State.String())
+		}
+	}
+	n1.mu.Unlock()
+	want := []string{"join:" + oldInst + ":alive", "fail:" + oldInst + ":dead", "join:" + n2b.Local().Instance + ":alive"}
+	if strings.Join(seq, " ") != strings.Join(want, " ") {
+		t.Fatalf("events about n2: %v, want %v", seq, want)
+	}
+	if s := states(n1.Membership); s != "n1=alive,n2=alive" {
+		t.Fatalf("n1 sees %s", s)
+	}
 }
 
 func TestMembershipRefusesOtherCluster(t *testing.T) {
@@ -201,7 +268,8 @@ func TestMembershipGossipKey(t *testing.T) {
 
 func TestMetaEncoding(t *testing.T) {
 	m := NodeMeta{Cluster: "quiver", FlightAddr: "quiver-2.quiver.default.svc.cluster.local:32010",
-		InternalAddr: "[2001:db8::1]:32011", Cores: 64, Memory: 256 << 30, Version: "v1.2.3-4-gabcdef-dirty"}
+		InternalAddr: "[2001:db8::1]:32011", Cores: 64, Memory: 256 << 30, Version: "v1.2.3-4-gabcdef-dirty",
+		Instance: NewInstanceID(), Started: startTime(time.Now())}
 	b, err := encodeMeta(m)
 	if err != nil {
 		t.Fatal(err)
@@ -220,6 +288,31 @@ func TestMetaEncoding(t *testing.T) {
 	}
 	if _, err := encodeMeta(NodeMeta{Version: strings.Repeat("x", 500)}); err == nil {
 		t.Fatal("oversized metadata accepted")
+	}
+	// Every field at its longest still fits memberlist's limit.
+	long := strings.Repeat("x", maxMetaString)
+	big, err := encodeMeta(NodeMeta{Cluster: long, FlightAddr: long, InternalAddr: long, Version: long, Instance: NewInstanceID(),
+		Cores: 1 << 20, Memory: 1 << 62, Leaving: true, Started: time.Now()})
+	if err != nil || len(big) > memberlist.MetaMaxSize {
+		t.Fatalf("largest metadata: %d bytes, %v", len(big), err)
+	}
+	// Format 2 readers skip fields a later format appends.
+	if got, err := decodeMeta(append(b, 7, 'x')); err != nil || got != m {
+		t.Fatalf("with appended bytes: %+v %v", got, err)
+	}
+	// Format 1 (no instance, no start time, nothing after the flags)
+	// from a node of the previous version is still read.
+	v1 := []byte{metaMagic1}
+	for _, s := range []string{"quiver", "f:1", "i:2", "v0"} {
+		v1 = append(append(v1, byte(len(s))), s...)
+	}
+	v1 = append(v1, 4, 8, 1)
+	got, err = decodeMeta(v1)
+	if want := (NodeMeta{Cluster: "quiver", FlightAddr: "f:1", InternalAddr: "i:2", Version: "v0", Cores: 4, Memory: 8, Leaving: true}); err != nil || got != want {
+		t.Fatalf("format 1: %+v %v, want %+v", got, err, want)
+	}
+	if _, err := decodeMeta(append(v1, 0)); err == nil {
+		t.Fatal("format 1 with trailing bytes accepted")
 	}
 	_ = fmt.Sprint
 }

@@ -1,7 +1,9 @@
 package cluster
 
 import (
+	"crypto/rand"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -47,7 +49,23 @@ type NodeMeta struct {
 	Memory       int64  // bytes of memory the node may use
 	Version      string // quiver version
 	Leaving      bool   // set by Leave before the node goes
+	// Instance is random per process start: a node restarted under the
+	// same name is a new instance, and its peers treat the old one as dead
+	// (see Dist.retireInstance). Empty for nodes of format 1.
+	Instance string
+	Started  time.Time // when this instance started (millisecond precision); zero if unknown
 }
+
+// NewInstanceID returns a random instance id (16 hex digits).
+func NewInstanceID() string {
+	var b [8]byte
+	rand.Read(b[:]) //nolint:errcheck // never fails (crypto/rand)
+	return hex.EncodeToString(b[:])
+}
+
+// startTime is t at the millisecond precision the metadata carries, so a
+// node's own view equals what its peers decode.
+func startTime(t time.Time) time.Time { return time.UnixMilli(t.UnixMilli()) }
 
 // Node is one member of the cluster.
 type Node struct {
@@ -58,24 +76,37 @@ type Node struct {
 	Since time.Time // when the node entered State (as seen by this node)
 }
 
-// metaMagic starts every encoded NodeMeta: format version 1.
-const metaMagic byte = 0x51 // 'Q'
+// Metadata formats, told apart by their first byte. Format 1 (metaMagic1):
+// magic, uvarint-length strings (cluster, flight, internal, version),
+// uvarints (cores, memory), a flags byte (bit 0: leaving), nothing after.
+// Format 2 (metaMagic) appends the instance id (uvarint-length string) and
+// the start time (uvarint unix milliseconds); its readers ignore bytes
+// after those, so a later format can append fields and still be read.
+const (
+	metaMagic1 byte = 0x51 // 'Q'
+	metaMagic  byte = 0x52 // 'R': format 2, written by this version
+)
 
 var errMeta = errors.New("cluster: malformed node metadata")
 
-// maxMetaString bounds each string of the metadata so the encoding stays
-// under memberlist's 512-byte limit.
-const maxMetaString = 120
+// maxMetaString bounds each string of the metadata, maxInstance the
+// instance id, so the encoding stays under memberlist's 512-byte limit.
+const (
+	maxMetaString = 115
+	maxInstance   = 16
+)
 
-// encodeMeta is a compact binary encoding: magic, then uvarint-length
-// strings (cluster, flight, internal, version) and uvarints (cores, memory),
-// then a flags byte (bit 0: leaving).
 func encodeMeta(m NodeMeta) ([]byte, error) {
 	b := []byte{metaMagic}
 	for _, s := range []string{m.Cluster, m.FlightAddr, m.InternalAddr, m.Version} {
 		if len(s) > maxMetaString {
 			return nil, fmt.Errorf("cluster: node metadata field %q longer than %d bytes", s, maxMetaString)
 		}
+	}
+	if len(m.Instance) > maxInstance {
+		return nil, fmt.Errorf("cluster: instance id %q longer than %d bytes", m.Instance, maxInstance)
+	}
+	for _, s := range []string{m.Cluster, m.FlightAddr, m.InternalAddr, m.Version} {
 		b = binary.AppendUvarint(b, uint64(len(s)))
 		b = append(b, s...)
 	}
@@ -88,14 +119,22 @@ func encodeMeta(m NodeMeta) ([]byte, error) {
 	if m.Leaving {
 		flags |= 1
 	}
-	return append(b, flags), nil
+	b = append(b, flags)
+	b = binary.AppendUvarint(b, uint64(len(m.Instance)))
+	b = append(b, m.Instance...)
+	var started uint64
+	if !m.Started.IsZero() && m.Started.UnixMilli() > 0 {
+		started = uint64(m.Started.UnixMilli())
+	}
+	return binary.AppendUvarint(b, started), nil
 }
 
 func decodeMeta(b []byte) (NodeMeta, error) {
 	var m NodeMeta
-	if len(b) == 0 || b[0] != metaMagic {
+	if len(b) == 0 || b[0] != metaMagic && b[0] != metaMagic1 {
 		return m, errMeta
 	}
+	format1 := b[0] == metaMagic1
 	b = b[1:]
 	str := func() (string, error) {
 		n, k := binary.Uvarint(b)
@@ -125,9 +164,23 @@ func decodeMeta(b []byte) (NodeMeta, error) {
 		return m, err
 	}
 	mem, err := num()
-	if err != nil || cores > 1<<20 || mem > 1<<62 || len(b) != 1 || b[0]&^1 != 0 {
+	if err != nil || cores > 1<<20 || mem > 1<<62 || len(b) < 1 || b[0]&^1 != 0 || format1 && len(b) != 1 {
 		return m, errMeta
 	}
 	m.Cores, m.Memory, m.Leaving = int(cores), int64(mem), b[0]&1 != 0
+	b = b[1:]
+	if format1 {
+		return m, nil
+	}
+	if m.Instance, err = str(); err != nil {
+		return m, err
+	}
+	started, err := num()
+	if err != nil || started > 1<<62 {
+		return m, errMeta
+	}
+	if started > 0 {
+		m.Started = time.UnixMilli(int64(started))
+	}
 	return m, nil
 }

@@ -3731,9 +3731,13 @@ type Task struct {
 	CollectMetrics     bool                   `protobuf:"varint,10,opt,name=collect_metrics,json=collectMetrics,proto3" json:"collect_metrics,omitempty"`           // EXPLAIN ANALYZE: report per-operator metrics
 	// A final-stage task: its rows are pushed to the coordinator (DoPut to
 	// coordinator_address, descriptor ResultPush), not written to a shuffle.
-	PushResult    bool `protobuf:"varint,11,opt,name=push_result,json=pushResult,proto3" json:"push_result,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	PushResult bool `protobuf:"varint,11,opt,name=push_result,json=pushResult,proto3" json:"push_result,omitempty"`
+	// The coordinator's process (NodeMeta.Instance and start time): a worker
+	// refuses tasks of an instance it knows was replaced by a restart.
+	CoordinatorInstance  string `protobuf:"bytes,12,opt,name=coordinator_instance,json=coordinatorInstance,proto3" json:"coordinator_instance,omitempty"`
+	CoordinatorStartedMs int64  `protobuf:"varint,13,opt,name=coordinator_started_ms,json=coordinatorStartedMs,proto3" json:"coordinator_started_ms,omitempty"` // unix milliseconds
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *Task) Reset() {
@@ -3841,6 +3845,20 @@ func (x *Task) GetPushResult() bool {
 		return x.PushResult
 	}
 	return false
+}
+
+func (x *Task) GetCoordinatorInstance() string {
+	if x != nil {
+		return x.CoordinatorInstance
+	}
+	return ""
+}
+
+func (x *Task) GetCoordinatorStartedMs() int64 {
+	if x != nil {
+		return x.CoordinatorStartedMs
+	}
+	return 0
 }
 
 // TaskResult is a node's answer to a Task once it ended.
@@ -4330,7 +4348,7 @@ const file_plan_proto_rawDesc = "" +
 	"\x12producer_partition\x18\x02 \x01(\x05R\x11producerPartition\x12\x18\n" +
 	"\aattempt\x18\x03 \x01(\x05R\aattempt\x12\x17\n" +
 	"\anode_id\x18\x04 \x01(\tR\x06nodeId\x12\x18\n" +
-	"\aaddress\x18\x05 \x01(\tR\aaddress\"\x85\x03\n" +
+	"\aaddress\x18\x05 \x01(\tR\aaddress\"\xee\x03\n" +
 	"\x04Task\x12\x19\n" +
 	"\bquery_id\x18\x01 \x01(\tR\aqueryId\x12\x14\n" +
 	"\x05stage\x18\x02 \x01(\x05R\x05stage\x12\x1c\n" +
@@ -4344,7 +4362,9 @@ const file_plan_proto_rawDesc = "" +
 	"\x0fcollect_metrics\x18\n" +
 	" \x01(\bR\x0ecollectMetrics\x12\x1f\n" +
 	"\vpush_result\x18\v \x01(\bR\n" +
-	"pushResult\"\xcd\x02\n" +
+	"pushResult\x121\n" +
+	"\x14coordinator_instance\x18\f \x01(\tR\x13coordinatorInstance\x124\n" +
+	"\x16coordinator_started_ms\x18\r \x01(\x03R\x14coordinatorStartedMs\"\xcd\x02\n" +
 	"\n" +
 	"TaskResult\x12\x12\n" +
 	"\x04rows\x18\x01 \x01(\x03R\x04rows\x12\x14\n" +

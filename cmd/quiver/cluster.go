@@ -298,6 +298,7 @@ func (cn *clusterNode) startDist(c *clusterFlags, eng *engine.Engine, workDir st
 	}
 	d, err := cluster.NewDist(cluster.DistConfig{
 		NodeName: cn.name, Members: cn.members.Members, Subscribe: cn.members.Subscribe,
+		Instance: cn.members.Local().Instance, Started: cn.members.Local().Started,
 		Dial:    cluster.InternalDialer(cn.sec),
 		Catalog: eng.Catalog(), Local: eng.Scheduler(), WorkDir: workDir,
 		ShuffleMemory: int64(c.shuffleMemory), ShuffleCompression: c.shuffleCompression,

@@ -99,6 +99,9 @@ type Dist struct {
 	// taskHook, when set (tests), runs as each task attempt the
 	// coordinator placed starts (start) and ends.
 	taskHook func(query string, stage, partition int, start bool)
+	// workerHook, when set (tests), runs as a peer's task starts here
+	// (counted in NodeTasks).
+	workerHook func(query string, stage, partition int)
 
 	mu      sync.Mutex
 	clients map[string]flight.FlightServiceClient
@@ -419,6 +422,9 @@ func (d *Dist) runRemoteTask(ctx context.Context, spec *TaskSpec) taskResult {
 	}
 	if spec.CollectMetrics {
 		t.metrics = execution.NewMetricsSet()
+	}
+	if d.workerHook != nil {
+		d.workerHook(spec.QueryID, spec.Stage, spec.Partition)
 	}
 	if spec.PushResult {
 		t.push = &resultPusher{d: d, addr: spec.CoordinatorAddr,

@@ -14,6 +14,13 @@ import (
 // (server.Server.ApplySessionUpdate answers it).
 const ActionSessionUpdate = "session-update"
 
+// ActionSessionSync asks a peer for the sessions it knows changed (within
+// the idle timeout): a node pulls them from every live peer when it starts
+// and from each peer that joins later (a new node, or one back after a
+// partition), so that it does not serve those sessions in the default
+// state (server.Server.SessionSnapshot answers it).
+const ActionSessionSync = "session-sync"
+
 // broadcastTimeout bounds one push to one peer: a peer that does not
 // answer in time misses the update (logged), the client's call goes on.
 const broadcastTimeout = 3 * time.Second
@@ -108,5 +115,46 @@ func (b *Broadcaster) Close() {
 	for addr, c := range b.clients {
 		c.Close()
 		delete(b.clients, addr)
+	}
+}
+
+// FollowSessions pulls the sessions of every live peer now (returning once
+// they answered or timed out) and of every peer that joins later
+// (subscribe is Membership.Subscribe), handing each reply to apply. It
+// returns the unsubscribe function.
+func (b *Broadcaster) FollowSessions(subscribe func(func(Event)) func(), apply func([]byte) error) (stop func()) {
+	stop = subscribe(func(ev Event) {
+		if ev.Type == EventJoin && ev.Node.Name != b.self {
+			go b.pull(ev.Node, apply) // membership events must not wait for it
+		}
+	})
+	var wg sync.WaitGroup
+	for _, n := range b.members() {
+		if n.Name != b.self && n.State.Live() {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				b.pull(n, apply)
+			}()
+		}
+	}
+	wg.Wait()
+	return stop
+}
+
+func (b *Broadcaster) pull(n Node, apply func([]byte) error) {
+	ctx, cancel := context.WithTimeout(context.Background(), broadcastTimeout)
+	defer cancel()
+	c, err := b.client(ctx, n)
+	if err != nil {
+		b.log.Warn("sessions not pulled", zap.String("node", n.Name), zap.Error(err))
+		return
+	}
+	reply, err := c.Action(ctx, ActionSessionSync, nil)
+	if err == nil {
+		err = apply(reply)
+	}
+	if err != nil {
+		b.log.Warn("sessions not pulled", zap.String("node", n.Name), zap.Error(err))
 	}
 }

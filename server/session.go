@@ -399,6 +399,46 @@ func (s *sessions) apply(body []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.init()
+	return s.applyLocked(u)
+}
+
+// changedSessions lists the sessions whose state changed (a version) and that
+// were used within the idle timeout: what a joining peer needs.
+func (s *sessions) changedSessions() []sessionUpdate {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.init()
+	now := s.now()
+	var out []sessionUpdate
+	for _, e := range s.byID {
+		if e.ver > 0 && now.Sub(e.lastUsed) <= s.idle {
+			out = append(out, sessionUpdate{ID: e.id, User: e.user, Schema: e.sess.CurrentSchema, Vars: maps.Clone(e.sess.Vars), Ver: e.ver})
+		}
+	}
+	return out
+}
+
+// applyAll takes a peer's sessions (session-sync reply) as updates.
+func (s *sessions) applyAll(body []byte) error {
+	var us []sessionUpdate
+	if err := json.Unmarshal(body, &us); err != nil {
+		return qerr.New(qerr.InvalidArgument, "malformed session sync reply")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.init()
+	for _, u := range us {
+		if u.ID == "" {
+			continue
+		}
+		if err := s.applyLocked(u); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *sessions) applyLocked(u sessionUpdate) error {
 	e := s.byID[u.ID]
 	if e != nil && (e.ver >= u.Ver || (e.user != u.User && e.user != "" && u.User != "")) {
 		return nil
@@ -466,6 +506,22 @@ func (s *Server) ApplySessionUpdate(_ context.Context, update []byte) ([]byte, e
 		return nil, s.toStatus(err)
 	}
 	return nil, nil
+}
+
+// SessionSnapshot answers a peer's cluster.ActionSessionSync: the sessions
+// this node knows changed within the idle timeout.
+func (s *Server) SessionSnapshot(_ context.Context, _ []byte) ([]byte, error) {
+	b, err := json.Marshal(s.sessions.changedSessions())
+	if err != nil {
+		return nil, s.toStatus(qerr.Wrap(qerr.Internal, err, "session snapshot"))
+	}
+	return b, nil
+}
+
+// ApplySessionSync takes the sessions a peer reported (SessionSnapshot),
+// each unless this node has a newer state of it.
+func (s *Server) ApplySessionSync(reply []byte) error {
+	return s.sessions.applyAll(reply)
 }
 
 // session returns the session of the calling client (see the package

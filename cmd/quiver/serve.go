@@ -207,6 +207,11 @@ func serve(args []string) error {
 		srv.SetSessionPeers(func(ctx context.Context, update []byte) {
 			peers.Send(ctx, cluster.ActionSessionUpdate, update)
 		})
+		// What a node missed before it joined (or while cut off) it pulls.
+		cn.internal.HandleAction(cluster.ActionSessionSync, srv.SessionSnapshot)
+		if cn.members != nil {
+			defer peers.FollowSessions(cn.members.Subscribe, srv.ApplySessionSync)()
+		}
 	}
 	cn.leaveOnSignal(ctx)
 	log.Info("quiver serving Flight SQL", zap.String("listen", addr), zap.String("data", f.data),

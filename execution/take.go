@@ -2,6 +2,7 @@ package execution
 
 import (
 	"context"
+	"math/bits"
 	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -68,11 +69,30 @@ func SelectTrue(mask *array.Boolean, sel []int32) []int32 {
 	if n == 0 {
 		return sel
 	}
-	bits := mask.Data().Buffers()[1].Bytes()
+	vals := mask.Data().Buffers()[1].Bytes()
 	off := mask.Data().Offset()
-	nulls := mask.NullN() > 0
-	for i := 0; i < n; i++ {
-		if bitutil.BitIsSet(bits, off+i) && (!nulls || mask.IsValid(i)) {
+	if mask.NullN() > 0 {
+		for i := 0; i < n; i++ {
+			if bitutil.BitIsSet(vals, off+i) && mask.IsValid(i) {
+				sel = append(sel, int32(i))
+			}
+		}
+		return sel
+	}
+	// No NULLs: walk the set bits a byte at a time, skipping zero bytes.
+	i := 0
+	for ; i < n && (off+i)%8 != 0; i++ {
+		if bitutil.BitIsSet(vals, off+i) {
+			sel = append(sel, int32(i))
+		}
+	}
+	for ; i+8 <= n; i += 8 {
+		for w := vals[(off+i)/8]; w != 0; w &= w - 1 {
+			sel = append(sel, int32(i+bits.TrailingZeros8(w)))
+		}
+	}
+	for ; i < n; i++ {
+		if bitutil.BitIsSet(vals, off+i) {
 			sel = append(sel, int32(i))
 		}
 	}

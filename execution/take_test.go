@@ -163,3 +163,38 @@ func TestSelectTrue(t *testing.T) {
 		}
 	}
 }
+
+// Without NULLs SelectTrue walks whole bytes: every offset and length
+// (prefix, whole bytes, tail) must give the rows a bit-by-bit walk gives.
+func TestSelectTrueNoNulls(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	b := array.NewBooleanBuilder(mem)
+	defer b.Release()
+	for i := 0; i < 300; i++ {
+		b.Append((i*7)%5 == 0 || (i >= 100 && i < 140) || i%31 == 3)
+	}
+	full := b.NewBooleanArray()
+	defer full.Release()
+	for off := 0; off < 17; off++ {
+		for _, n := range []int{0, 1, 5, 8, 9, 63, 64, 100, 300 - off} {
+			mask := array.NewSlice(full, int64(off), int64(off+n)).(*array.Boolean)
+			var want []int32
+			for i := 0; i < n; i++ {
+				if mask.Value(i) {
+					want = append(want, int32(i))
+				}
+			}
+			got := SelectTrue(mask, nil)
+			mask.Release()
+			if len(got) != len(want) {
+				t.Fatalf("offset %d length %d: %d rows selected, want %d", off, n, len(got), len(want))
+			}
+			for i := range want {
+				if got[i] != want[i] {
+					t.Fatalf("offset %d length %d: row %d is %d, want %d", off, n, i, got[i], want[i])
+				}
+			}
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/apache/arrow-go/v18/arrow/compute"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/quiverdb/quiver/execution"
 	"github.com/quiverdb/quiver/execution/expr"
 	"github.com/quiverdb/quiver/qerr"
 )
@@ -39,7 +40,7 @@ func applyFilters(ctx context.Context, mem memory.Allocator, b arrow.RecordBatch
 			b.Release()
 			b = nil
 		default:
-			out, err := compute.FilterRecordBatch(compute.WithAllocator(ctx, mem), b, bm, compute.DefaultFilterOptions())
+			out, err := takeRows(mem, b, execution.SelectTrue(bm, make([]int32, 0, selected)))
 			b.Release()
 			if err != nil {
 				mask.Release()
@@ -57,6 +58,28 @@ func applyFilters(ctx context.Context, mem memory.Allocator, b arrow.RecordBatch
 		return nil, nil
 	}
 	return b, nil
+}
+
+// takeRows gathers rows sel of every column of b with the typed kernels
+// of execution.Take (compute.FilterRecordBatch runs a goroutine and a
+// generic kernel per column).
+func takeRows(mem memory.Allocator, b arrow.RecordBatch, sel []int32) (arrow.RecordBatch, error) {
+	cols := make([]arrow.Array, b.NumCols())
+	for i, c := range b.Columns() {
+		t, err := execution.Take(mem, c, sel)
+		if err != nil {
+			for _, d := range cols[:i] {
+				d.Release()
+			}
+			return nil, err
+		}
+		cols[i] = t
+	}
+	out := array.NewRecordBatch(b.Schema(), cols, int64(len(sel)))
+	for _, c := range cols {
+		c.Release()
+	}
+	return out, nil
 }
 
 // countTrue counts values that are true and not NULL.

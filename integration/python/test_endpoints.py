@@ -115,3 +115,34 @@ def test_adbc_reads_partition_endpoints_from_every_node(cluster):
                         "WHERE state = 'succeeded' GROUP BY node ORDER BY node").to_pylist()
     print("partitions served per node:", served)
     assert len(served) >= 2, f"ADBC read every partition from one node: {served}"
+
+
+def test_adbc_incremental_execution_gets_partition_endpoints(cluster):
+    """ADBC's incremental mode (adbc.statement.exec.incremental) runs the
+    query with PollFlightInfo: it reports progress, and the completed poll
+    carries the per-partition endpoints, which read (each at its node)
+    give the single-stream answer."""
+    import adbc_driver_manager
+
+    n1, n2, _ = cluster
+    reference = _fetch(n2, QUERY + " ORDER BY l_orderkey, l_linenumber")
+    partitions, progress = [], []
+    with _connect(n1) as conn, conn.cursor() as cur:
+        cur.adbc_statement.set_options(**{adbc_driver_manager.StatementOptions.INCREMENTAL.value: "true"})
+        deadline = time.time() + 60
+        while True:
+            new, _ = cur.adbc_execute_partitions(QUERY)
+            partitions += new
+            progress.append(cur.adbc_statement.get_option_float(adbc_driver_manager.StatementOptions.PROGRESS.value))
+            if progress[-1] >= 1.0:
+                break
+            assert time.time() < deadline, f"the poll did not complete: progress {progress}"
+        print("incremental progress:", progress, "partitions:", len(partitions))
+        assert len(partitions) >= 2, f"the completed poll gave {len(partitions)} endpoint(s)"
+        tables = []
+        for p in partitions:
+            cur.adbc_read_partition(p)
+            tables.append(cur.fetch_arrow_table())
+    got = pa.concat_tables(tables)
+    assert got.schema == reference.schema
+    assert _by_key(got).equals(reference)

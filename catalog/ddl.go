@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -32,8 +33,19 @@ func validName(kind, name string) error {
 		strings.HasSuffix(name, viewSuffix) || formatOf(name) != "" {
 		return qerr.New(qerr.InvalidArgument, "Incorrect %s name '%s'", kind, name)
 	}
+	// MySQL's limits: 64 characters (longer names also overflow file name
+	// limits), no trailing space.
+	if utf8.RuneCountInString(name) > maxNameChars {
+		return qerr.New(qerr.InvalidArgument, "Identifier name '%.20s...' is too long (%d characters, at most %d)",
+			name, utf8.RuneCountInString(name), maxNameChars)
+	}
+	if strings.HasSuffix(name, " ") {
+		return qerr.New(qerr.InvalidArgument, "Incorrect %s name '%s' (ends with a space)", kind, name)
+	}
 	return nil
 }
+
+const maxNameChars = 64
 
 func denyInformationSchema(schema string) error {
 	if strings.EqualFold(schema, InformationSchema) {
@@ -429,6 +441,18 @@ func ParquetWriterProperties() *parquet.WriterProperties {
 	)
 }
 
+// unstorable names the first column whose type Parquet cannot store (a bulk
+// ingest may bring any Arrow type) as a client error; other errors pass.
+func unstorable(cols *arrow.Schema, err error) error {
+	for _, f := range cols.Fields() {
+		one := arrow.NewSchema([]arrow.Field{f}, nil)
+		if _, perr := pqarrow.ToParquet(one, ParquetWriterProperties(), pqarrow.DefaultWriterProps()); perr != nil {
+			return qerr.New(qerr.InvalidArgument, "column `%s` has type %s, which a table cannot store (%v)", f.Name, f.Type, perr)
+		}
+	}
+	return fmt.Errorf("insert: %w", err)
+}
+
 // writeParquetPart writes r to a hidden temporary file in dir (synced) and
 // returns the rows and the name it is to be renamed to,
 // part-<time>-<rand>.parquet; the caller commits it by renaming
@@ -453,7 +477,7 @@ func writeParquetPart(ctx context.Context, dir string, cols *arrow.Schema, r arr
 	// The writer must not close f: it is synced before the rename.
 	fw, err := pqarrow.NewFileWriter(ws, struct{ io.Writer }{f}, ParquetWriterProperties(), pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
 	if err != nil {
-		return fail(fmt.Errorf("insert: %w", err))
+		return fail(unstorable(ws, err))
 	}
 	var rows int64
 	for r.Next() {

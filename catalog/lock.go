@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"os"
@@ -61,6 +62,11 @@ func (c *Catalog) lock(ctx context.Context, schema, table string) (func(), error
 // '/', "..", ...) are hex-encoded, so no name leads out of .locks.
 func lockName(name string) string {
 	if validName("", name) != nil {
+		if len(name) > maxNameChars {
+			// Hex of a long name would pass the file name limit.
+			sum := sha256.Sum256([]byte(name))
+			return "~~" + hex.EncodeToString(sum[:])
+		}
 		return "~" + hex.EncodeToString([]byte(name))
 	}
 	return name

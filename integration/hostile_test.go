@@ -19,9 +19,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/flight"
 	"github.com/apache/arrow-go/v18/arrow/flight/flightsql"
 	pb "github.com/apache/arrow-go/v18/arrow/flight/gen/flight"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
@@ -54,6 +58,7 @@ func TestHostileClients(t *testing.T) {
 		})
 	}
 	scenario("garbage", h.garbage)
+	scenario("doput", func(t *testing.T) { h.doPutAbuse(t, data) })
 }
 
 // hostile is a `quiver serve` under attack and the means to watch it.
@@ -439,4 +444,346 @@ func (h *hostile) doPutDescriptor(ctx context.Context, d *flight.FlightDescripto
 	return drain(put.Recv)
 }
 
-var _ = filepath.Join
+// captured collects the FlightData messages a RecordWriter makes.
+type captured struct{ msgs []*flight.FlightData }
+
+func (c *captured) Send(d *flight.FlightData) error {
+	c.msgs = append(c.msgs, proto.Clone(d).(*flight.FlightData)) // the writer reuses d
+	return nil
+}
+
+// ipcMessages is the Flight IPC stream of batches (schema message first).
+func ipcMessages(t *testing.T, schema *arrow.Schema, batches ...arrow.RecordBatch) []*flight.FlightData {
+	t.Helper()
+	var c captured
+	w := flight.NewRecordWriter(&c, ipc.WithSchema(schema))
+	for _, b := range batches {
+		if err := w.Write(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.Close()
+	return c.msgs
+}
+
+// putRaw sends msgs (the first carrying desc) in one DoPut, half-closes and
+// returns the PutResults' app metadata and the call's error.
+func (h *hostile) putRaw(ctx context.Context, desc []byte, msgs []*flight.FlightData, opts ...grpc.CallOption) ([][]byte, error) {
+	put, err := h.raw.DoPut(ctx, opts...)
+	if err != nil {
+		return nil, err
+	}
+	first := &flight.FlightData{}
+	if len(msgs) > 0 {
+		first, msgs = proto.Clone(msgs[0]).(*flight.FlightData), msgs[1:]
+	}
+	first.FlightDescriptor = &flight.FlightDescriptor{Type: flight.DescriptorCMD, Cmd: desc}
+	for _, m := range append([]*flight.FlightData{first}, msgs...) {
+		if err := put.Send(m); err != nil {
+			break // the server ended the call: its status comes from Recv
+		}
+	}
+	put.CloseSend()
+	var meta [][]byte
+	for {
+		r, err := put.Recv()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				err = nil
+			}
+			return meta, err
+		}
+		meta = append(meta, r.AppMetadata)
+	}
+}
+
+// batchOf makes a one-column batch.
+func batchOf(t *testing.T, name string, arr arrow.Array) arrow.RecordBatch {
+	t.Helper()
+	defer arr.Release()
+	schema := arrow.NewSchema([]arrow.Field{{Name: name, Type: arr.DataType(), Nullable: true}}, nil)
+	return array.NewRecordBatch(schema, []arrow.Array{arr}, int64(arr.Len()))
+}
+
+func arrayFromJSON(t *testing.T, dt arrow.DataType, js string) arrow.Array {
+	t.Helper()
+	arr, _, err := array.FromJSON(memory.DefaultAllocator, dt, strings.NewReader(js))
+	if err != nil {
+		t.Fatalf("%s %s: %v", dt, js, err)
+	}
+	return arr
+}
+
+// doPutAbuse binds malformed parameters to prepared statements and ingests
+// malformed streams, checking each gets a clear error and changes nothing:
+// the data directory holds the same tables before and after.
+func (h *hostile) doPutAbuse(t *testing.T, data string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	before := dirListing(t, data)
+
+	prep, err := h.cl.Prepare(ctx, "SELECT n_name FROM nation WHERE n_nationkey = ?")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prep.Close(ctx)
+	bindCmd := anyOf(t, &pb.CommandPreparedStatementQuery{PreparedStatementHandle: prep.Handle()})
+	one := batchOf(t, "p", arrayFromJSON(t, arrow.PrimitiveTypes.Int64, "[3]"))
+	defer one.Release()
+	two := array.NewRecordBatch(arrow.NewSchema([]arrow.Field{
+		{Name: "a", Type: arrow.PrimitiveTypes.Int64}, {Name: "b", Type: arrow.PrimitiveTypes.Int64}}, nil),
+		[]arrow.Array{one.Column(0), one.Column(0)}, 1)
+	defer two.Release()
+
+	// bindAndRun binds msgs and, when that is accepted, runs the statement
+	// with the handle it returned.
+	bindAndRun := func(what string, msgs []*flight.FlightData) {
+		meta, err := h.putRaw(ctx, bindCmd, msgs)
+		clearError(t, what+": bind", err)
+		if err != nil || len(meta) == 0 {
+			return
+		}
+		var res pb.DoPutPreparedStatementResult
+		if err := proto.Unmarshal(meta[0], &res); err != nil {
+			t.Errorf("%s: bind result: %v", what, err)
+			return
+		}
+		info, err := h.raw.GetFlightInfo(ctx, &flight.FlightDescriptor{Type: flight.DescriptorCMD,
+			Cmd: anyOf(t, &pb.CommandPreparedStatementQuery{PreparedStatementHandle: res.PreparedStatementHandle})})
+		clearError(t, what+": run", err)
+		if err != nil {
+			return
+		}
+		for _, ep := range info.Endpoint {
+			s, err := h.raw.DoGet(ctx, ep.Ticket)
+			if err == nil {
+				err = drain(s.Recv)
+			}
+			clearError(t, what+": fetch", err)
+		}
+	}
+
+	// Wrong schemas for the statement's one parameter.
+	bindAndRun("two parameters", ipcMessages(t, two.Schema(), two))
+	for _, c := range []struct {
+		dt arrow.DataType
+		js string
+	}{
+		{arrow.BinaryTypes.String, `["abc"]`},
+		{arrow.BinaryTypes.Binary, `["YWJj"]`},
+		{arrow.FixedWidthTypes.Boolean, `[true]`},
+		{arrow.PrimitiveTypes.Float64, `[1e300]`},
+		{arrow.FixedWidthTypes.Date32, `["2020-01-01"]`},
+		{arrow.FixedWidthTypes.Duration_s, `[5]`},
+		{arrow.FixedWidthTypes.MonthInterval, `[{"months": 1}]`},
+		{arrow.FixedWidthTypes.Float16, `[1.5]`},
+		{&arrow.Decimal256Type{Precision: 76, Scale: 2}, `["1.00"]`},
+		{arrow.ListOf(arrow.PrimitiveTypes.Int64), `[[1, 2]]`},
+		{arrow.StructOf(arrow.Field{Name: "x", Type: arrow.PrimitiveTypes.Int64}), `[{"x": 1}]`},
+		{arrow.MapOf(arrow.BinaryTypes.String, arrow.PrimitiveTypes.Int64), `[[{"key": "k", "value": 1}]]`},
+		{arrow.Null, `[null]`},
+	} {
+		b := batchOf(t, "p", arrayFromJSON(t, c.dt, c.js))
+		bindAndRun("parameter of type "+c.dt.String(), ipcMessages(t, b.Schema(), b))
+		b.Release()
+	}
+	// Dictionary-encoded parameter.
+	dictType := &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.PrimitiveTypes.Int64}
+	db := array.NewDictionaryBuilder(memory.DefaultAllocator, dictType).(*array.Int64DictionaryBuilder)
+	db.Append(3)
+	dict := batchOf(t, "p", db.NewArray())
+	db.Release()
+	bindAndRun("dictionary parameter", ipcMessages(t, dict.Schema(), dict))
+	dict.Release()
+	// Schema and no batch; a batch with more columns than the schema said.
+	bindAndRun("schema only", ipcMessages(t, one.Schema()))
+	wide := ipcMessages(t, two.Schema(), two)
+	bindAndRun("batch wider than its schema", append(ipcMessages(t, one.Schema())[:1], wide[1]))
+	narrow := ipcMessages(t, one.Schema(), one)
+	bindAndRun("batch narrower than its schema", append(ipcMessages(t, two.Schema())[:1], narrow[1]))
+	// A batch message whose body is cut short; one that is not IPC at all.
+	cut := ipcMessages(t, one.Schema(), one)
+	cut[1] = proto.Clone(cut[1]).(*flight.FlightData)
+	cut[1].DataBody = cut[1].DataBody[:len(cut[1].DataBody)/2]
+	bindAndRun("truncated batch body", cut)
+	bindAndRun("garbage header", []*flight.FlightData{{DataHeader: []byte("garbage"), DataBody: []byte("x")}})
+	// Many rows for a query (which takes one).
+	many := batchOf(t, "p", arrayFromJSON(t, arrow.PrimitiveTypes.Int64, "[1, 2, 3]"))
+	bindAndRun("three rows for a query", ipcMessages(t, many.Schema(), many))
+	many.Release()
+
+	// A message above the 64 MiB limit: ResourceExhausted from gRPC.
+	bigBld := array.NewBinaryBuilder(memory.DefaultAllocator, arrow.BinaryTypes.Binary)
+	bigBld.Append(make([]byte, 65<<20))
+	big := batchOf(t, "p", bigBld.NewArray())
+	bigBld.Release()
+	_, err = h.putRaw(ctx, bindCmd, ipcMessages(t, big.Schema(), big), grpc.MaxCallSendMsgSize(128<<20))
+	big.Release()
+	if status.Code(err) != codes.ResourceExhausted {
+		t.Errorf("message over 64 MiB: %v, want ResourceExhausted", err)
+	}
+
+	h.ingestAbuse(t, ctx)
+	if after := dirListing(t, data); after != before {
+		t.Errorf("the data directory changed:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+}
+
+// ingestAbuse: bulk ingest of streams and names it must refuse.
+func (h *hostile) ingestAbuse(t *testing.T, ctx context.Context) {
+	ingest := func(table, schema string, opts *pb.CommandStatementIngest_TableDefinitionOptions) []byte {
+		cmd := &pb.CommandStatementIngest{Table: table, TableDefinitionOptions: opts}
+		if schema != "" {
+			cmd.Schema = proto.String(schema)
+		}
+		return anyOf(t, cmd)
+	}
+	ints := batchOf(t, "x", arrayFromJSON(t, arrow.PrimitiveTypes.Int64, "[1, 2, 3]"))
+	defer ints.Release()
+	// Names that must not reach the file system.
+	for _, name := range []string{"../x", "../../etc/x", "/etc/x", "a/b", `a\b`, ".", "..", "x\x00y",
+		strings.Repeat("n", 300), " ", "nation/../../x"} {
+		_, err := h.putRaw(ctx, ingest(name, "", nil), ipcMessages(t, ints.Schema(), ints))
+		if err == nil {
+			t.Errorf("ingest into table %q accepted", name)
+		}
+		clearError(t, fmt.Sprintf("ingest into table %q", name), err)
+		_, err = h.putRaw(ctx, ingest("x", name, nil), ipcMessages(t, ints.Schema(), ints))
+		if err == nil {
+			t.Errorf("ingest into schema %q accepted", name)
+		}
+		clearError(t, fmt.Sprintf("ingest into schema %q", name), err)
+	}
+	// Types a table cannot hold.
+	dictType := &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int8, ValueType: arrow.BinaryTypes.String}
+	db := array.NewDictionaryBuilder(memory.DefaultAllocator, dictType).(*array.BinaryDictionaryBuilder)
+	db.AppendString("a")
+	dict := batchOf(t, "d", db.NewArray())
+	db.Release()
+	defer dict.Release()
+	odd := []arrow.RecordBatch{dict}
+	for _, c := range []struct {
+		dt arrow.DataType
+		js string
+	}{
+		{arrow.ListOf(arrow.PrimitiveTypes.Int64), `[[1, 2]]`},
+		{arrow.StructOf(arrow.Field{Name: "x", Type: arrow.PrimitiveTypes.Int64}), `[{"x": 1}]`},
+		{arrow.MapOf(arrow.BinaryTypes.String, arrow.PrimitiveTypes.Int64), `[[{"key": "k", "value": 1}]]`},
+		{arrow.FixedWidthTypes.Duration_s, `[5]`},
+		{arrow.FixedWidthTypes.MonthInterval, `[{"months": 1}]`},
+		{arrow.FixedWidthTypes.Float16, `[1.5]`},
+		{arrow.Null, `[null]`},
+		{&arrow.Decimal256Type{Precision: 76, Scale: 2}, `["1.00"]`},
+	} {
+		odd = append(odd, batchOf(t, "c", arrayFromJSON(t, c.dt, c.js)))
+	}
+	for i, b := range odd {
+		name := fmt.Sprintf("hostile_odd_%d", i)
+		_, err := h.putRaw(ctx, ingest(name, "", nil), ipcMessages(t, b.Schema(), b))
+		clearError(t, "ingest of "+b.Schema().Field(0).Type.String(), err)
+		if err == nil {
+			// Accepted: it must read back.
+			if _, err := fetchAll(h.cl, "SELECT * FROM "+name); err != nil {
+				t.Errorf("ingested %s does not read back: %v", b.Schema().Field(0).Type, err)
+			}
+			if _, err := h.cl.ExecuteUpdate(ctx, "DROP TABLE "+name); err != nil {
+				t.Error(err)
+			}
+		}
+		if i > 0 {
+			b.Release()
+		}
+	}
+	// A stream whose second batch changes schema; mid-stream garbage.
+	wide := array.NewRecordBatch(arrow.NewSchema([]arrow.Field{
+		{Name: "x", Type: arrow.PrimitiveTypes.Int64}, {Name: "y", Type: arrow.PrimitiveTypes.Int64}}, nil),
+		[]arrow.Array{ints.Column(0), ints.Column(0)}, 3)
+	defer wide.Release()
+	msgs := append(ipcMessages(t, ints.Schema(), ints), ipcMessages(t, wide.Schema(), wide)[1])
+	_, err := h.putRaw(ctx, ingest("hostile_mixed", "", nil), msgs)
+	if err == nil {
+		t.Error("ingest with a batch wider than the schema accepted")
+	}
+	clearError(t, "ingest with a batch wider than the schema", err)
+	msgs = append(ipcMessages(t, ints.Schema(), ints), &flight.FlightData{DataHeader: []byte("garbage")})
+	_, err = h.putRaw(ctx, ingest("hostile_mixed", "", nil), msgs)
+	if err == nil {
+		t.Error("ingest with a garbage message accepted")
+	}
+	clearError(t, "ingest with a garbage message", err)
+	// The client goes away mid-stream: nothing of it stays.
+	cctx, ccancel := context.WithCancel(ctx)
+	put, err := h.raw.DoPut(cctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stream := ipcMessages(t, ints.Schema(), ints, ints, ints)
+	stream[0].FlightDescriptor = &flight.FlightDescriptor{Type: flight.DescriptorCMD, Cmd: ingest("hostile_canceled", "", nil)}
+	for _, m := range stream {
+		put.Send(m)
+	}
+	time.Sleep(200 * time.Millisecond) // let the server start writing
+	ccancel()
+	if _, err := put.Recv(); err == nil {
+		t.Log("canceled ingest: the server answered first")
+	}
+	// 10,000 tiny batches go in whole.
+	tiny := batchOf(t, "x", arrayFromJSON(t, arrow.PrimitiveTypes.Int64, "[7]"))
+	defer tiny.Release()
+	batches := make([]arrow.RecordBatch, 10000)
+	for i := range batches {
+		batches[i] = tiny
+	}
+	meta, err := h.putRaw(ctx, ingest("hostile_tiny", "", nil), ipcMessages(t, tiny.Schema(), batches...))
+	if err != nil {
+		t.Fatalf("10,000 tiny batches: %v", err)
+	}
+	var res pb.DoPutUpdateResult
+	if len(meta) == 0 || proto.Unmarshal(meta[0], &res) != nil || res.RecordCount != 10000 {
+		t.Errorf("10,000 tiny batches: result %v", meta)
+	}
+	rows, err := fetchAll(h.cl, "SELECT COUNT(*), SUM(x) FROM hostile_tiny")
+	if err != nil || joinRows(rows) != "10000|70000" {
+		t.Errorf("10,000 tiny batches read back: %v %v", rows, err)
+	}
+	if _, err := h.cl.ExecuteUpdate(ctx, "DROP TABLE hostile_tiny"); err != nil {
+		t.Error(err)
+	}
+	// The canceled ingest left nothing (or, had it finished first, all).
+	rows, err = fetchAll(h.cl, "SELECT COUNT(*) FROM information_schema.tables WHERE table_name = 'hostile_canceled'")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if joinRows(rows) == "1" {
+		rows, err := fetchAll(h.cl, "SELECT COUNT(*) FROM hostile_canceled")
+		if err != nil || joinRows(rows) != "9" {
+			t.Errorf("canceled ingest left a partial table: %v %v", rows, err)
+		}
+		h.cl.ExecuteUpdate(ctx, "DROP TABLE hostile_canceled")
+	}
+}
+
+// dirListing lists the files under dir (names and sizes), sorted.
+func dirListing(t *testing.T, dir string) string {
+	t.Helper()
+	var lines []string
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		if rel == ".locks" {
+			return filepath.SkipDir // write locks, one file per table name ever written
+		}
+		if d.IsDir() {
+			lines = append(lines, rel+"/")
+			return nil
+		}
+		lines = append(lines, rel)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(lines, "\n")
+}

@@ -63,6 +63,9 @@ func (s *Server) ingest(ctx context.Context, cmd flightsql.StatementIngest, rdr 
 		return 0, qerr.New(qerr.InvalidArgument, "ingest: no schema given and no current schema (set one with USE or the schema session option)")
 	}
 	in := rdr.Schema()
+	if in == nil && rdr.Err() != nil {
+		return 0, qerr.Wrap(qerr.InvalidArgument, rdr.Err(), "ingest: read the stream's schema")
+	}
 	if in == nil || in.NumFields() == 0 {
 		return 0, qerr.New(qerr.InvalidArgument, "ingest: the stream has no columns")
 	}

@@ -46,7 +46,7 @@ func startDebug(log *zap.Logger) error {
 		})
 	})
 	mux.Handle("/debug/pprof/goroutine", pprof.Handler("goroutine"))
-	log.Warn("debug endpoint serving (" + debugAddrEnv + ")", zap.String("addr", lis.Addr().String()))
+	log.Warn("debug endpoint serving ("+debugAddrEnv+")", zap.String("addr", lis.Addr().String()))
 	go http.Serve(lis, mux)
 	return nil
 }

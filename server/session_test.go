@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -284,5 +285,50 @@ func TestTicketSessionFromAnotherNode(t *testing.T) {
 	}
 	if again := s.ticketSession(statementTicket{SQL: "SELECT 1", Session: "from-peer"}); again != sess {
 		t.Fatal("the recreated session was not kept")
+	}
+}
+
+// TestSessionSync: a node's snapshot (session-sync) lists the sessions
+// whose state changed and that are not idle; applying it on another node
+// takes each unless that node holds a newer version.
+func TestSessionSync(t *testing.T) {
+	now := time.Unix(1_000_000, 0)
+	src := sessions{fresh: (&fakeEngine{}).NewSession, idle: time.Hour, now: func() time.Time { return now }}
+	for _, u := range []string{
+		`{"id":"changed","user":"alice","schema":"test","vars":{"x":"1"},"ver":10}`,
+		`{"id":"newer-there","user":"alice","schema":"old","ver":5}`,
+	} {
+		if err := src.apply([]byte(u)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	src.mu.Lock()
+	src.createLocked("default", "alice", src.fresh()) // never changed: nothing to send
+	src.mu.Unlock()
+	now = now.Add(30 * time.Minute)
+	src.apply([]byte(`{"id":"idle","user":"alice","schema":"test","ver":3}`))
+	src.byID["idle"].lastUsed = now.Add(-2 * time.Hour)
+	snap, err := json.Marshal(src.changedSessions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := sessions{fresh: (&fakeEngine{}).NewSession}
+	if err := dst.apply([]byte(`{"id":"newer-there","user":"alice","schema":"new","ver":6}`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := dst.applyAll(snap); err != nil {
+		t.Fatal(err)
+	}
+	if e := dst.byID["changed"]; e == nil || e.sess.CurrentSchema != "test" || e.sess.Vars["x"] != "1" || e.user != "alice" || e.ver != 10 {
+		t.Errorf("synced session: %+v", e)
+	}
+	if e := dst.byID["newer-there"]; e.sess.CurrentSchema != "new" {
+		t.Errorf("sync overwrote a newer state: %q", e.sess.CurrentSchema)
+	}
+	if dst.byID["default"] != nil || dst.byID["idle"] != nil {
+		t.Errorf("sync sent an unchanged or idle session: %v", dst.byID)
+	}
+	if err := dst.applyAll([]byte("not json")); err == nil {
+		t.Error("malformed sync reply accepted")
 	}
 }

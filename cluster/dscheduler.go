@@ -108,6 +108,7 @@ type Dist struct {
 	queries map[string]*dquery      // coordinated here, running
 	work    map[string]*workerQuery // queries this node runs tasks of
 	records []*queryRecord          // coordinated here, running and recent
+	ran     []*workerTaskRecord     // tasks run here for peers, running and recent
 	closed  bool
 
 	draining    bool                 // leaving: new tasks are refused
@@ -118,6 +119,8 @@ type Dist struct {
 	loads       map[string]peerLoad  // peer → tasks others run there, as last reported
 
 	peers peerCalls // calls outstanding to each peer
+
+	mem execution.NodeMemory // allocators of the tasks run here for peers (system.nodes)
 }
 
 type workerQuery struct {
@@ -384,7 +387,10 @@ func (d *Dist) HandleAction(ctx context.Context, typ string, body []byte) ([]byt
 		if err != nil {
 			return nil, err
 		}
-		return encodeTaskResult(d.runRemoteTask(ctx, spec))
+		rec := d.workerTaskStarted(spec)
+		res := d.runRemoteTask(ctx, spec)
+		d.workerTaskEnded(rec, res)
+		return encodeTaskResult(res)
 	case ActionCancelQuery:
 		d.cancelQuery(string(body))
 		return []byte("ok"), nil
@@ -420,6 +426,8 @@ func (d *Dist) runRemoteTask(ctx context.Context, spec *TaskSpec) taskResult {
 		root: root, inputs: spec.Inputs,
 		alloc: execution.NewQueryAllocator(nil, spec.MemoryLimit), log: log,
 	}
+	d.mem.Track(t.alloc)
+	defer d.mem.Settle(t.alloc)
 	if spec.CollectMetrics {
 		t.metrics = execution.NewMetricsSet()
 	}

@@ -3,6 +3,8 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"io/fs"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -14,7 +16,9 @@ import (
 
 // system.queries and system.tasks: the distributed queries this node
 // coordinates (running and the most recent finished ones) and every task
-// attempt of them, with the node it ran on.
+// attempt of them, with the node it ran on. system.worker_tasks: the
+// tasks this node ran for peers' queries (running and the most recent
+// ended ones), as the worker saw them.
 
 type queryRecord struct {
 	ID          string
@@ -84,7 +88,72 @@ func (d *Dist) endTask(t *taskRecord, res taskResult, err error) {
 	t.State = "succeeded"
 }
 
+// workerTaskRecord is a task this node ran for a peer's query
+// (system.worker_tasks): the worker's view, where system.tasks is the
+// coordinator's.
+type workerTaskRecord struct {
+	TaskSpec
+	State                  string // running | succeeded | failed | refused
+	Rows, Bytes, ReadBytes int64
+	Started, Ended         time.Time
+	Error                  string
+}
+
+// recentWorkerTasks bounds the ended tasks system.worker_tasks keeps.
+const recentWorkerTasks = 1000
+
+func (d *Dist) workerTaskStarted(spec *TaskSpec) *workerTaskRecord {
+	r := &workerTaskRecord{TaskSpec: *spec, State: "running", Started: time.Now()}
+	r.Fragment, r.Inputs = nil, nil // not shown; may be large
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.ran = append(d.ran, r)
+	if n := len(d.ran) - recentWorkerTasks; n > 0 {
+		// Drop the oldest ended records.
+		kept := d.ran[:0]
+		for _, x := range d.ran {
+			if n > 0 && x.State != "running" {
+				n--
+				continue
+			}
+			kept = append(kept, x)
+		}
+		clear(d.ran[len(kept):])
+		d.ran = kept
+	}
+	return r
+}
+
+func (d *Dist) workerTaskEnded(r *workerTaskRecord, res taskResult) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	r.Ended, r.Rows, r.Bytes, r.ReadBytes, r.Error = time.Now(), res.Rows, res.Bytes, res.ReadBytes, res.Error
+	switch {
+	case res.Refused:
+		r.State = "refused"
+	case res.Error != "":
+		r.State = "failed"
+	default:
+		r.State = "succeeded"
+	}
+}
+
 var (
+	workerTasksSchema = arrow.NewSchema([]arrow.Field{
+		{Name: "query_id", Type: arrow.BinaryTypes.String},
+		{Name: "coordinator", Type: arrow.BinaryTypes.String},
+		{Name: "coordinator_instance", Type: arrow.BinaryTypes.String, Nullable: true},
+		{Name: "stage", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "partition", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "attempt", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "state", Type: arrow.BinaryTypes.String},
+		{Name: "rows", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "bytes", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "read_bytes", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "started", Type: arrow.BinaryTypes.String},
+		{Name: "elapsed_ms", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "error", Type: arrow.BinaryTypes.String, Nullable: true},
+	}, nil)
 	queriesSchema = arrow.NewSchema([]arrow.Field{
 		{Name: "query_id", Type: arrow.BinaryTypes.String},
 		{Name: "coordinator", Type: arrow.BinaryTypes.String},
@@ -110,6 +179,22 @@ var (
 		{Name: "error", Type: arrow.BinaryTypes.String, Nullable: true},
 	}, nil)
 )
+
+// Stats is this node's load as ping reports it (system.nodes): memory of
+// the tasks it runs for peers (the caller adds its engine's queries'),
+// distributed queries it coordinates, shuffle output it holds.
+func (d *Dist) Stats() NodeStats {
+	var spilled int64
+	filepath.WalkDir(d.shuffleDir, func(_ string, e fs.DirEntry, err error) error { //nolint:errcheck // files come and go
+		if err == nil && e.Type().IsRegular() && !strings.HasSuffix(e.Name(), ".lock") {
+			if fi, err := e.Info(); err == nil {
+				spilled += fi.Size()
+			}
+		}
+		return nil
+	})
+	return NodeStats{QueryMemory: d.mem.Used(), Coordinating: int64(d.coordinating()), ShuffleMemory: d.store.MemoryInUse(), ShuffleSpilled: spilled}
+}
 
 func elapsed(start, end time.Time) int64 {
 	if end.IsZero() {
@@ -149,6 +234,30 @@ func (d *Dist) registerSystemTables() error {
 			b.Field(7).(*array.Int64Builder).Append(elapsed(r.Started, r.Ended))
 			appendNullable(b.Field(8).(*array.StringBuilder), r.Error)
 			b.Field(9).(*array.StringBuilder).Append(r.stageSummary())
+		}
+		d.mu.Unlock()
+		return []arrow.RecordBatch{b.NewRecordBatch()}, nil
+	}); err != nil {
+		return err
+	}
+	if err := cat.RegisterSystemTable(catalog.SystemSchema, "worker_tasks", workerTasksSchema, func(ctx context.Context) ([]arrow.RecordBatch, error) {
+		b := array.NewRecordBuilder(memory.DefaultAllocator, workerTasksSchema)
+		defer b.Release()
+		d.mu.Lock()
+		for _, r := range d.ran {
+			b.Field(0).(*array.StringBuilder).Append(r.QueryID)
+			b.Field(1).(*array.StringBuilder).Append(r.CoordinatorNode)
+			appendNullable(b.Field(2).(*array.StringBuilder), r.CoordinatorInstance)
+			b.Field(3).(*array.Int64Builder).Append(int64(r.Stage))
+			b.Field(4).(*array.Int64Builder).Append(int64(r.Partition))
+			b.Field(5).(*array.Int64Builder).Append(int64(r.Attempt))
+			b.Field(6).(*array.StringBuilder).Append(r.State)
+			b.Field(7).(*array.Int64Builder).Append(r.Rows)
+			b.Field(8).(*array.Int64Builder).Append(r.Bytes)
+			b.Field(9).(*array.Int64Builder).Append(r.ReadBytes)
+			b.Field(10).(*array.StringBuilder).Append(r.Started.UTC().Format("2006-01-02 15:04:05.000"))
+			b.Field(11).(*array.Int64Builder).Append(elapsed(r.Started, r.Ended))
+			appendNullable(b.Field(12).(*array.StringBuilder), r.Error)
 		}
 		d.mu.Unlock()
 		return []arrow.RecordBatch{b.NewRecordBatch()}, nil

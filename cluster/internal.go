@@ -114,12 +114,28 @@ type PingInfo struct {
 	Version      string    `json:"version"`
 	RunningTasks int64     `json:"running_tasks"` // -1 = not tracked
 	Time         time.Time `json:"time"`
+	// Instance and Started identify the answering process; Stats is its
+	// load (system.nodes), nil when not tracked.
+	Instance string     `json:"instance,omitempty"`
+	Started  time.Time  `json:"started,omitzero"`
+	Stats    *NodeStats `json:"stats,omitempty"`
+}
+
+// NodeStats is a node's load besides its running tasks, as ping reports
+// it (system.nodes).
+type NodeStats struct {
+	QueryMemory    int64 `json:"query_memory"`    // bytes held by the queries and tasks running here
+	Coordinating   int64 `json:"coordinating"`    // distributed queries this node coordinates, running
+	ShuffleMemory  int64 `json:"shuffle_memory"`  // shuffle output held in memory
+	ShuffleSpilled int64 `json:"shuffle_spilled"` // shuffle output spilled to --work-dir (file bytes)
 }
 
 // InternalConfig configures the internal Flight service.
 type InternalConfig struct {
 	NodeName string
 	Version  string
+	Instance string    // NodeMeta.Instance, reported by ping
+	Started  time.Time // NodeMeta.Started
 	Security Security
 	Log      *zap.Logger
 	// Load reports running tasks (system.nodes running_tasks); nil =
@@ -145,6 +161,7 @@ type InternalServer struct {
 	doPut   func(flight.FlightService_DoPutServer) error
 	actions map[string]ActionFunc
 	load    func() int64
+	stats   func() NodeStats
 }
 
 // NewInternalServer builds the service; Serve starts it.
@@ -197,6 +214,13 @@ func (s *InternalServer) HandleAction(typ string, fn ActionFunc) {
 func (s *InternalServer) SetLoad(fn func() int64) {
 	s.mu.Lock()
 	s.load = fn
+	s.mu.Unlock()
+}
+
+// SetStats sets what ping reports of the node's load besides its tasks.
+func (s *InternalServer) SetStats(fn func() NodeStats) {
+	s.mu.Lock()
+	s.stats = fn
 	s.mu.Unlock()
 }
 
@@ -330,8 +354,21 @@ func (s *InternalServer) ListActions(_ *flight.Empty, stream flight.FlightServic
 }
 
 func (s *InternalServer) ping(ctx context.Context, _ []byte) ([]byte, error) {
-	info := PingInfo{Node: s.cfg.NodeName, Version: s.cfg.Version, RunningTasks: s.RunningTasks(), Time: time.Now().UTC()}
-	return json.Marshal(info)
+	return json.Marshal(s.Info())
+}
+
+// Info is what ping answers: this node's identity and load.
+func (s *InternalServer) Info() PingInfo {
+	info := PingInfo{Node: s.cfg.NodeName, Version: s.cfg.Version, RunningTasks: s.RunningTasks(), Time: time.Now().UTC(),
+		Instance: s.cfg.Instance, Started: s.cfg.Started}
+	s.mu.RLock()
+	stats := s.stats
+	s.mu.RUnlock()
+	if stats != nil {
+		st := stats()
+		info.Stats = &st
+	}
+	return info
 }
 
 // RunningTasks reports the counter set by SetLoad (-1 = not tracked): what

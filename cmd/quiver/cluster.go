@@ -184,7 +184,7 @@ func startCluster(c *clusterFlags, cat *catalog.Catalog, flightAddr string, log 
 		name = host + "-" + strconv.Itoa(flightPort)
 	}
 	meta := cluster.NodeMeta{Cluster: c.clusterName, FlightAddr: flightAddr, Cores: runtime.GOMAXPROCS(0),
-		Memory: memoryLimit(), Version: version}
+		Memory: memoryLimit(), Version: version, Instance: cluster.NewInstanceID(), Started: time.UnixMilli(time.Now().UnixMilli())}
 	advHost := ""
 	if c.advertise != "" {
 		advHost = c.advertise
@@ -223,7 +223,8 @@ func startCluster(c *clusterFlags, cat *catalog.Catalog, flightAddr string, log 
 	if advHost != "" {
 		meta.InternalAddr = net.JoinHostPort(advHost, strconv.Itoa(intPort))
 	}
-	cn.internal = cluster.NewInternalServer(cluster.InternalConfig{NodeName: name, Version: version, Security: sec, Log: log})
+	cn.internal = cluster.NewInternalServer(cluster.InternalConfig{NodeName: name, Version: version, Security: sec, Log: log,
+		Instance: meta.Instance, Started: meta.Started})
 	cn.served = make(chan error, 1)
 	go func() { cn.served <- cn.internal.Serve(lis) }()
 
@@ -241,7 +242,7 @@ func startCluster(c *clusterFlags, cat *catalog.Catalog, flightAddr string, log 
 		cn.internal.Stop(time.Second)
 		return nil, err
 	}
-	if err := cluster.RegisterNodesTable(cat, cn.members, cluster.ProbeLoad(name, cn.internal.RunningTasks, sec)); err != nil {
+	if err := cluster.RegisterNodesTable(cat, cn.members, cluster.ProbeLoad(name, cn.internal.Info, sec)); err != nil {
 		cn.close()
 		return nil, err
 	}
@@ -308,6 +309,11 @@ func (cn *clusterNode) startDist(c *clusterFlags, eng *engine.Engine, workDir st
 		return fmt.Errorf("distributed scheduler: %w", err)
 	}
 	d.Serve(cn.internal)
+	cn.internal.SetStats(func() cluster.NodeStats {
+		st := d.Stats()
+		st.QueryMemory += eng.MemoryInUse() // queries received here; d counts the tasks run for peers
+		return st
+	})
 	eng.Scheduler().SetDistributor(d)
 	cn.dist = d
 	cn.log.Info("distributed execution on", zap.String("work_dir", workDir),

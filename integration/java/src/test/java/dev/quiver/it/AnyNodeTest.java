@@ -115,9 +115,10 @@ class AnyNodeTest {
   }
 
   /**
-   * Closes a connection made with the {@code catalog} property. Driver 18.3 sends CloseSession
-   * for it after shutting its channel down, so close() fails with "Channel shutdown invoked"
-   * (client side; the session expires on the server by itself).
+   * Closes a connection made with the {@code catalog} property. Driver 18.3 closes its client
+   * handler twice: the first CloseSession reaches the server (the session is closed there), the
+   * second goes to the already shut down channel, so close() fails with "Channel shutdown
+   * invoked" on the client side.
    */
   static void closeWithCatalog(Connection c) {
     try {

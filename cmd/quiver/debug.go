@@ -14,7 +14,7 @@ import (
 
 // debugAddrEnv names a loopback address where `quiver serve` answers
 // /debug/quiver (goroutines and Go heap after a GC, JSON) and
-// /debug/pprof/goroutine. It is for tests and debugging (the hostile-client
+// /debug/pprof/ (goroutine, heap, CPU profile, ...). It is for tests and debugging (the hostile-client
 // campaign checks that nothing leaks after each scenario) and is off unless
 // set; a non-loopback address is refused, since it needs no credentials.
 const debugAddrEnv = "QUIVER_DEBUG_ADDR"
@@ -46,6 +46,12 @@ func startDebug(log *zap.Logger) error {
 		})
 	})
 	mux.Handle("/debug/pprof/goroutine", pprof.Handler("goroutine"))
+	// The rest of net/http/pprof (heap, allocs, CPU profile, trace) for
+	// profiling queries on a running server.
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	log.Warn("debug endpoint serving ("+debugAddrEnv+")", zap.String("addr", lis.Addr().String()))
 	go http.Serve(lis, mux)
 	return nil

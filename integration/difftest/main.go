@@ -33,6 +33,8 @@ func main() {
 		only     = flag.Int("only", -1, "run only query number i of the seed")
 		maxFail  = flag.Int("maxfail", 50, "stop after this many differences")
 		hostile  = flag.Bool("hostile", false, "run the edge-input list instead of random queries")
+		funcs    = flag.Bool("funcs", false, "run the built-in function calls (funcs.go), comparing result kinds too")
+		dml      = flag.Bool("dml", false, "run the DML/DDL statement scripts (dml.go)")
 		one      = flag.String("sql", "", "run this one statement on both")
 		verbose  = flag.Bool("v", false, "print every query")
 		showKnow = flag.Bool("known", false, "also report differences known.go explains")
@@ -42,6 +44,7 @@ func main() {
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	modeFuncs, modeDML = *funcs, *dml
 	if err := run(ctx, *seed, *n, *only, *maxFail, *hostile, *one, *verbose, *showKnow, *mariadbd, *install); err != nil {
 		fmt.Fprintln(os.Stderr, "difftest:", err)
 		os.Exit(1)
@@ -74,8 +77,15 @@ func run(ctx context.Context, seed int64, n, only, maxFail int, hostile bool, on
 		}
 	}
 
+	if modeDML {
+		fails, err := runDML(ctx, q, m, verbose)
+		fmt.Printf("DML/DDL scripts: %d differences\n", fails)
+		return err
+	}
 	var queries []query
 	switch {
+	case modeFuncs:
+		queries = funcQueries()
 	case one != "":
 		queries = []query{{sql: one, ordered: strings.Contains(strings.ToUpper(one), "ORDER BY")}}
 	case hostile:
@@ -113,6 +123,9 @@ func run(ctx context.Context, seed int64, n, only, maxFail int, hostile bool, on
 			stats["both ran"]++
 		}
 		diff := compare(qr, mr, qu.ordered)
+		if diff == "" && modeFuncs {
+			diff = kindDiff(qr, mr)
+		}
 		if diff == "" && queries != nil && (qr.err != nil) != (mr.err != nil) {
 			diff = "error on one side"
 		}

@@ -1,7 +1,9 @@
 package ops
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"sort"
 	"strings"
 
@@ -15,58 +17,230 @@ import (
 )
 
 type windowStream struct {
-	tc      *execution.TaskContext
-	input   execution.Stream
-	funcs   []WindowSpec
-	out     *arrow.Schema
-	pending []arrow.RecordBatch
-	done    bool
-	closed  bool
+	tc    *execution.TaskContext
+	input execution.Stream
+	funcs []WindowSpec
+	out   *arrow.Schema
+	// byPartition: every function has the same PARTITION BY and ORDER BY
+	// (as the planner groups them), so partitions are computed one at a
+	// time; otherwise the whole input is buffered.
+	byPartition bool
+	buf         []arrow.RecordBatch // rows not computed yet
+	bufRows     int64
+	bufBytes    int64
+	tail        int64             // row of buf where its last (maybe incomplete) partition starts
+	held        arrow.RecordBatch // input after a spilled partition's end, not looked at yet
+	heldStart   bool              // held's first row starts a partition
+	lastKey     []byte            // partition key of the last row looked at
+	keyBuf      []byte
+	keyOffs     []int
+	part        *partWriter      // the partition being spilled
+	spilled     execution.Stream // a spilled partition's output being read
+	spill       *execution.Spiller
+	pending     []arrow.RecordBatch
+	eof         bool
+	closed      bool
 }
 
 // NewWindow appends one column per window function to its input, which must
-// be sorted by each function's PARTITION BY then ORDER BY keys. The input is
-// buffered whole; ranking functions are one pass, aggregates over frames that
-// start at the partition start (or end at its end) are running folds, other
-// frames are folded per row.
+// be sorted by each function's PARTITION BY then ORDER BY keys. When all
+// functions share those keys (one planner Window node), partitions are
+// computed as they complete; otherwise the input is buffered whole. Ranking
+// functions are one pass, aggregates over frames that start at the
+// partition start (or end at its end) are running folds, other frames are
+// folded per row. Under a query memory limit, a partition that does not fit
+// is written to a spill file and evaluated in bounded chunks
+// (window_spill.go).
 func NewWindow(tc *execution.TaskContext, input execution.Stream, funcs []WindowSpec, out *arrow.Schema) (execution.Stream, error) {
 	if out.NumFields() != input.Schema().NumFields()+len(funcs) {
 		return nil, qerr.New(qerr.Internal, "window: output has %d columns, want %d", out.NumFields(), input.Schema().NumFields()+len(funcs))
 	}
-	return &windowStream{tc: tc, input: input, funcs: funcs, out: out}, nil
+	w := &windowStream{tc: tc, input: input, funcs: funcs, out: out, byPartition: len(funcs) > 0}
+	for _, f := range funcs[min(1, len(funcs)):] {
+		if fmt.Sprint(f.PartitionBy, f.OrderBy) != fmt.Sprint(funcs[0].PartitionBy, funcs[0].OrderBy) {
+			w.byPartition = false
+		}
+	}
+	return w, nil
 }
 
 func (w *windowStream) Schema() *arrow.Schema { return w.out }
 
 func (w *windowStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
-	if !w.done {
-		w.done = true
-		if err := w.run(ctx); err != nil {
+	for {
+		if w.spilled != nil {
+			b, err := w.spilled.Next(ctx)
+			if err != execution.EOF {
+				return b, err
+			}
+			w.spilled.Close()
+			w.spilled = nil
+			continue
+		}
+		if len(w.pending) > 0 {
+			b := w.pending[0]
+			w.pending = w.pending[1:]
+			return b, nil
+		}
+		if w.eof {
+			return nil, execution.EOF
+		}
+		if err := w.advance(ctx); err != nil {
 			return nil, err
 		}
 	}
-	if len(w.pending) == 0 {
-		return nil, execution.EOF
-	}
-	b := w.pending[0]
-	w.pending = w.pending[1:]
-	return b, nil
 }
 
-func (w *windowStream) run(ctx context.Context) error {
-	batches, err := drain(ctx, w.input)
+// advance looks at one more input batch: it joins the buffer (computed
+// once complete partitions add up to a batch) or the spilling partition.
+func (w *windowStream) advance(ctx context.Context) error {
+	b, start := w.held, w.heldStart
+	w.held, w.heldStart = nil, false
+	if b == nil {
+		var err error
+		if b, err = w.input.Next(ctx); err == execution.EOF {
+			w.eof = true
+			if w.part != nil {
+				return w.finishSpill()
+			}
+			return w.flush(w.bufRows)
+		} else if err != nil {
+			return err
+		}
+	}
+	n := int(b.NumRows())
+	if n == 0 {
+		b.Release()
+		return nil
+	}
+	if !w.byPartition {
+		w.buf = append(w.buf, b)
+		w.bufRows += int64(n)
+		return nil
+	}
+	starts, err := w.partitionStarts(b, start)
+	if err != nil {
+		b.Release()
+		return err
+	}
+	if w.part != nil {
+		if len(starts) == 0 {
+			err := w.part.write(b)
+			b.Release()
+			return err
+		}
+		head := b.NewSlice(0, int64(starts[0]))
+		err := w.part.write(head)
+		head.Release()
+		w.held, w.heldStart = b.NewSlice(int64(starts[0]), int64(n)), true
+		b.Release()
+		if err != nil {
+			return err
+		}
+		return w.finishSpill()
+	}
+	base := w.bufRows
+	w.buf = append(w.buf, b)
+	w.bufRows += int64(n)
+	last := execution.BatchBytes(b)
+	w.bufBytes += last
+	if len(starts) > 0 {
+		w.tail = base + int64(starts[len(starts)-1])
+	}
+	if w.tail >= execution.BatchSize {
+		return w.flush(w.tail)
+	}
+	if w.overBudget(last) {
+		if err := w.flush(w.tail); err != nil {
+			return err
+		}
+		return w.startSpill()
+	}
+	return nil
+}
+
+// partitionStarts returns the rows of b that start a new partition (a
+// first row only when it differs from the previous batch's last, or start).
+func (w *windowStream) partitionStarts(b arrow.RecordBatch, start bool) ([]int, error) {
+	n := int(b.NumRows())
+	keys, err := evalAll(w.tc.Mem(), w.funcs[0].PartitionBy, b)
+	if err != nil {
+		return nil, err
+	}
+	defer releaseAll(keys)
+	w.keyBuf, w.keyOffs = execution.EncodeKeys(keys, n, w.keyBuf, w.keyOffs)
+	key := func(i int) []byte { return w.keyBuf[w.keyOffs[i]:w.keyOffs[i+1]] }
+	var starts []int
+	if start || (w.lastKey != nil && !bytes.Equal(w.lastKey, key(0))) {
+		starts = append(starts, 0)
+	}
+	for i := 1; i < n; i++ {
+		if !bytes.Equal(key(i-1), key(i)) {
+			starts = append(starts, i)
+		}
+	}
+	w.lastKey = append(w.lastKey[:0], key(n-1)...)
+	return starts, nil
+}
+
+// overBudget reports whether the buffered last partition should spill:
+// under a memory limit, when computing it in memory (a copy of the rows,
+// the results, per-row bounds) plus two more batches would not fit.
+func (w *windowStream) overBudget(last int64) bool {
+	a := w.tc.Alloc
+	rows := w.bufRows - w.tail
+	if a == nil || rows <= execution.BatchSize || !a.Limited() {
+		return false
+	}
+	return !a.Fits(w.bufBytes + rows*int64(16+8*len(w.funcs)) + 2*last)
+}
+
+// flush computes the first k buffered rows (whole partitions) into pending.
+func (w *windowStream) flush(k int64) error {
+	if k == 0 {
+		return nil
+	}
+	var head, rest []arrow.RecordBatch
+	off := int64(0)
+	for _, b := range w.buf {
+		n := b.NumRows()
+		switch {
+		case off+n <= k:
+			head = append(head, b)
+		case off >= k:
+			rest = append(rest, b)
+		default:
+			head = append(head, b.NewSlice(0, k-off))
+			rest = append(rest, b.NewSlice(k-off, n))
+			b.Release()
+		}
+		off += n
+	}
+	w.buf, w.bufRows, w.tail = rest, w.bufRows-k, w.tail-k
+	w.bufBytes = 0
+	for _, b := range rest {
+		w.bufBytes += execution.BatchBytes(b)
+	}
+	out, err := w.computeAll(head)
 	if err != nil {
 		return err
 	}
+	w.pending = append(w.pending, out...)
+	return nil
+}
+
+// computeAll computes the window functions over whole partitions in
+// memory (taking the batches) and returns the output in BatchSize batches.
+func (w *windowStream) computeAll(batches []arrow.RecordBatch) ([]arrow.RecordBatch, error) {
 	defer releaseBatches(batches)
 	if len(batches) == 0 {
-		return nil
+		return nil, nil
 	}
 	mem := w.tc.Mem()
 	in := w.input.Schema()
 	cols, err := concatColumns(mem, in, batches)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	n := 0
 	for _, b := range batches {
@@ -81,26 +255,37 @@ func (w *windowStream) run(ctx context.Context) error {
 		outCols = append(outCols, c)
 	}
 	for _, f := range w.funcs {
-		r, err := w.compute(all, n, f)
+		l, orderCols, err := w.layout(all, n, f)
 		if err != nil {
 			releaseAll(outCols)
-			return err
+			return nil, err
+		}
+		r, err := w.compute(all, n, f, l, orderCols, nil)
+		releaseAll(orderCols)
+		if err != nil {
+			releaseAll(outCols)
+			return nil, err
 		}
 		outCols = append(outCols, r)
 	}
 	res, err := makeBatch(mem, w.out, outCols, n)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer res.Release()
-	w.pending = sliceBatches(w.out, res.Columns(), n)
-	return nil
+	return sliceBatches(w.out, res.Columns(), n), nil
 }
 
 // layout holds, per row, its partition and peer-group bounds (inclusive).
+// For a chunk of a spilled partition the batch is part of its partition:
+// bounds before its first row are negative, those after it >= n, and only
+// rows [from, to) need results (the others are context).
 type layout struct {
 	ps, pe       []int32 // partition start/end
 	peerS, peerE []int32
+	from, to     int
+	dense0       int64       // DENSE_RANK of row 0 when its partition starts before the batch
+	pinned       *pinnedRows // rows of the partition outside the batch that frames may name
 }
 
 func (w *windowStream) layout(b arrow.RecordBatch, n int, f WindowSpec) (*layout, []arrow.Array, error) {
@@ -114,7 +299,7 @@ func (w *windowStream) layout(b arrow.RecordBatch, n int, f WindowSpec) (*layout
 	if err != nil {
 		return nil, nil, err
 	}
-	l := &layout{ps: make([]int32, n), pe: make([]int32, n), peerS: make([]int32, n), peerE: make([]int32, n)}
+	l := &layout{ps: make([]int32, n), pe: make([]int32, n), peerS: make([]int32, n), peerE: make([]int32, n), to: n}
 	pc := make([]execution.Comparator, len(pk))
 	for i, a := range pk {
 		pc[i] = execution.NewComparator(a, false, true)
@@ -152,13 +337,10 @@ func (w *windowStream) layout(b arrow.RecordBatch, n int, f WindowSpec) (*layout
 	return l, ok, nil
 }
 
-func (w *windowStream) compute(b arrow.RecordBatch, n int, f WindowSpec) (arrow.Array, error) {
+// compute evaluates f for the rows of b; carry (spilled partitions only)
+// holds a running aggregate's state across chunks.
+func (w *windowStream) compute(b arrow.RecordBatch, n int, f WindowSpec, l *layout, orderCols []arrow.Array, carry *prefixCarry) (arrow.Array, error) {
 	mem := w.tc.Mem()
-	l, orderCols, err := w.layout(b, n, f)
-	if err != nil {
-		return nil, err
-	}
-	defer releaseAll(orderCols)
 	name := strings.ToLower(f.Func)
 	ints := func(v func(i int) int64) arrow.Array {
 		ib := array.NewInt64Builder(mem)
@@ -184,17 +366,7 @@ func (w *windowStream) compute(b arrow.RecordBatch, n int, f WindowSpec) (arrow.
 	case "rank":
 		return ints(func(i int) int64 { return int64(l.peerS[i]-l.ps[i]) + 1 }), nil
 	case "dense_rank":
-		dr := make([]int64, n)
-		for i := 0; i < n; i++ {
-			switch {
-			case i == int(l.ps[i]):
-				dr[i] = 1
-			case l.peerS[i] == int32(i):
-				dr[i] = dr[i-1] + 1
-			default:
-				dr[i] = dr[i-1]
-			}
-		}
+		dr := denseRanks(l, n)
 		return ints(func(i int) int64 { return dr[i] }), nil
 	case "percent_rank":
 		return floats(func(i int) float64 {
@@ -236,7 +408,30 @@ func (w *windowStream) compute(b arrow.RecordBatch, n int, f WindowSpec) (arrow.
 	case "first_value", "last_value", "nth_value":
 		return w.valueAt(b, n, l, f, orderCols, name)
 	}
-	return w.aggregate(b, n, l, f, orderCols)
+	return w.aggregate(b, n, l, f, orderCols, carry)
+}
+
+func denseRanks(l *layout, n int) []int64 {
+	dr := make([]int64, n)
+	for i := 0; i < n; i++ {
+		switch {
+		case i == int(l.ps[i]):
+			dr[i] = 1
+		case i == 0:
+			dr[i] = l.dense0
+		case l.peerS[i] == int32(i):
+			dr[i] = dr[i-1] + 1
+		default:
+			dr[i] = dr[i-1]
+		}
+	}
+	return dr
+}
+
+// outside reports an index a chunk of a spilled partition lacks (the
+// context rows were sized for every frame, so this is a bug).
+func outside(f WindowSpec, i, j int) error {
+	return qerr.New(qerr.Internal, "window %s: row %d reads row %d outside its spilled chunk", f.Func, i, j)
 }
 
 // int64Arg reads argument k as int64 per row (NULL = 1 for offsets).
@@ -280,7 +475,12 @@ func (w *windowStream) lagLead(b arrow.RecordBatch, n int, l *layout, f WindowSp
 			j = int64(i) + offs[i]
 		}
 		switch {
+		case i < l.from || i >= l.to:
+			idx[i] = -1
 		case j >= int64(l.ps[i]) && j <= int64(l.pe[i]):
+			if j < 0 || j >= int64(n) {
+				return nil, outside(f, i, int(j))
+			}
 			idx[i] = int32(j)
 		case len(args) > 2:
 			idx[i] = int32(n + i)
@@ -308,24 +508,48 @@ func (w *windowStream) valueAt(b arrow.RecordBatch, n int, l *layout, f WindowSp
 			return nil, err
 		}
 	}
+	src := args[0]
+	if l.pinned != nil {
+		// A chunk of a spilled partition: rows before or after it come
+		// from the pinned rows, appended after the chunk's n.
+		if src, err = l.pinned.append(mem, f.Args[0], src); err != nil {
+			return nil, err
+		}
+		defer src.Release()
+	}
 	idx := make([]int32, n)
 	for i := range idx {
 		idx[i] = -1
-		if s[i] > e[i] {
+		if s[i] > e[i] || i < l.from || i >= l.to {
 			continue
 		}
+		j := int64(-1)
 		switch name {
 		case "first_value":
-			idx[i] = s[i]
+			j = int64(s[i])
 		case "last_value":
-			idx[i] = e[i]
+			j = int64(e[i])
 		default:
-			if j := int64(s[i]) + nth[i] - 1; nth[i] >= 1 && j <= int64(e[i]) {
-				idx[i] = int32(j)
+			if k := int64(s[i]) + nth[i] - 1; nth[i] >= 1 && k <= int64(e[i]) {
+				j = k
+			} else {
+				continue
 			}
 		}
+		if j >= 0 && j < int64(n) {
+			idx[i] = int32(j)
+			continue
+		}
+		k := -1
+		if l.pinned != nil {
+			k = l.pinned.find(j - int64(l.ps[i])) // the partition's row number
+		}
+		if k < 0 {
+			return nil, outside(f, i, int(j))
+		}
+		idx[i] = int32(n + k)
 	}
-	return gather(mem, args[0], idx)
+	return gather(mem, src, idx)
 }
 
 // frameBounds returns each row's frame [s, e] (inclusive; s > e = empty).
@@ -484,7 +708,7 @@ func floatKeys(a arrow.Array) ([]float64, error) {
 }
 
 // aggregate evaluates an aggregate over each row's frame.
-func (w *windowStream) aggregate(b arrow.RecordBatch, n int, l *layout, f WindowSpec, orderCols []arrow.Array) (arrow.Array, error) {
+func (w *windowStream) aggregate(b arrow.RecordBatch, n int, l *layout, f WindowSpec, orderCols []arrow.Array, carry *prefixCarry) (arrow.Array, error) {
 	mem := w.tc.Mem()
 	if f.Distinct {
 		return nil, qerr.New(qerr.Unimplemented, "This version of MySQL doesn't yet support '<window function>(DISTINCT ..)'")
@@ -510,6 +734,9 @@ func (w *windowStream) aggregate(b arrow.RecordBatch, n int, l *layout, f Window
 		prefix = prefix && s[i] == l.ps[i]
 		suffix = suffix && e[i] == l.pe[i]
 	}
+	if carry != nil { // a chunk of a spilled partition: the frame decides
+		prefix, suffix = carry.prefix, false
+	}
 	merger, canMerge := acc.(accum.GroupMerger)
 	// Group n stays empty: the value of empty frames.
 	acc.Resize(n + 1)
@@ -522,6 +749,11 @@ func (w *windowStream) aggregate(b arrow.RecordBatch, n int, l *layout, f Window
 		}
 		if err := acc.Update(ids, args); err != nil {
 			return nil, err
+		}
+		if carry != nil && carry.states != nil && n > 0 {
+			if err := acc.Merge([]uint32{0}, carry.states); err != nil {
+				return nil, err
+			}
 		}
 		if prefix {
 			for i := 1; i < n; i++ {
@@ -538,12 +770,21 @@ func (w *windowStream) aggregate(b arrow.RecordBatch, n int, l *layout, f Window
 		}
 		for i := range idx {
 			switch {
-			case s[i] > e[i]:
+			case s[i] > e[i] || i < l.from || i >= l.to:
 				idx[i] = int32(n)
+				continue
 			case prefix:
 				idx[i] = e[i]
 			default:
 				idx[i] = s[i]
+			}
+			if idx[i] < 0 || idx[i] >= int32(n) {
+				return nil, outside(f, i, int(idx[i]))
+			}
+		}
+		if carry != nil {
+			if err := carry.keep(mem, acc); err != nil {
+				return nil, err
 			}
 		}
 	default:
@@ -565,6 +806,12 @@ func (w *windowStream) aggregate(b arrow.RecordBatch, n int, l *layout, f Window
 		}
 		for i := 0; i < n; i++ {
 			idx[i] = int32(i)
+			if i < l.from || i >= l.to {
+				continue
+			}
+			if s[i] <= e[i] && (s[i] < 0 || int(e[i]) >= n) {
+				return nil, outside(f, i, int(e[i]))
+			}
 			for r := s[i]; r <= e[i]; r++ {
 				groups = append(groups, uint32(i))
 				rows = append(rows, r)
@@ -593,6 +840,22 @@ func (w *windowStream) Close() error {
 	}
 	w.closed = true
 	releaseBatches(w.pending)
-	w.pending = nil
+	releaseBatches(w.buf)
+	w.pending, w.buf = nil, nil
+	if w.held != nil {
+		w.held.Release()
+		w.held = nil
+	}
+	if w.part != nil {
+		w.part.abort()
+		w.part = nil
+	}
+	if w.spilled != nil {
+		w.spilled.Close()
+		w.spilled = nil
+	}
+	if w.spill != nil {
+		w.spill.Close()
+	}
 	return w.input.Close()
 }

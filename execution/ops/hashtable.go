@@ -2,6 +2,7 @@ package ops
 
 import (
 	"bytes"
+	"math"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -139,8 +140,7 @@ const insertChunk = 1 << 16
 // insertAll is insert over n rows of any size (a join's whole build side):
 // it inserts chunk by chunk and drops the scratch afterwards. The table
 // should start small: after the first chunk it is sized once for the groups
-// that chunk's share of repeated keys predicts (every row on a unique key,
-// a quarter on lineitem's l_orderkey) rather than one slot pair per row.
+// estimated from that chunk (see groupsEstimate), then grows as usual.
 func (t *groupTable) insertAll(keys []arrow.Array, n int, ids []uint32) {
 	part := make([]arrow.Array, len(keys))
 	for off := 0; off < n; off += insertChunk {
@@ -157,8 +157,8 @@ func (t *groupTable) insertAll(keys []arrow.Array, n int, ids []uint32) {
 			releaseAll(part)
 		}
 		if off == 0 && end < n {
-			// Room for the predicted groups at most half full, as grow keeps it.
-			want := int(int64(t.n) * int64(n) / int64(end))
+			// Room for the estimated groups at most half full, as grow keeps it.
+			want := groupsEstimate(t.n, end, n)
 			size := t.size()
 			for size < 2*want {
 				size *= 2
@@ -169,6 +169,30 @@ func (t *groupTable) insertAll(keys []arrow.Array, n int, ids []uint32) {
 		}
 	}
 	t.hbuf, t.ibuf, t.kbuf, t.koffs = nil, nil, nil, nil
+}
+
+// groupsEstimate guesses the distinct keys among n rows from the d
+// distinct in their first m: the D whose expected distinct count in m
+// draws from D equally likely keys, D(1-e^(-m/D)), is d — all n when the m
+// rows were all distinct (a unique key). Keys in runs (lineitem by
+// l_orderkey) make it guess low, which costs only the growing a table
+// does anyway; guessing high (d*n/m over scattered repeats, o_custkey of
+// orders) would cost ten times the memory.
+func groupsEstimate(d, m, n int) int {
+	f := func(D float64) float64 { return D * -math.Expm1(-float64(m)/D) }
+	if d >= m || f(float64(n)) <= float64(d) {
+		return n
+	}
+	lo, hi := float64(d), float64(n) // f(lo) <= d < f(hi); f increases
+	for hi-lo > 1 && hi-lo > lo/64 {
+		mid := (lo + hi) / 2
+		if f(mid) < float64(d) {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return int(hi)
 }
 
 // insert writes the group id of every key row into ids (len n), creating

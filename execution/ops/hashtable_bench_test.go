@@ -2,6 +2,7 @@ package ops
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -47,5 +48,40 @@ func BenchmarkGroupTable(b *testing.B) {
 			}
 		})
 		releaseAll(batches)
+	}
+}
+
+// BenchmarkGroupTableBuild inserts a 2M-row join build side in one
+// insertAll: unique keys (a primary key), keys in runs of 4 (lineitem by
+// l_orderkey) and 100k keys scattered (orders by o_custkey).
+func BenchmarkGroupTableBuild(b *testing.B) {
+	mem := memory.NewGoAllocator()
+	const rows = 2 << 20
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, c := range []struct {
+		name string
+		key  func(i int) int64
+	}{
+		{"unique", func(i int) int64 { return int64(i*7919%rows) * 31 }},
+		{"runs4", func(i int) int64 { return int64(i / 4) }},
+		{"scattered100k", func(int) int64 { return rng.Int64N(100_000) }},
+	} {
+		kb := array.NewInt64Builder(mem)
+		for i := 0; i < rows; i++ {
+			kb.Append(c.key(i))
+		}
+		keys := []arrow.Array{kb.NewArray()}
+		kb.Release()
+		ids := make([]uint32, rows)
+		b.Run(c.name, func(b *testing.B) {
+			var slots int
+			for i := 0; i < b.N; i++ {
+				t := newGroupTable(true, insertChunk)
+				t.insertAll(keys, rows, ids)
+				slots = t.size()
+			}
+			b.ReportMetric(float64(slots), "slots")
+		})
+		releaseAll(keys)
 	}
 }

@@ -2,6 +2,7 @@ package ops
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -119,5 +120,29 @@ func TestGroupTableInsertAll(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// groupsEstimate finds the number of keys a uniform sample was drawn from
+// (within 10%), all rows for a sample without repeats, and never more
+// than the rows.
+func TestGroupsEstimate(t *testing.T) {
+	const m, n = 1 << 16, 1 << 22
+	if got := groupsEstimate(m, m, n); got != n {
+		t.Errorf("no repeats: %d groups, want all %d rows", got, n)
+	}
+	if got := groupsEstimate(m-1, m, n); got > n {
+		t.Errorf("one repeat: %d groups, more than the %d rows", got, n)
+	}
+	rng := rand.New(rand.NewPCG(7, 7))
+	for _, keys := range []int{1000, 30_000, 100_000, 1_000_000} {
+		seen := map[int]bool{}
+		for range m {
+			seen[rng.IntN(keys)] = true
+		}
+		got := groupsEstimate(len(seen), m, n)
+		if float64(got) < 0.9*float64(keys) || float64(got) > 1.1*float64(keys) {
+			t.Errorf("%d distinct of %d draws from %d keys: estimated %d", len(seen), m, keys, got)
+		}
 	}
 }

@@ -228,6 +228,10 @@ func (d *decorrelate) replace(input logical.Node, e logical.Expr) (logical.Node,
 		if err != nil {
 			return nil, err
 		}
+		if p, ok := j.(*logical.Project); ok { // inAsScalar: the mark comes last
+			input = p
+			return colRef(p.Fields[len(p.Fields)-1]), nil
+		}
 		mj := j.(*logical.Join)
 		mj.MarkField = &mark
 		input = mj
@@ -256,6 +260,21 @@ func (d *decorrelate) existsJoin(input logical.Node, sq *logical.Subquery, typ l
 	if err != nil {
 		return nil, err
 	}
+	if nullAware && hasResidual(preds, definedIDs(body)) {
+		// The null-aware join decides NULL from the keys alone, so a
+		// correlation that is not an equality key (a residual filter) is
+		// spelled out: NOT IN in a WHERE keeps a row when no subquery row
+		// could be equal (an anti join on the correlation and
+		// "equal or NULL"); a mark join becomes a scalar subquery.
+		if typ == logical.AntiJoin {
+			cond := append([]logical.Expr{}, preds...)
+			for i, n := range sq.Needles {
+				cond = append(cond, maybeEqual(n, colRef(outs[i])))
+			}
+			return &logical.Join{Left: input, Right: body, Type: logical.AntiJoin, Condition: andOf(cond)}, nil
+		}
+		return d.inAsScalar(input, sq)
+	}
 	// The IN equalities come first: NullAwareKeys counts them.
 	var cond []logical.Expr
 	for i, n := range sq.Needles {
@@ -267,6 +286,81 @@ func (d *decorrelate) existsJoin(input logical.Node, sq *logical.Subquery, typ l
 		j.NullAwareKeys = len(sq.Needles)
 	}
 	return j, nil
+}
+
+// hasResidual reports whether some correlation predicate is not an
+// equality of an inner and an outer expression (a hash join key).
+func hasResidual(preds []logical.Expr, defined idSet) bool {
+	for _, p := range preds {
+		c, ok := p.(*logical.Call)
+		if !ok || c.Func != "=" && c.Func != "<=>" || len(c.Args) != 2 {
+			return true
+		}
+		l, r := refs(c.Args[0], nil), refs(c.Args[1], nil)
+		inner := func(s idSet) bool { return len(s) > 0 && allIn(s, defined) }
+		outer := func(s idSet) bool { return !s.intersects(defined) }
+		if !(inner(l) && outer(r) || inner(r) && outer(l)) {
+			return true
+		}
+	}
+	return false
+}
+
+func allIn(s, in idSet) bool {
+	for id := range s {
+		if !in[id] {
+			return false
+		}
+	}
+	return true
+}
+
+// maybeEqual is a = b OR a IS NULL OR b IS NULL: the row may match an IN.
+func maybeEqual(a, b logical.Expr) logical.Expr {
+	isNull := func(e logical.Expr) logical.Expr {
+		return &logical.Call{Func: "is_null", Args: []logical.Expr{e}, Type: boolType}
+	}
+	or := func(x, y logical.Expr) logical.Expr {
+		return &logical.Call{Func: "or", Args: []logical.Expr{x, y}, Type: boolType}
+	}
+	return or(or(eq(a, b), isNull(a)), isNull(b))
+}
+
+// inAsScalar returns the mark of needles IN (subquery) as a scalar
+// subquery: MAX(CASE WHEN all equal THEN 1 WHEN maybe equal THEN 0 END)
+// over the subquery rows is 1 (TRUE), 0 (NULL) or NULL (FALSE).
+func (d *decorrelate) inAsScalar(input logical.Node, sq *logical.Subquery) (logical.Node, error) {
+	i64 := arrow.PrimitiveTypes.Int64
+	lit := func(v int64) logical.Expr { return &logical.Literal{Value: scalar.NewInt64Scalar(v)} }
+	outs := sq.Plan.Schema().Fields
+	var all, maybe []logical.Expr
+	for i, n := range sq.Needles {
+		all = append(all, eq(n, colRef(outs[i])))
+		maybe = append(maybe, maybeEqual(n, colRef(outs[i])))
+	}
+	state := &logical.Case{Whens: []logical.Expr{andOf(all), andOf(maybe)}, Thens: []logical.Expr{lit(1), lit(0)}, Else: &logical.Literal{Value: scalar.MakeNullScalar(i64)}, Type: i64}
+	f := logical.Field{ID: d.ids.fresh(), Name: "in_state", Type: i64, Nullable: true}
+	agg := &logical.Aggregate{Input: sq.Plan, Aggs: []*logical.AggregateCall{{Func: "max", Args: []logical.Expr{state}, Type: i64}}, AggFields: []logical.Field{f}}
+	j, v, err := d.scalarJoin(input, &logical.Subquery{Kind: logical.ScalarSubquery, Plan: agg})
+	if err != nil {
+		return nil, err
+	}
+	mark := logical.Field{ID: d.ids.fresh(), Name: "mark", Type: boolType, Nullable: true}
+	value := &logical.Case{
+		Whens: []logical.Expr{eq(v, lit(1)), eq(v, lit(0))},
+		Thens: []logical.Expr{&logical.Literal{Value: scalar.NewBooleanScalar(true)}, &logical.Literal{Value: scalar.MakeNullScalar(boolType)}},
+		Else:  &logical.Literal{Value: scalar.NewBooleanScalar(false)},
+		Type:  boolType,
+	}
+	return &logical.Project{Input: j, Exprs: append(passThrough(j), value), Fields: append(j.Schema().Fields, mark)}, nil
+}
+
+func passThrough(n logical.Node) []logical.Expr {
+	var out []logical.Expr
+	for _, f := range n.Schema().Fields {
+		out = append(out, colRef(f))
+	}
+	return out
 }
 
 func (d *decorrelate) scalarJoin(input logical.Node, sq *logical.Subquery) (logical.Node, logical.Expr, error) {
@@ -552,15 +646,25 @@ func injective(from, to arrow.DataType) bool {
 	return false
 }
 
-// definedIDs are the columns produced anywhere inside plan. A projection
-// passes a column through under its own ID; that does not define it (in
-// `(SELECT outer.c FROM t)` c is still the outer column).
+// definedIDs are the columns produced anywhere inside plan. Passing a
+// column through does not define it: in `(SELECT outer.c FROM t ORDER BY 1)`
+// the projection (and the sort above it) output c under its own ID, and c
+// is still the outer column.
 func definedIDs(plan logical.Node) idSet {
 	out := idSet{}
 	var walk func(logical.Node)
 	walk = func(n logical.Node) {
+		below := idSet{}
+		for _, c := range n.Children() {
+			for _, f := range c.Schema().Fields {
+				below[f.ID] = true
+			}
+		}
 		p, _ := n.(*logical.Project)
 		for i, f := range n.Schema().Fields {
+			if below[f.ID] {
+				continue // defined below, or passed through from outside
+			}
 			if p != nil {
 				if c, ok := p.Exprs[i].(*logical.ColumnRef); ok && c.ID == f.ID {
 					continue

@@ -75,9 +75,10 @@ func (d *Dist) retire(c coordRef, why string) {
 }
 
 // coordinatorGone handles a node gossip reports dead or left: its tasks
-// are refused — by name too, for tasks that carry no instance, until the
+// are refused — those of its instance, and those that carry none until the
 // name joins again — and the work done here for it is dropped (for that
-// instance only, when it had one: the node may be back as a new process).
+// instance only, when it had one: the node may be back as a new process,
+// whose tasks are accepted).
 func (d *Dist) coordinatorGone(n Node, why string) {
 	d.mu.Lock()
 	d.gone[coordRef{Name: n.Name}] = true
@@ -102,7 +103,7 @@ func (d *Dist) trackWork(query string, c coordRef, cancel *context.CancelFunc) e
 	if d.closed {
 		return errors.New("node shutting down")
 	}
-	if d.gone[c] || d.gone[coordRef{Name: c.Name}] {
+	if d.gone[c] || c.Instance == "" && d.gone[coordRef{Name: c.Name}] {
 		// A late task of a coordinator that died: its output would
 		// never be released.
 		return fmt.Errorf("coordinator %s is gone", c)

@@ -66,12 +66,47 @@ func storeColumn(mem memory.Allocator, in arrow.Array, f arrow.Field, firstRow i
 		out = fixed
 	}
 	if max, ok := catalog.MaxLength(f); ok {
+		trimmed := trimExcessSpaces(mem, out, max)
+		out.Release()
+		out = trimmed
 		if err := checkLength(out, f.Name, max, at); err != nil {
 			out.Release()
 			return nil, err
 		}
 	}
 	return out, nil
+}
+
+// trimExcessSpaces drops the trailing spaces of strings longer than max
+// characters: MySQL truncates them (with a note) in any SQL mode; other
+// excess characters stay for checkLength to refuse.
+func trimExcessSpaces(mem memory.Allocator, in arrow.Array, max int64) arrow.Array {
+	a, ok := in.(*array.String)
+	trim := func(s string) string {
+		for int64(utf8.RuneCountInString(s)) > max && strings.HasSuffix(s, " ") {
+			s = s[:len(s)-1]
+		}
+		return s
+	}
+	long := false
+	for i := 0; ok && !long && i < a.Len(); i++ {
+		long = a.IsValid(i) && int64(len(a.Value(i))) > max && trim(a.Value(i)) != a.Value(i)
+	}
+	if !long {
+		in.Retain()
+		return in
+	}
+	b := array.NewStringBuilder(mem)
+	defer b.Release()
+	b.Reserve(a.Len())
+	for i := 0; i < a.Len(); i++ {
+		if a.IsNull(i) {
+			b.AppendNull()
+			continue
+		}
+		b.Append(trim(a.Value(i)))
+	}
+	return b.NewArray()
 }
 
 // fixLength stores CHAR(n) values without trailing spaces (what MySQL

@@ -3,6 +3,7 @@ package planner
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -292,6 +293,13 @@ func (b *binder) createTable(s *ast.CreateTableStmt) (Statement, error) {
 		if err != nil {
 			return nil, err
 		}
+		seen := map[string]bool{}
+		for _, f := range q.Plan.Schema().Fields {
+			if seen[strings.ToLower(f.Name)] {
+				return nil, qerr.New(qerr.InvalidArgument, "Duplicate column name '%s'", f.Name)
+			}
+			seen[strings.ToLower(f.Name)] = true
+		}
 		ct.AsSelect = q
 	}
 	if ct.Columns == nil && ct.AsSelect == nil {
@@ -357,6 +365,9 @@ func (b *binder) insert(s *ast.InsertStmt) (Statement, error) {
 			}
 			if idx < 0 {
 				return nil, qerr.New(qerr.NotFound, "Unknown column '%s' in 'field list'", c.Name.O)
+			}
+			if slices.Contains(target, idx) {
+				return nil, qerr.New(qerr.InvalidArgument, "Column '%s' specified twice", c.Name.O)
 			}
 			target = append(target, idx)
 		}

@@ -595,7 +595,11 @@ func bindDateFormat(c *Call) (kernelFn, error) {
 		ra := argsOf(args)
 		return mapString(ec, args, func(buf []byte, i int) ([]byte, bool) {
 			d, us := at(i)
-			return appendDateFormat(buf, d, us, ra.strs[1](i)), true
+			f := ra.strs[1](i)
+			if f == "" {
+				return buf, false // MySQL: an empty format gives NULL
+			}
+			return appendDateFormat(buf, d, us, f), true
 		}), nil
 	}, nil
 }

@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/big"
 	"math/bits"
+	"strconv"
 
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 )
@@ -128,25 +129,26 @@ func decMaxFor(p int32) decimal128.Num {
 }
 
 // decFromFloat rounds f to scale s; ok=false on overflow of precision p or NaN.
+// Like MySQL it converts f's shortest decimal form (0.1e0 is 0.1, not
+// 0.1000000000000000055…), so a rounding tie in that form rounds away from
+// zero (1.005e0 to scale 2 is 1.01).
 func decFromFloat(f float64, p, s int32) (decimal128.Num, bool) {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return decimal128.Num{}, false
 	}
 	scaled := f * math.Pow10(int(s))
-	if math.Abs(scaled) < 9e15 {
+	if a := math.Abs(scaled); a < 9e15 && math.Abs(a-math.Floor(a)-0.5) > 1e-6 {
 		v := int64(math.Round(scaled))
 		n := decimal128.FromI64(v)
 		return n, n.FitsInPrecision(p)
 	}
-	bf := new(big.Float).SetFloat64(f)
-	bf.Mul(bf, new(big.Float).SetInt(bigPow10(s)))
-	if f < 0 {
-		bf.Sub(bf, big.NewFloat(0.5))
-	} else {
-		bf.Add(bf, big.NewFloat(0.5))
+	r, _ := new(big.Rat).SetString(strconv.FormatFloat(f, 'g', -1, 64))
+	r.Mul(r, new(big.Rat).SetInt(bigPow10(s)))
+	q, m := new(big.Int).QuoRem(r.Num(), r.Denom(), new(big.Int))
+	if m.Abs(m).Lsh(m, 1).Cmp(r.Denom()) >= 0 {
+		q.Add(q, big.NewInt(int64(r.Sign())))
 	}
-	bi, _ := bf.Int(nil)
-	n, ok := decFromBig(bi)
+	n, ok := decFromBig(q)
 	return n, ok && n.FitsInPrecision(p)
 }
 

@@ -3,6 +3,7 @@ package expr
 import (
 	"math"
 	"math/big"
+	"math/bits"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -286,13 +287,23 @@ func bindRound(c *Call) (kernelFn, error) {
 		case *array.Int64:
 			dbuf, out := newValues[int64](ec.mem, n)
 			for i, x := range v.Int64Values() {
-				out[i] = roundInt(x, digits(i), trunc)
+				r, ok := roundInt(x, digits(i), trunc)
+				if !ok && valid(bitsOf(vbuf), i) {
+					release(vbuf, dbuf)
+					return nil, errOutOfRange(ec, "BIGINT")
+				}
+				out[i] = r
 			}
 			return makeArray(tInt, n, vbuf, dbuf), nil
 		case *array.Uint64:
 			dbuf, out := newValues[uint64](ec.mem, n)
 			for i, x := range v.Uint64Values() {
-				out[i] = uint64(roundInt(int64(x), digits(i), trunc))
+				r, ok := roundUint(x, digits(i), trunc)
+				if !ok && valid(bitsOf(vbuf), i) {
+					release(vbuf, dbuf)
+					return nil, errOutOfRange(ec, "BIGINT UNSIGNED")
+				}
+				out[i] = r
 			}
 			return makeArray(tUint, n, vbuf, dbuf), nil
 		case *array.Decimal128:
@@ -323,6 +334,9 @@ func roundFloat(x float64, d int64, trunc bool) float64 {
 		return x
 	}
 	p := math.Pow10(int(d))
+	if p == 0 {
+		return 0 // d far below the largest double's digits
+	}
 	y := x * p
 	if math.IsInf(y, 0) {
 		return x // too large to have digits at that position
@@ -335,18 +349,40 @@ func roundFloat(x float64, d int64, trunc bool) float64 {
 	return y / p
 }
 
-func roundInt(x, d int64, trunc bool) int64 {
+// roundInt rounds x to d (negative: tens, hundreds…) digits; ok=false when
+// the rounded value does not fit (ROUND(9223372036854775807, -5)).
+func roundInt(x, d int64, trunc bool) (int64, bool) {
 	if d >= 0 {
-		return x
+		return x, true
 	}
 	if d < -18 {
-		return 0
+		return 0, true
 	}
 	p := pow10[-d]
 	if trunc {
-		return x / p * p
+		return x / p * p, true
 	}
-	return roundDivI64(x, p) * p
+	return mulI64(roundDivI64(x, p), p)
+}
+
+// roundUint is roundInt for BIGINT UNSIGNED.
+func roundUint(x uint64, d int64, trunc bool) (uint64, bool) {
+	if d >= 0 {
+		return x, true
+	}
+	if d < -19 {
+		return 0, true
+	}
+	p := uint64(10)
+	for range -d - 1 {
+		p *= 10
+	}
+	q, r := x/p, x%p
+	if !trunc && r >= p-r {
+		q++
+	}
+	hi, lo := bits.Mul64(q, p)
+	return lo, hi == 0
 }
 
 // bindBitwise implements & | ^ << >> ~ on BIGINT UNSIGNED (MySQL).

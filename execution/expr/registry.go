@@ -455,7 +455,7 @@ func resolveRound(name string, in []arrow.DataType, c []scalar.Scalar) (Signatur
 	if len(in) == 2 {
 		scale = d.Scale
 		if v, ok := constInt(c[1]); ok {
-			scale = int32(max(0, min(v, int64(maxDecPrec))))
+			scale = int32(max(0, min(v, maxDecScale)))
 		}
 	}
 	// Rounding may carry into one more integer digit.

@@ -287,9 +287,10 @@ func substringIndex(s, delim string, n int64) string {
 }
 
 // findInSet is MySQL FIND_IN_SET(s, list): the 1-based position of s in the
-// comma-separated list, 0 when absent or when s holds a comma.
+// comma-separated list, 0 when absent, when s holds a comma or when the
+// list is empty (even for an empty s).
 func findInSet(s, list string) int64 {
-	if strings.Contains(s, ",") {
+	if list == "" || strings.Contains(s, ",") {
 		return 0
 	}
 	pos := int64(1)

@@ -104,10 +104,10 @@ func unhex(buf []byte, s string) ([]byte, bool) {
 
 // conv is MySQL CONV(s, from, to): s read in base |from| (signed when from
 // is negative) as a 64-bit integer, written in base |to| (signed when to is
-// negative). Out-of-range bases give NULL.
+// negative). Out-of-range bases and an empty s give NULL.
 func conv(buf []byte, s string, from, to int64) ([]byte, bool) {
 	fb, tb := abs64(from), abs64(to)
-	if fb < 2 || fb > 36 || tb < 2 || tb > 36 {
+	if fb < 2 || fb > 36 || tb < 2 || tb > 36 || s == "" {
 		return buf, false
 	}
 	s = trimSpaces(s)
@@ -275,10 +275,10 @@ func bindInterval(c *Call) (kernelFn, error) {
 }
 
 // insertStr is MySQL INSERT(s, pos, n, new): n characters from pos replaced
-// by new; s itself when pos is outside 1..length+1.
+// by new; s itself when pos is outside 1..length (MySQL does not append).
 func insertStr(buf []byte, s string, pos, n int64, repl string) []byte {
 	cnt := int64(utf8.RuneCountInString(s))
-	if pos < 1 || pos-1 > cnt {
+	if pos < 1 || pos > cnt {
 		return append(buf, s...)
 	}
 	if n < 0 || n > cnt-pos+1 {

@@ -64,7 +64,8 @@ func TestInsertSoundexOrd(t *testing.T) {
 		{"Quadratic", -1, 4, "What", "Quadratic"},
 		{"Quadratic", 3, 100, "What", "QuWhat"},
 		{"Quadratic", 3, -1, "What", "QuWhat"},
-		{"abc", 4, 1, "X", "abcX"},
+		{"abc", 4, 1, "X", "abc"}, // pos past the end: s (MySQL does not append)
+		{"abc", 3, 1, "X", "abX"},
 		{"abc", 5, 1, "X", "abc"},
 		{"héllo", 2, 1, "e", "hello"},
 	} {

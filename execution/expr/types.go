@@ -20,6 +20,9 @@ var (
 
 const maxDecPrec = 38
 
+// maxDecScale is MySQL's largest DECIMAL scale: ROUND(x, 40) has scale 30.
+const maxDecScale = 30
+
 // Decimal types integers become when they meet decimals (MySQL: BIGINT is
 // DECIMAL(19,0), BIGINT UNSIGNED DECIMAL(20,0)).
 var (

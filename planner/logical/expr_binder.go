@@ -577,7 +577,56 @@ func (b *Binder) bindIn(x *ast.PatternInExpr, ctx *exprCtx) (Expr, error) {
 	if err != nil {
 		return nil, err
 	}
+	if b.mixedIn(args) {
+		// MySQL compares each pair in its own type when the list mixes
+		// strings and numbers: '1.0' IN ('1', 2) is 0 (string '1.0' <> '1',
+		// number 1.0 <> 2), not a numeric compare with every element.
+		var out Expr
+		for _, v := range args[1:] {
+			c, err := b.call("=", []Expr{args[0], v})
+			if err != nil {
+				return nil, err
+			}
+			if out == nil {
+				out = c
+			} else if out, err = b.call("or", []Expr{out, c}); err != nil {
+				return nil, err
+			}
+		}
+		return b.maybeNot(out, nil)(x.Not)
+	}
 	return b.maybeNot(b.call("in", args))(x.Not)
+}
+
+// mixedIn reports whether x IN (list) compares x as a string with some
+// elements and as a number or date with others.
+func (b *Binder) mixedIn(args []Expr) bool {
+	class := func(t arrow.DataType) int {
+		switch t.ID() {
+		case arrow.NULL:
+			return -1
+		case arrow.STRING, arrow.LARGE_STRING, arrow.STRING_VIEW, arrow.BINARY, arrow.LARGE_BINARY, arrow.BINARY_VIEW:
+			return 0
+		}
+		return 1
+	}
+	seen := -1
+	lt := Type(args[0])
+	for _, v := range args[1:] {
+		sig, err := b.funcs().Resolve("=", []arrow.DataType{lt, Type(v)}, nil)
+		if err != nil || len(sig.Args) != 2 {
+			return false
+		}
+		c := class(sig.Args[0])
+		if c < 0 {
+			continue
+		}
+		if seen >= 0 && c != seen {
+			return true
+		}
+		seen = c
+	}
+	return false
 }
 
 func (b *Binder) bindCase(x *ast.CaseExpr, ctx *exprCtx) (Expr, error) {

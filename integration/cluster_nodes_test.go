@@ -125,3 +125,26 @@ func TestClusterNodesLoad(t *testing.T) {
 			c.shuffleFilesOf("n2"), c.shuffleFilesOf("n3"), n1b.stderr.String())
 	}
 }
+
+// A single `quiver serve` lists itself with its instance and its queries'
+// memory (no peers: no tasks for others, no shuffle output), memory that
+// shows while a heavy query runs.
+func TestSingleNodeLoad(t *testing.T) {
+	bin := buildQuiver(t)
+	solo := &clusterProc{process: startQuiver(t, bin, "--data", sf001, "--default-schema", "tpch"), name: "solo"}
+	rows := queryRows(t, solo.process, "SELECT instance, started, uptime_ms, query_memory_bytes, coordinating_queries, shuffle_memory_bytes, shuffle_spilled_bytes FROM system.nodes")
+	if len(rows) != 1 || !regexp.MustCompile(`^[0-9a-f]{16}$`).MatchString(rows[0][0]) || joinRows([][]string{rows[0][4:]}) != "0|0|0" {
+		t.Fatalf("system.nodes: %v", rows)
+	}
+	sawMem := false
+	res := runUntil(t, solo, heavyJoin, 90*time.Second, func() bool {
+		sawMem = atoi(queryRows(t, solo.process, "SELECT query_memory_bytes FROM system.nodes")[0][0]) > 0
+		return sawMem
+	})
+	if res == nil {
+		t.Fatal("no query memory seen while a heavy query ran")
+	}
+	if r := <-res; r.err != nil {
+		t.Fatal(r.err)
+	}
+}

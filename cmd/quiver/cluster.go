@@ -13,7 +13,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/quiverdb/quiver/catalog"
 	"github.com/quiverdb/quiver/cluster"
 	"github.com/quiverdb/quiver/engine"
 	"go.uber.org/zap"
@@ -170,7 +169,8 @@ type clusterNode struct {
 // startCluster registers system.nodes and, when clustering is enabled,
 // starts the internal service and gossip. flightAddr is the bound Flight
 // SQL address.
-func startCluster(c *clusterFlags, cat *catalog.Catalog, flightAddr string, log *zap.Logger) (*clusterNode, error) {
+func startCluster(c *clusterFlags, eng *engine.Engine, flightAddr string, log *zap.Logger) (*clusterNode, error) {
+	cat := eng.Catalog()
 	_, flightPort, err := splitPort(flightAddr)
 	if err != nil {
 		return nil, err
@@ -198,7 +198,13 @@ func startCluster(c *clusterFlags, cat *catalog.Catalog, flightAddr string, log 
 	cn := &clusterNode{log: log, leave: c.leaveTimeout, name: name}
 	if !c.enabled() {
 		local := cluster.Node{Name: name, NodeMeta: meta, State: cluster.StateAlive, Since: time.Now()}
-		return cn, cluster.RegisterNodesTable(cat, cluster.SingleNode{Node: local}, cluster.ProbeLoad(name, nil, cluster.Security{}))
+		// Alone, the node runs no tasks for peers and holds no shuffle
+		// output; its queries' memory is the engine's.
+		info := func() cluster.PingInfo {
+			return cluster.PingInfo{Node: name, Version: version, RunningTasks: -1, Instance: meta.Instance, Started: meta.Started,
+				Stats: &cluster.NodeStats{QueryMemory: eng.MemoryInUse()}}
+		}
+		return cn, cluster.RegisterNodesTable(cat, cluster.SingleNode{Node: local}, cluster.ProbeLoad(name, info, cluster.Security{}))
 	}
 
 	sec := cluster.Security{Secret: c.secret}

@@ -188,7 +188,7 @@ func serve(args []string) error {
 		lis.Close()
 		return err
 	}
-	cn, err := startCluster(&f.cluster, eng.Catalog(), addr, log)
+	cn, err := startCluster(&f.cluster, eng, addr, log)
 	if err != nil {
 		lis.Close()
 		return fmt.Errorf("start cluster: %w", err)

@@ -16,6 +16,7 @@ import (
 // iteration's rows. Both inputs are planned with one partition, so they hold
 // no Exchange and run inside this node's task, as often as needed.
 type RecursiveCTE struct {
+	Name      string // for errors ("" when decoded from another node)
 	Anchor    Plan
 	Recursive Plan
 	Distinct  bool
@@ -33,7 +34,7 @@ type WorkTable struct {
 // A physical plan belongs to one query, and the CTE runs in one task.
 type workSlot struct {
 	id   int
-	rows []arrow.RecordBatch
+	rows *ops.WorkRows
 }
 
 func (b *builder) buildRecursive(n *logical.RecursiveCTE) (Plan, error) {
@@ -58,7 +59,7 @@ func (b *builder) buildRecursive(n *logical.RecursiveCTE) (Plan, error) {
 	if rec, err = inline(rec); err != nil {
 		return nil, err
 	}
-	return &RecursiveCTE{Anchor: anchor, Recursive: rec, Distinct: n.Distinct, Out: n.Schema().ToArrow(), work: slot}, nil
+	return &RecursiveCTE{Name: n.Name, Anchor: anchor, Recursive: rec, Distinct: n.Distinct, Out: n.Schema().ToArrow(), work: slot}, nil
 }
 
 func (b *builder) buildWorkTable(n *logical.WorkTable) (Plan, error) {
@@ -99,13 +100,13 @@ func (n *RecursiveCTE) Execute(ctx context.Context, partition int, tc *execution
 	if err != nil {
 		return nil, err
 	}
-	step := func(ctx context.Context, work []arrow.RecordBatch) (execution.Stream, error) {
-		releaseRows(n.work.rows)
+	step := func(ctx context.Context, work *ops.WorkRows) (execution.Stream, error) {
+		n.work.rows.Release()
 		n.work.rows = work
 		return n.Recursive.Execute(ctx, 0, tc)
 	}
 	tc = tc.Operator(n)
-	return instrument(n, tc, &releaseWork{Stream: ops.NewRecursive(tc, anchor, step, n.Distinct, n.Out), slot: n.work}), nil
+	return instrument(n, tc, &releaseWork{Stream: ops.NewRecursive(tc, n.Name, anchor, step, n.Distinct, n.Out), slot: n.work}), nil
 }
 
 // releaseWork frees rows left in the slot (a step that failed or was not
@@ -117,15 +118,9 @@ type releaseWork struct {
 
 func (r *releaseWork) Close() error {
 	err := r.Stream.Close()
-	releaseRows(r.slot.rows)
+	r.slot.rows.Release()
 	r.slot.rows = nil
 	return err
-}
-
-func releaseRows(bs []arrow.RecordBatch) {
-	for _, b := range bs {
-		b.Release()
-	}
 }
 
 func (n *WorkTable) Schema() *arrow.Schema { return n.Out }
@@ -143,13 +138,12 @@ func (n *WorkTable) String() string                            { return fmt.Spri
 // Execute streams the current iteration's rows; the slot keeps them (the
 // next iteration or Close releases them), so the stream gets its own refs.
 func (n *WorkTable) Execute(ctx context.Context, partition int, tc *execution.TaskContext) (execution.Stream, error) {
-	rows := make([]arrow.RecordBatch, 0, len(n.work.rows))
-	for _, b := range n.work.rows {
-		b.Retain()
-		rows = append(rows, b)
+	s, err := n.work.rows.Open(n.Out)
+	if err != nil {
+		return nil, err
 	}
 	tc = tc.Operator(n)
-	return instrument(n, tc, execution.NewBatchStream(n.Out, rows)), nil
+	return instrument(n, tc, s), nil
 }
 
 // inline makes p one partition without stage boundaries: with one target

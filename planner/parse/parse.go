@@ -20,6 +20,10 @@ const syntaxPrefix = "You have an error in your SQL syntax; check the manual tha
 // Parse parses one or more `;`-separated statements. Each statement's
 // original text is available through its Text() method.
 func Parse(sql string) ([]ast.StmtNode, error) {
+	if len(sql) > MaxSQLBytes {
+		return nil, qerr.New(qerr.ResourceExhausted,
+			"statement text too long: %d bytes (at most %d); send large data as parameters or with bulk ingest", len(sql), MaxSQLBytes)
+	}
 	if strings.TrimSpace(strings.Trim(strings.TrimSpace(sql), ";")) == "" {
 		return nil, &qerr.Error{Kind: qerr.Syntax, Msg: "Query was empty"}
 	}
@@ -33,9 +37,51 @@ func Parse(sql string) ([]ast.StmtNode, error) {
 		return nil, &qerr.Error{Kind: qerr.Syntax, Msg: "Query was empty"}
 	}
 	for _, st := range stmts {
+		if err := checkDepth(st); err != nil {
+			return nil, err
+		}
 		st.SetText(nil, strings.TrimSpace(st.Text()))
 	}
 	return stmts, nil
+}
+
+// MaxSQLBytes bounds the text parsed at once. Parsing takes up to a few
+// hundred bytes of memory per byte of text (10 MB of `+1` terms took
+// 5 GB); 1 MiB is also the most a prepared statement handle carries, and
+// JDBC and ADBC prepare every statement.
+const MaxSQLBytes = 1 << 20
+
+// MaxDepth bounds how deeply a statement's syntax tree nests (each
+// operator, function call, subquery and clause is a level). The binder,
+// optimizer and executor walk trees recursively: `SELECT 1+1+...` with a
+// million terms overflowed the goroutine stack, a fatal error that kills
+// the server, not a panic it can recover from.
+const MaxDepth = 10000
+
+// depthCheck measures nesting without recursing past MaxDepth: tidb's
+// Accept recurses once per level, and children of a level too deep are
+// skipped.
+type depthCheck struct{ depth, deepest int }
+
+func (d *depthCheck) Enter(n ast.Node) (ast.Node, bool) {
+	d.depth++
+	d.deepest = max(d.deepest, d.depth)
+	return n, d.deepest > MaxDepth
+}
+
+func (d *depthCheck) Leave(n ast.Node) (ast.Node, bool) {
+	d.depth--
+	return n, true
+}
+
+func checkDepth(st ast.StmtNode) error {
+	var d depthCheck
+	st.Accept(&d)
+	if d.deepest > MaxDepth {
+		return &qerr.Error{Kind: qerr.Syntax, Msg: "statement too deeply nested: more than " +
+			strconv.Itoa(MaxDepth) + " levels of expressions, subqueries and clauses; simplify it (an IN list instead of a chain of OR, fewer nested subqueries)"}
+	}
+	return nil
 }
 
 // ParseOne parses exactly one statement.

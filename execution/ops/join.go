@@ -257,7 +257,8 @@ func (j *joinStream) buildSide(ctx context.Context) (err error) {
 	for _, b := range batches {
 		j.buildRows += int(b.NumRows())
 	}
-	if j.build, err = concatConsume(mem, j.right.Schema(), batches); err != nil {
+	need := j.buildNeed()
+	if j.build, err = concatConsume(mem, j.right.Schema(), batches, need); err != nil {
 		return err
 	}
 	if j.typ == RightJoin || j.typ == FullJoin {
@@ -267,11 +268,19 @@ func (j *joinStream) buildSide(ctx context.Context) (err error) {
 		j.res.resize(int64(len(j.buildMatched)))
 		return nil
 	}
-	one := arrowBatch(j.right.Schema(), j.build, int64(j.buildRows))
-	defer one.Release()
-	keys, err := evalAll(mem, j.rightKeys, one)
-	if err != nil {
-		return err
+	var keys []arrow.Array
+	if need != nil { // every key is a column (buildNeed)
+		for _, k := range j.rightKeys {
+			c := j.build[k.(*expr.Column).Index]
+			c.Retain()
+			keys = append(keys, c)
+		}
+	} else {
+		one := arrowBatch(j.right.Schema(), j.build, int64(j.buildRows))
+		defer one.Release()
+		if keys, err = evalAll(mem, j.rightKeys, one); err != nil {
+			return err
+		}
 	}
 	defer releaseAll(keys)
 	intKey := len(keys) == 1 && intLike(keys[0].DataType()) && intLike(j.leftKeys[0].DataType())
@@ -317,6 +326,14 @@ func (j *joinStream) buildSide(ctx context.Context) (err error) {
 		j.next[r] = j.head[g]
 		j.head[g] = int32(r)
 	}
+	if need != nil { // key columns not in the output are done with
+		for c, a := range j.build {
+			if a != nil && (j.rout == nil || !j.rout[c]) {
+				a.Release()
+				j.build[c] = nil
+			}
+		}
+	}
 	size := j.table.bytes() + int64(len(j.head))*4 + int64(len(j.next))*4 + int64(len(j.buildMatched)) + int64(len(j.naNull))*4
 	for k, t := range j.keyTables {
 		size += t.bytes() + int64(len(j.bcodes[k]))*4
@@ -327,6 +344,32 @@ func (j *joinStream) buildSide(ctx context.Context) (err error) {
 
 // buildLimitError names the join in a memory limit error met while
 // building, once for nested joins.
+// buildNeed marks the build columns a hash join reads: its key columns
+// (while building; dropped after unless output) and the build columns it
+// outputs, when every key is a plain column and no residual filter reads
+// the others (nil: keep them all). A build side often carries columns only
+// its scan's filter read.
+func (j *joinStream) buildNeed() []bool {
+	if !j.hash || j.filter != nil {
+		return nil
+	}
+	need := make([]bool, j.right.Schema().NumFields())
+	switch {
+	case j.rout != nil:
+		copy(need, j.rout)
+	case j.typ != SemiJoin && j.typ != AntiJoin && j.typ != MarkJoin:
+		return nil // outputs every build column
+	}
+	for _, k := range j.rightKeys {
+		c, ok := k.(*expr.Column)
+		if !ok || c.Index < 0 || c.Index >= len(need) {
+			return nil
+		}
+		need[c.Index] = true
+	}
+	return need
+}
+
 func (j *joinStream) buildLimitError(err error) error {
 	var named *joinBuildError
 	if err == nil || qerr.KindOf(err) != qerr.ResourceExhausted || errors.As(err, &named) {

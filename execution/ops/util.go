@@ -97,8 +97,16 @@ func gatherAll(mem memory.Allocator, cols []arrow.Array, idx []int32) ([]arrow.A
 func gatherSome(mem memory.Allocator, cols []arrow.Array, idx []int32, need []bool) ([]arrow.Array, error) {
 	out := make([]arrow.Array, len(cols))
 	// Every row once, in order (a probe batch whose rows each match one
-	// build row): share the columns instead of copying them.
-	same := len(cols) > 0 && identity(idx, cols[0].Len())
+	// build row): share the columns instead of copying them. Columns not
+	// needed may be nil (a join's dropped build columns).
+	n := -1
+	for _, c := range cols {
+		if c != nil {
+			n = c.Len()
+			break
+		}
+	}
+	same := n >= 0 && identity(idx, n)
 	for i, c := range cols {
 		if need != nil && !need[i] {
 			continue
@@ -193,14 +201,25 @@ func concatColumns(mem memory.Allocator, schema *arrow.Schema, batches []arrow.R
 
 // concatConsume is concatColumns that releases the batches (always, also
 // on error) column by column as it copies them, so at most one column is
-// held twice rather than the whole input.
-func concatConsume(mem memory.Allocator, schema *arrow.Schema, batches []arrow.RecordBatch) ([]arrow.Array, error) {
+// held twice rather than the whole input. Columns not in keep (nil = all)
+// are dropped: their entries are nil.
+func concatConsume(mem memory.Allocator, schema *arrow.Schema, batches []arrow.RecordBatch, keep []bool) ([]arrow.Array, error) {
 	if len(batches) <= 1 {
 		defer releaseBatches(batches)
-		return concatColumns(mem, schema, batches)
+		cols, err := concatColumns(mem, schema, batches)
+		for c := range cols {
+			if keep != nil && !keep[c] {
+				cols[c].Release()
+				cols[c] = nil
+			}
+		}
+		return cols, err
 	}
 	parts := make([][]arrow.Array, schema.NumFields())
 	for c := range parts {
+		if keep != nil && !keep[c] {
+			continue
+		}
 		parts[c] = make([]arrow.Array, len(batches))
 		for i, b := range batches {
 			a := b.Column(c)
@@ -220,6 +239,9 @@ func concatConsume(mem memory.Allocator, schema *arrow.Schema, batches []arrow.R
 		}
 	}()
 	for c, p := range parts {
+		if p == nil {
+			continue
+		}
 		a, err := array.Concatenate(p, mem)
 		if err != nil {
 			return nil, err

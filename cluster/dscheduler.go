@@ -27,9 +27,15 @@ import (
 // and answer when the task ended, with its status and metrics. A producer's
 // output stays on the node that ran it (ShuffleStore); consumers pull each
 // partition with DoGet from every producer's node (local ones are read
-// directly). The final stage runs on the coordinator and streams to the
-// client. Failed tasks are retried on another node; output lost with a node
-// (or a failed fetch) is recomputed from its inputs (lineage).
+// directly). Stages run as a DAG: a stage starts once its inputs
+// succeeded. The final stage's partitions run on any node and push
+// their rows to the coordinator over the internal DoPut (result_push.go),
+// which streams them to the client; a single-partition final stage runs on
+// the coordinator. A held query (per-partition endpoints,
+// dscheduler_results.go) runs no final stage itself: each partition runs
+// when a client fetches it. Failed tasks are retried on another node;
+// output lost with a node (or a failed fetch) is recomputed from its inputs
+// (lineage).
 
 // Internal Flight action types.
 const (

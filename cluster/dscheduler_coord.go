@@ -659,7 +659,8 @@ func (q *dquery) runOn(node Node, st *stages.Stage, p, attempt int, inputs []Shu
 	return res, nil
 }
 
-// runFinal runs the final stage's partitions here, streaming to out.
+// runFinal runs the final stage's partitions, here or on peers that push
+// their rows here (finalHere), streaming to out.
 func (q *dquery) runFinal(st *stages.Stage) error {
 	if q.hold != nil {
 		return q.holdFinal(st) // its partitions run when clients fetch them

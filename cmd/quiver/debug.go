@@ -13,10 +13,11 @@ import (
 )
 
 // debugAddrEnv names a loopback address where `quiver serve` answers
-// /debug/quiver (goroutines and Go heap after a GC, JSON) and
-// /debug/pprof/ (goroutine, heap, CPU profile, ...). It is for tests and debugging (the hostile-client
-// campaign checks that nothing leaks after each scenario) and is off unless
-// set; a non-loopback address is refused, since it needs no credentials.
+// /debug/quiver (goroutines and Go heap after a GC, JSON) and /debug/pprof/
+// (goroutine, heap, CPU profile, ...). It is for tests and debugging (the
+// hostile-client campaign checks that nothing leaks after each scenario) and
+// is off unless set; a non-loopback address is refused, since it needs no
+// credentials.
 const debugAddrEnv = "QUIVER_DEBUG_ADDR"
 
 // startDebug serves the debug endpoint when QUIVER_DEBUG_ADDR is set.
@@ -45,9 +46,8 @@ func startDebug(log *zap.Logger) error {
 			"heap_sys":   ms.HeapSys,
 		})
 	})
-	mux.Handle("/debug/pprof/goroutine", pprof.Handler("goroutine"))
-	// The rest of net/http/pprof (heap, allocs, CPU profile, trace) for
-	// profiling queries on a running server.
+	// net/http/pprof: Index also serves the named profiles (goroutine,
+	// heap, allocs, ...) below it.
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)

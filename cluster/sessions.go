@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -32,10 +33,17 @@ type Broadcaster struct {
 	members func() []Node
 	sec     Security
 	log     *zap.Logger
+	// ctx ends at Close: pulls started by join events stop with it.
+	ctx    context.Context
+	cancel context.CancelFunc
+	pulls  sync.WaitGroup // pulls started by join events (FollowSessions)
 
 	mu      sync.Mutex
+	closed  bool
 	clients map[string]*InternalClient // by internal address
 }
+
+var errBroadcasterClosed = errors.New("session broadcaster closed")
 
 // NewBroadcaster pushes to the members listed by members (this node, named
 // self, excluded).
@@ -43,7 +51,9 @@ func NewBroadcaster(self string, members func() []Node, sec Security, log *zap.L
 	if log == nil {
 		log = zap.NewNop()
 	}
-	return &Broadcaster{self: self, members: members, sec: sec, log: log, clients: map[string]*InternalClient{}}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Broadcaster{self: self, members: members, sec: sec, log: log, ctx: ctx, cancel: cancel,
+		clients: map[string]*InternalClient{}}
 }
 
 // Send runs the action on every peer in parallel and returns when all
@@ -81,6 +91,9 @@ func (b *Broadcaster) Send(ctx context.Context, typ string, body []byte) {
 func (b *Broadcaster) client(ctx context.Context, n Node) (*InternalClient, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.closed {
+		return nil, errBroadcasterClosed // a connection made now would never be closed
+	}
 	if c := b.clients[n.InternalAddr]; c != nil {
 		return c, nil
 	}
@@ -108,8 +121,14 @@ func (b *Broadcaster) prune(peers []Node) {
 	}
 }
 
-// Close closes the connections to the peers.
+// Close stops the pulls join events started, waits for them and closes the
+// connections to the peers; later sends and pulls do nothing.
 func (b *Broadcaster) Close() {
+	b.mu.Lock()
+	b.closed = true
+	b.mu.Unlock()
+	b.cancel()
+	b.pulls.Wait()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for addr, c := range b.clients {
@@ -124,9 +143,19 @@ func (b *Broadcaster) Close() {
 // returns the unsubscribe function.
 func (b *Broadcaster) FollowSessions(subscribe func(func(Event)) func(), apply func([]byte) error) (stop func()) {
 	stop = subscribe(func(ev Event) {
-		if ev.Type == EventJoin && ev.Node.Name != b.self {
-			go b.pull(ev.Node, apply) // membership events must not wait for it
+		if ev.Type != EventJoin || ev.Node.Name == b.self {
+			return
 		}
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		if b.closed {
+			return
+		}
+		b.pulls.Add(1)
+		go func() { // membership events must not wait for it
+			defer b.pulls.Done()
+			b.pull(ev.Node, apply)
+		}()
 	})
 	var wg sync.WaitGroup
 	for _, n := range b.members() {
@@ -143,7 +172,7 @@ func (b *Broadcaster) FollowSessions(subscribe func(func(Event)) func(), apply f
 }
 
 func (b *Broadcaster) pull(n Node, apply func([]byte) error) {
-	ctx, cancel := context.WithTimeout(context.Background(), broadcastTimeout)
+	ctx, cancel := context.WithTimeout(b.ctx, broadcastTimeout)
 	defer cancel()
 	c, err := b.client(ctx, n)
 	if err != nil {

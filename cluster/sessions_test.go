@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"testing"
+	"time"
 )
 
 // TestBroadcaster: Send reaches every live or leaving peer (not this node,
@@ -55,5 +56,45 @@ func TestBroadcaster(t *testing.T) {
 	wrong.Send(context.Background(), ActionSessionUpdate, []byte("forged"))
 	if got["alive"] != "u2" {
 		t.Fatalf("update with the wrong secret applied: %v", got)
+	}
+}
+
+// TestBroadcasterCloseStopsPulls: Close stops a session pull a join event
+// started (it does not wait for the peer's answer or outlive Close), and a
+// join event after Close dials nobody: no connection is left open.
+func TestBroadcasterCloseStopsPulls(t *testing.T) {
+	sec := Security{Secret: []byte("s3cret")}
+	srv, peer := startInternal(t, sec)
+	peer.Name = "peer"
+	calls := make(chan struct{}, 4)
+	ended := make(chan struct{}, 4)
+	srv.HandleAction(ActionSessionSync, func(ctx context.Context, _ []byte) ([]byte, error) {
+		calls <- struct{}{}
+		<-ctx.Done() // a peer that does not answer
+		ended <- struct{}{}
+		return nil, ctx.Err()
+	})
+	b := NewBroadcaster("self", func() []Node { return nil }, sec, nil)
+	var onEvent func(Event)
+	b.FollowSessions(func(fn func(Event)) func() { onEvent = fn; return func() {} },
+		func([]byte) error { t.Error("nothing to apply"); return nil })
+
+	onEvent(Event{Type: EventJoin, Node: peer})
+	<-calls // the pull is waiting for the peer
+	b.Close()
+	select {
+	case <-ended:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the peer's session-sync call was never canceled")
+	}
+	onEvent(Event{Type: EventJoin, Node: peer})
+	b.pulls.Wait()
+	select {
+	case <-calls:
+		t.Fatal("a join event after Close pulled sessions")
+	default:
+	}
+	if n := len(b.clients); n != 0 {
+		t.Fatalf("%d connections left open after Close", n)
 	}
 }

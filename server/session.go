@@ -44,9 +44,12 @@ import (
 //     the call that made it returns (Server.SetSessionPeers).
 //
 // A node that does not know a session id therefore knows its state: the
-// default one. What stays per node: the idle clock (a session unused on one
-// node for SessionIdleTimeout is forgotten there, even if used elsewhere)
-// and what a node missed while it was unreachable or not yet a member.
+// default one. What a node missed before it joined (or while cut off) it
+// pulls from its peers when it starts and when they join (session-sync,
+// Server.SessionSnapshot). What stays per node: the idle clock (a session
+// unused on one node for SessionIdleTimeout is forgotten there, even if
+// used elsewhere), a push that failed between two members, and a close
+// made while a node was cut off (docs/server.md, "Any call on any node").
 const (
 	// SessionHeader names the gRPC metadata key a client may set to name
 	// its session explicitly.

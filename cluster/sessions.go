@@ -129,12 +129,7 @@ func (b *Broadcaster) Close() {
 	b.mu.Unlock()
 	b.cancel()
 	b.pulls.Wait()
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	for addr, c := range b.clients {
-		c.Close()
-		delete(b.clients, addr)
-	}
+	b.prune(nil)
 }
 
 // FollowSessions pulls the sessions of every live peer now (returning once

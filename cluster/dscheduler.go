@@ -689,16 +689,8 @@ func (c *concatStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
 		if err != nil {
 			return nil, err
 		}
-		if b.NumCols() != int64(c.schema.NumFields()) {
-			err := fmt.Errorf("internal: shuffle input of stage %d from %v has %d columns, the reader expects %d", c.locs0.Stage, c.locs0, b.NumCols(), c.schema.NumFields())
-			b.Release()
-			return nil, err
-		}
-		if !b.Schema().Equal(c.schema) {
-			// Same columns, names as the consumer planned them.
-			nb := arrowWithSchema(b, c.schema)
-			b.Release()
-			b = nb
+		if b, err = withSchema(b, c.schema); err != nil {
+			return nil, fmt.Errorf("internal: shuffle input of stage %d from %v: %w", c.locs0.Stage, c.locs0, err)
 		}
 		c.s.t.read.Add(execution.BatchBytes(b))
 		return b, nil

@@ -717,6 +717,21 @@ func (r *distStream) Close() error {
 	return nil
 }
 
-func arrowWithSchema(b arrow.RecordBatch, schema *arrow.Schema) arrow.RecordBatch {
-	return array.NewRecordBatch(schema, b.Columns(), b.NumRows())
+// withSchema returns b under schema (the field names the receiver planned)
+// and takes b's reference; a batch whose columns are not schema's types is
+// an error, not array.NewRecordBatch's panic (it came from a peer).
+func withSchema(b arrow.RecordBatch, schema *arrow.Schema) (arrow.RecordBatch, error) {
+	if b.Schema().Equal(schema) {
+		return b, nil
+	}
+	defer b.Release()
+	if int(b.NumCols()) != schema.NumFields() {
+		return nil, fmt.Errorf("%d columns, want %d", b.NumCols(), schema.NumFields())
+	}
+	for i, f := range schema.Fields() {
+		if got := b.Column(i).DataType(); !arrow.TypeEqual(got, f.Type) {
+			return nil, fmt.Errorf("column %d (%s) is %s, want %s", i+1, f.Name, got, f.Type)
+		}
+	}
+	return array.NewRecordBatch(schema, b.Columns(), b.NumRows()), nil
 }

@@ -130,11 +130,8 @@ func (d *Dist) ServeDoPut(stream flight.FlightService_DoPutServer) error {
 			continue
 		}
 		b.Retain()
-		if !b.Schema().Equal(s.schema) {
-			// Same columns, named as the coordinator planned them.
-			nb := arrowWithSchema(b, s.schema)
-			b.Release()
-			b = nb
+		if b, err = withSchema(b, s.schema); err != nil {
+			return status.Errorf(codes.InvalidArgument, "result push of query %s partition %d: %v", k.Query, k.Partition, err)
 		}
 		select {
 		case s.out <- b:

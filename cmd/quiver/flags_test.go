@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -61,6 +62,28 @@ func TestApplyEnv(t *testing.T) {
 	_ = fs2.Parse(nil)
 	if err := applyEnv(fs2); err == nil {
 		t.Fatal("bad env size must fail")
+	}
+}
+
+// TestServeDurationFlags: a bad limit or timeout names its flag.
+func TestServeDurationFlags(t *testing.T) {
+	for _, tc := range []struct{ flag, value, msg string }{
+		{"--query-timeout", "-1s", "--query-timeout: -1s must not be negative"},
+		{"--shutdown-grace", "-1s", "--shutdown-grace: -1s must not be negative"},
+		{"--token-ttl", "0s", "--token-ttl: 0s must be positive"},
+		{"--session-idle-timeout", "-5m", "--session-idle-timeout: -5m0s must be positive"},
+		{"--result-ttl", "0s", "--result-ttl: 0s must be positive"},
+		{"--max-concurrent-queries-per-user", "-1", "--max-concurrent-queries-per-user: -1 is negative"},
+	} {
+		_, err := parseServeFlags([]string{tc.flag, tc.value})
+		if err == nil || !strings.Contains(err.Error(), tc.msg) {
+			t.Errorf("%s %s: got %v, want %q", tc.flag, tc.value, err, tc.msg)
+		}
+	}
+	for _, ok := range [][]string{{"--query-timeout", "0s"}, {"--shutdown-grace", "0s"}, {"--result-ttl", "1s"}} {
+		if _, err := parseServeFlags(ok); err != nil {
+			t.Errorf("%v: %v", ok, err)
+		}
 	}
 }
 

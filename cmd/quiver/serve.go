@@ -88,8 +88,24 @@ func parseServeFlags(args []string) (*serveFlags, error) {
 		return nil, fmt.Errorf("refusing to listen on %s, reachable from other machines, without authentication and TLS: "+
 			"give --users FILE and --tls-cert/--tls-key, or --insecure to accept the risk", f.listen)
 	}
-	if f.maxQueriesPerUser < 0 || f.queryTimeout < 0 || f.tokenTTL <= 0 || f.sessionIdle <= 0 || f.shutdownGrace < 0 || f.resultTTL <= 0 {
-		return nil, fmt.Errorf("limits and timeouts must not be negative (and --token-ttl, --session-idle-timeout, --result-ttl positive)")
+	if f.maxQueriesPerUser < 0 {
+		return nil, fmt.Errorf("--max-concurrent-queries-per-user: %d is negative (0 = no limit)", f.maxQueriesPerUser)
+	}
+	for _, d := range []struct {
+		name     string
+		v        time.Duration
+		positive bool // 0 is not "no limit"
+	}{
+		{"query-timeout", f.queryTimeout, false}, {"shutdown-grace", f.shutdownGrace, false},
+		{"token-ttl", f.tokenTTL, true}, {"session-idle-timeout", f.sessionIdle, true}, {"result-ttl", f.resultTTL, true},
+	} {
+		if d.v < 0 || d.positive && d.v == 0 {
+			want := "must not be negative"
+			if d.positive {
+				want = "must be positive"
+			}
+			return nil, fmt.Errorf("--%s: %v %s", d.name, d.v, want)
+		}
 	}
 	if f.parallelism < 1 {
 		return nil, fmt.Errorf("--parallelism: %d is not a positive number of partitions", f.parallelism)

@@ -3,6 +3,7 @@ package ops
 import (
 	"bytes"
 	"math"
+	"slices"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -165,6 +166,13 @@ func (t *groupTable) insertAll(keys []arrow.Array, n int, ids []uint32) {
 			}
 			if size > t.size() {
 				t.rehash(size)
+			}
+			if !t.intKey && t.n > 0 && want > t.n {
+				// Room for the keys too, rather than growing by appends.
+				more := want - t.n
+				t.hashes = slices.Grow(t.hashes, more)
+				t.offs = slices.Grow(t.offs, more)
+				t.slab = slices.Grow(t.slab, len(t.slab)/t.n*more)
 			}
 		}
 	}

@@ -198,6 +198,11 @@ func (w *SpillWriter) Write(b arrow.RecordBatch) error {
 // metrics count it.
 func (w *SpillWriter) Finish() (*SpillFile, error) {
 	err := w.w.Close()
+	if st, serr := w.f.Stat(); err == nil && serr == nil {
+		// Count what reached the file: batch sizes count a slice's
+		// whole buffers, and operators write slices.
+		w.bytes = st.Size()
+	}
 	if cerr := w.f.Close(); err == nil {
 		err = cerr
 	}

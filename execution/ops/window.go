@@ -816,7 +816,7 @@ func (w *windowStream) aggregate(b arrow.RecordBatch, n int, l *layout, f Window
 				groups = append(groups, uint32(i))
 				rows = append(rows, r)
 			}
-			if len(rows) >= 1<<16 {
+			if len(rows) >= foldRows {
 				if err := flush(); err != nil {
 					return nil, err
 				}
@@ -859,3 +859,7 @@ func (w *windowStream) Close() error {
 	}
 	return w.input.Close()
 }
+
+// foldRows is how many (group, row) pairs a general frame gathers per
+// accumulator update: the gathered arguments are temporary memory.
+const foldRows = 8192

@@ -230,8 +230,14 @@ type partWriter struct {
 func (pw *partWriter) write(b arrow.RecordBatch) error {
 	mem := pw.w.tc.Mem()
 	n := b.NumRows()
-	if err := pw.file.Write(b); err != nil {
-		return err
+	// Small batches: reading back holds one or two beside a small chunk.
+	for off := int64(0); off < n; off += spillBatchRows {
+		part := b.NewSlice(off, min(off+spillBatchRows, n))
+		err := pw.file.Write(part)
+		part.Release()
+		if err != nil {
+			return err
+		}
 	}
 	for _, r := range pw.pins {
 		if r >= pw.rows && r < pw.rows+n && !slices.Contains(pw.pinAt, r) {
@@ -357,11 +363,11 @@ func (pw *partWriter) finish() (execution.Stream, error) {
 	for i := range e.carry {
 		e.carry[i] = &prefixCarry{prefix: pw.plan.prefix[i], save: -1}
 	}
-	e.chunk = e.chunkRows(pw.bytes)
+	e.rowBytes = max(pw.bytes/max(e.n, 1), 1)
 	if e.rd, err = f.Open(); err != nil {
 		return nil, err
 	}
-	w.tc.Logger().Info("window evaluating a spilled partition", zap.Int64("rows", e.n), zap.Int64("chunk", e.chunk))
+	w.tc.Logger().Info("window evaluating a spilled partition", zap.Int64("rows", e.n))
 	ok = true
 	return e, nil
 }
@@ -414,15 +420,15 @@ func (c *prefixCarry) keep(mem memory.Allocator, acc accum.Accumulator) error {
 
 // spillEval streams the output of one spilled partition, chunk by chunk.
 type spillEval struct {
-	w      *windowStream
-	plan   *windowPlan
-	file   *execution.SpillFile
-	rd     execution.Stream
-	n      int64 // the partition's rows
-	chunk  int64
-	pinned *pinnedRows
-	whole  []arrow.Array // per function: the whole-partition aggregate (1 row)
-	carry  []*prefixCarry
+	w        *windowStream
+	plan     *windowPlan
+	file     *execution.SpillFile
+	rd       execution.Stream
+	n        int64 // the partition's rows
+	rowBytes int64 // their average size
+	pinned   *pinnedRows
+	whole    []arrow.Array // per function: the whole-partition aggregate (1 row)
+	carry    []*prefixCarry
 
 	buf      []arrow.RecordBatch // rows [bufStart, bufEnd) of the partition
 	keys     []keyRows           // their ORDER BY keys
@@ -441,17 +447,18 @@ type keyRows struct {
 
 func (k keyRows) at(i int) []byte { return k.buf[k.offs[i]:k.offs[i+1]] }
 
-// chunkRows picks the rows per chunk: a batch, halved while a chunk with
-// its context would not fit (its rows held about three times: read,
-// concatenated, output; and per function a result, arguments, bounds).
-func (e *spillEval) chunkRows(bytes int64) int64 {
+// chunkRows picks the rows of the next chunk: a batch, halved while the
+// chunk with its context would not fit now (its rows held about three
+// times: read, concatenated, output; and per function a result, arguments,
+// bounds). Asked per chunk: operators above (a sort buffering this output)
+// take memory as the partition is read.
+func (e *spillEval) chunkRows() int64 {
 	if spillChunkRows > 0 {
 		return spillChunkRows
 	}
-	row := max(bytes/max(e.n, 1), 1)
 	r := int64(execution.BatchSize)
 	a := e.w.tc.Alloc
-	per := 3*row + 48*int64(len(e.w.funcs))
+	per := 3*e.rowBytes + 48*int64(len(e.w.funcs))
 	for r > 64 && a != nil && !a.Fits((r+e.plan.back+e.plan.ahead)*per) {
 		r /= 2
 	}
@@ -530,7 +537,7 @@ func (e *spillEval) Next(ctx context.Context) (arrow.RecordBatch, error) {
 	f0 := w.funcs[0]
 	ordered := len(f0.OrderBy) > 0
 	c0, lo := e.c0, e.lo
-	c1 := min(c0+e.chunk, e.n)
+	c1 := min(c0+e.chunkRows(), e.n)
 	hi := min(c1+e.plan.ahead, e.n)
 	if err := e.fill(ctx, hi-1); err != nil {
 		return nil, err

@@ -33,11 +33,14 @@ func EncodeKeys(cols []arrow.Array, n int, buf []byte, offs []int) ([]byte, []in
 		buf = make([]byte, total, total+total/4)
 	}
 	buf = buf[:total]
-	pos := make([]int, n)
-	copy(pos, offs[:n])
+	// offs[i] serves as row i's write position: after the last column it
+	// is the row's end, that is offs[i+1] once shifted up by one.
+	pos := offs[:n]
 	for _, c := range cols {
 		writeKeys(c, buf, pos)
 	}
+	copy(offs[1:], offs[:n])
+	offs[0] = 0
 	return buf, offs
 }
 

@@ -68,3 +68,37 @@ func FixedLength(f arrow.Field) (n int64, binary, ok bool) {
 	n, ok = MaxLength(f)
 	return n, binary, ok
 }
+
+// defaultKey holds a column's DEFAULT as SQL text (a constant expression).
+const defaultKey = "quiver.default"
+
+// WithDefault returns f carrying the column's DEFAULT as SQL text
+// (replacing one it had).
+func WithDefault(f arrow.Field, sql string) arrow.Field {
+	keys, vals := []string{defaultKey}, []string{sql}
+	for i, k := range f.Metadata.Keys() {
+		if k != defaultKey {
+			keys, vals = append(keys, k), append(vals, f.Metadata.Values()[i])
+		}
+	}
+	f.Metadata = arrow.NewMetadata(keys, vals)
+	return f
+}
+
+// Default is the column's DEFAULT as SQL text; ok=false when it has none.
+func Default(f arrow.Field) (sql string, ok bool) {
+	return f.Metadata.GetValue(defaultKey)
+}
+
+// defaultText is COLUMN_DEFAULT as MySQL shows it: a string literal without
+// quotes, an expression as written, nothing for DEFAULT NULL.
+func defaultText(f arrow.Field) (string, bool) {
+	d, ok := Default(f)
+	switch {
+	case !ok || strings.EqualFold(d, "NULL"):
+		return "", false
+	case len(d) >= 2 && d[0] == '\'' && d[len(d)-1] == '\'':
+		return strings.ReplaceAll(d[1:len(d)-1], "''", "'"), true
+	}
+	return d, true
+}

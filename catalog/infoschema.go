@@ -245,7 +245,11 @@ func (c *Catalog) fillColumns(ctx context.Context, r rowBuilder) error {
 			r.str(2, t.Name)
 			r.str(3, f.Name)
 			r.i64(4, int64(i+1))
-			r.null(5)
+			if d, ok := defaultText(f); ok {
+				r.str(5, d)
+			} else {
+				r.null(5)
+			}
 			if f.Nullable {
 				r.str(6, "YES")
 			} else {

@@ -261,7 +261,14 @@ func (e *Engine) selectInto(ctx context.Context, x *planner.SelectInto, params [
 // all its rows or not at all (a failed or losing CREATE leaves nothing).
 func (e *Engine) createTable(ctx context.Context, ct *planner.CreateTable, params []scalar.Scalar) (*Result, error) {
 	if ct.AsSelect == nil {
-		return &Result{}, e.catalog.CreateTable(ctx, ct.Schema, ct.Name, ct.Columns, ct.IfNotExists)
+		cols := ct.Columns
+		if ct.Defaults != nil {
+			var err error
+			if cols, err = e.checkDefaults(ctx, ct, params); err != nil {
+				return nil, err
+			}
+		}
+		return &Result{}, e.catalog.CreateTable(ctx, ct.Schema, ct.Name, cols, ct.IfNotExists)
 	}
 	if ct.IfNotExists {
 		if _, err := e.catalog.Table(ctx, ct.Schema, ct.Name); err == nil {

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"strconv"
@@ -11,8 +12,10 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/arrow/scalar"
 	"github.com/quiverdb/quiver/catalog"
 	"github.com/quiverdb/quiver/execution/expr"
+	"github.com/quiverdb/quiver/planner"
 	"github.com/quiverdb/quiver/qerr"
 )
 
@@ -392,4 +395,64 @@ func cellString(a arrow.Array, i int) string {
 		return strconv.FormatInt(a.Value(i), 10)
 	}
 	return fmt.Sprint(a.GetOneForMarshal(i))
+}
+
+// checkDefaults stores each declared DEFAULT once, as an INSERT would: a
+// value its column cannot hold is MySQL's "Invalid default value" (1067).
+// A literal default of a number or string column is kept as the stored
+// value (DEFAULT 1.555 on DECIMAL(5,2) is 1.56; information_schema shows it).
+func (e *Engine) checkDefaults(ctx context.Context, ct *planner.CreateTable, params []scalar.Scalar) (*arrow.Schema, error) {
+	all := ct.Columns.Fields()
+	var idx []int // columns with a DEFAULT, in Defaults order
+	for i, f := range all {
+		if _, ok := catalog.Default(f); ok {
+			idx = append(idx, i)
+		}
+	}
+	_, stream, err := e.start(ctx, ct.Defaults, params, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer stream.Close()
+	b, err := stream.Next(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer b.Release()
+	if int(b.NumCols()) != len(idx) || b.NumRows() != 1 {
+		return nil, qerr.New(qerr.Internal, "internal: defaults row has %d columns and %d rows for %d defaults", b.NumCols(), b.NumRows(), len(idx))
+	}
+	for k, i := range idx {
+		f := all[i]
+		stored, err := storeColumn(memory.DefaultAllocator, b.Column(k), f, 1)
+		if err != nil {
+			return nil, qerr.New(qerr.InvalidArgument, "Invalid default value for '%s'", f.Name)
+		}
+		if lit, ok := sqlLiteral(stored); ok && k < len(ct.Literal) && ct.Literal[k] {
+			all[i] = catalog.WithDefault(f, lit)
+		}
+		stored.Release()
+	}
+	return arrow.NewSchema(all, nil), nil
+}
+
+// sqlLiteral is the first value of a number or string column as SQL.
+func sqlLiteral(a arrow.Array) (string, bool) {
+	if a.IsNull(0) {
+		return "", false
+	}
+	switch a := a.(type) {
+	case *array.Decimal128:
+		return a.Value(0).ToString(a.DataType().(*arrow.Decimal128Type).Scale), true
+	case *array.Float64:
+		return strconv.FormatFloat(a.Value(0), 'g', -1, 64), true
+	case *array.Float32:
+		return strconv.FormatFloat(float64(a.Value(0)), 'g', -1, 32), true
+	case *array.String:
+		return "'" + strings.ReplaceAll(a.Value(0), "'", "''") + "'", true
+	}
+	if arrow.IsInteger(a.DataType().ID()) {
+		return fmt.Sprint(a.GetOneForMarshal(0)), true
+	}
+	return "", false
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/format"
 	"github.com/pingcap/tidb/pkg/parser/mysql"
 	"github.com/pingcap/tidb/pkg/parser/types"
 	"github.com/quiverdb/quiver/catalog"
@@ -152,6 +153,10 @@ func (b *binder) bind(stmt ast.StmtNode) (Statement, error) {
 			return nil, qerr.New(qerr.Unimplemented, "multiple-table DELETE is not supported")
 		}
 		return b.rewrite(s.TableRefs, s.Where, s.Order, s.Limit, nil, true)
+	case *ast.TruncateTableStmt:
+		// TRUNCATE TABLE t empties t: a DELETE of every row.
+		refs := &ast.TableRefsClause{TableRefs: &ast.Join{Left: &ast.TableSource{Source: s.Table}}}
+		return b.rewrite(refs, nil, nil, nil, nil, true)
 	}
 	return nil, qerr.New(qerr.Unimplemented, "statement %T is not supported", stmt)
 }
@@ -203,8 +208,14 @@ func (b *binder) rewrite(refs *ast.TableRefsClause, where ast.ExprNode, order *a
 			return nil, qerr.New(qerr.NotFound, "Unknown column '%s' in 'field list'", c.OrigColName())
 		}
 		e := a.Expr
-		if _, ok := e.(*ast.DefaultExpr); ok {
-			e = nil
+		if d, ok := e.(*ast.DefaultExpr); ok && d.Name == nil {
+			f := t.Columns.Field(idx)
+			var has bool
+			if e, has, err = defaultAST(f); err != nil {
+				return nil, err
+			} else if !has {
+				return nil, qerr.New(qerr.InvalidArgument, "Field '%s' doesn't have a default value", f.Name)
+			}
 		}
 		assigns = append(assigns, logical.Assignment{Column: idx, Expr: e})
 	}
@@ -271,19 +282,30 @@ func (b *binder) createTable(s *ast.CreateTableStmt) (Statement, error) {
 				return nil, err
 			}
 			nullable := !pk[c.Name.Name.L]
+			var dflt ast.ExprNode
 			for _, o := range c.Options {
 				switch o.Tp {
 				case ast.ColumnOptionNotNull, ast.ColumnOptionPrimaryKey:
 					nullable = false
+				case ast.ColumnOptionDefaultValue:
+					dflt = o.Expr
 				}
 			}
 			f := arrow.Field{Name: c.Name.Name.O, Type: t, Nullable: nullable}
 			if n, ok := maxLength(c.Tp); ok {
 				f = catalog.WithColumnType(f, c.Tp.CompactStr(), n)
 			}
+			if dflt != nil {
+				if f, err = b.withDefault(f, dflt); err != nil {
+					return nil, err
+				}
+			}
 			fs = append(fs, f)
 		}
 		ct.Columns = arrow.NewSchema(fs, nil)
+		if ct.Defaults, ct.Literal, err = b.defaultsRow(fs); err != nil {
+			return nil, err
+		}
 	}
 	if s.Select != nil {
 		if len(s.Cols) > 0 {
@@ -306,6 +328,69 @@ func (b *binder) createTable(s *ast.CreateTableStmt) (Statement, error) {
 		return nil, qerr.New(qerr.InvalidArgument, "A table must have at least 1 column")
 	}
 	return ct, nil
+}
+
+// withDefault records a column's DEFAULT as SQL text, evaluated by each
+// INSERT that leaves the column out (or says DEFAULT). It must be a
+// constant expression, and not NULL for a NOT NULL column (MySQL 1067).
+func (b *binder) withDefault(f arrow.Field, e ast.ExprNode) (arrow.Field, error) {
+	invalid := qerr.New(qerr.InvalidArgument, "Invalid default value for '%s'", f.Name)
+	vals, err := logical.NewBinder(b.ctx, b.env).BindConstants([]ast.ExprNode{e})
+	if err != nil || (!f.Nullable && logical.Type(vals[0]).ID() == arrow.NULL) {
+		return f, invalid
+	}
+	var sb strings.Builder
+	if err := e.Restore(format.NewRestoreCtx(format.DefaultRestoreFlags|format.RestoreStringWithoutCharset, &sb)); err != nil {
+		return f, invalid
+	}
+	return catalog.WithDefault(f, sb.String()), nil
+}
+
+// defaultsRow is a one-row query of the declared defaults of fs (nil when
+// no column declares one), and which of them are literals.
+func (b *binder) defaultsRow(fs []arrow.Field) (*Query, []bool, error) {
+	lb := logical.NewBinder(b.ctx, b.env)
+	v := &logical.Values{Rows: [][]logical.Expr{nil}}
+	var literal []bool
+	for _, f := range fs {
+		if _, ok := catalog.Default(f); !ok {
+			continue
+		}
+		e, _, err := defaultAST(f)
+		if err != nil {
+			return nil, nil, err
+		}
+		vals, err := lb.BindConstants([]ast.ExprNode{e})
+		if err != nil {
+			return nil, nil, err
+		}
+		_, isLit := vals[0].(*logical.Literal)
+		literal = append(literal, isLit)
+		v.Rows[0] = append(v.Rows[0], vals[0])
+		v.Fields = append(v.Fields, logical.Field{ID: lb.NewID(), Name: f.Name, Type: logical.Type(vals[0]), Nullable: true})
+	}
+	if len(v.Fields) == 0 {
+		return nil, nil, nil
+	}
+	return &Query{Plan: v, Params: lb.Params()}, literal, nil
+}
+
+// defaultAST is column f's DEFAULT expression (NULL when it has none); ok
+// is false when f has none and is NOT NULL.
+func defaultAST(f arrow.Field) (e ast.ExprNode, ok bool, err error) {
+	text, has := catalog.Default(f)
+	if !has {
+		text = "NULL"
+	}
+	st, err := parse.ParseOne("SELECT " + text)
+	if err != nil {
+		return nil, false, qerr.New(qerr.Internal, "DEFAULT of column '%s' does not parse: %v", f.Name, err)
+	}
+	sel, isSel := st.(*ast.SelectStmt)
+	if !isSel || sel.Fields == nil || len(sel.Fields.Fields) != 1 {
+		return nil, false, qerr.New(qerr.Internal, "DEFAULT of column '%s' is not an expression", f.Name)
+	}
+	return sel.Fields.Fields[0].Expr, has || f.Nullable, nil
 }
 
 // maxLength is the length limit of a character/binary column type.
@@ -372,13 +457,17 @@ func (b *binder) insert(s *ast.InsertStmt) (Statement, error) {
 			target = append(target, idx)
 		}
 	}
-	given := map[int]int{}
+	pos := map[int]int{} // table column → value position
 	for i, ti := range target {
-		given[ti] = i
+		pos[ti] = i
+	}
+	given := func(i int) bool { _, ok := pos[i]; return ok }
+	noDefault := func(f arrow.Field) error {
+		return qerr.New(qerr.InvalidArgument, "Field '%s' doesn't have a default value", f.Name)
 	}
 	for i, f := range cols {
-		if _, ok := given[i]; !ok && !f.Nullable {
-			return nil, qerr.New(qerr.InvalidArgument, "Field '%s' doesn't have a default value", f.Name)
+		if _, hasDefault := catalog.Default(f); !given(i) && !f.Nullable && !hasDefault {
+			return nil, noDefault(f)
 		}
 	}
 	lb := logical.NewBinder(b.ctx, b.env)
@@ -387,6 +476,20 @@ func (b *binder) insert(s *ast.InsertStmt) (Statement, error) {
 	// strict-mode checks that name the column and row.
 	field := func(i int, t arrow.DataType) logical.Field {
 		return logical.Field{ID: lb.NewID(), Name: cols[i].Name, Type: t, Nullable: true}
+	}
+	defs := make([]ast.ExprNode, len(cols)) // parsed once per statement
+	dflt := func(i int) (ast.ExprNode, error) {
+		if defs[i] == nil {
+			e, ok, err := defaultAST(cols[i])
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				return nil, noDefault(cols[i])
+			}
+			defs[i] = e
+		}
+		return defs[i], nil
 	}
 	var src logical.Node
 	if s.Select != nil {
@@ -401,22 +504,46 @@ func (b *binder) insert(s *ast.InsertStmt) (Statement, error) {
 		exprs := make([]logical.Expr, len(cols))
 		fields := make([]logical.Field, len(cols))
 		for i, f := range cols {
-			if j, ok := given[i]; ok {
+			if j, ok := pos[i]; ok {
 				exprs[i] = &logical.ColumnRef{ID: in[j].ID, Name: in[j].Name, Type: in[j].Type, Nullable: in[j].Nullable}
 				fields[i] = field(i, in[j].Type)
-			} else {
-				exprs[i] = logical.NullLiteral(f.Type)
-				fields[i] = field(i, f.Type)
+				continue
 			}
+			e, err := dflt(i)
+			if err != nil {
+				return nil, err
+			}
+			vals, err := lb.BindConstants([]ast.ExprNode{e})
+			if err != nil {
+				return nil, err
+			}
+			exprs[i] = logical.CastTo(vals[0], f.Type)
+			fields[i] = field(i, f.Type)
 		}
 		src = &logical.Project{Input: n, Exprs: exprs, Fields: fields}
 	} else {
+		// Each row gets every column: its value, or the column's DEFAULT
+		// where the row says DEFAULT or the column list leaves it out.
 		rows := make([][]logical.Expr, len(s.Lists))
+		full := make([]ast.ExprNode, len(cols))
 		for r, list := range s.Lists {
 			if len(list) != len(target) {
 				return nil, qerr.New(qerr.InvalidArgument, "Column count doesn't match value count at row %d", r+1)
 			}
-			vals, err := lb.BindConstants(list)
+			for i := range cols {
+				if j, ok := pos[i]; ok {
+					if d, isDefault := list[j].(*ast.DefaultExpr); !isDefault || d.Name != nil {
+						full[i] = list[j]
+						continue
+					}
+				}
+				e, err := dflt(i)
+				if err != nil {
+					return nil, err
+				}
+				full[i] = e
+			}
+			vals, err := lb.BindConstants(full)
 			if err != nil {
 				return nil, err
 			}
@@ -424,12 +551,7 @@ func (b *binder) insert(s *ast.InsertStmt) (Statement, error) {
 		}
 		v := &logical.Values{Fields: make([]logical.Field, len(cols))}
 		for i, f := range cols {
-			j, ok := given[i]
-			if !ok {
-				v.Fields[i] = field(i, f.Type)
-				continue
-			}
-			t, err := b.valuesType(rows, j, f.Type)
+			t, err := b.valuesType(rows, i, f.Type)
 			if err != nil {
 				return nil, err
 			}
@@ -438,11 +560,7 @@ func (b *binder) insert(s *ast.InsertStmt) (Statement, error) {
 		for _, vals := range rows {
 			out := make([]logical.Expr, len(cols))
 			for i, f := range v.Fields {
-				if j, ok := given[i]; ok {
-					out[i] = logical.CastTo(vals[j], f.Type)
-				} else {
-					out[i] = logical.NullLiteral(f.Type)
-				}
+				out[i] = logical.CastTo(vals[i], f.Type)
 			}
 			v.Rows = append(v.Rows, out)
 		}
@@ -601,6 +719,9 @@ func (b *binder) show(s *ast.ShowStmt) (Statement, error) {
 			quote(db) + " AND table_name = " + quote(s.Table.Name.L)
 		if like != "" {
 			sql += " AND column_name LIKE " + quote(like)
+		}
+		if s.Column != nil { // DESCRIBE t col: col may hold % and _ wildcards
+			sql += " AND column_name LIKE " + quote(s.Column.Name.O)
 		}
 		sql += " ORDER BY ordinal_position"
 	case ast.ShowCreateTable:

@@ -40,6 +40,12 @@ type CreateTable struct {
 	Columns      *arrow.Schema // nil when AsSelect gives them
 	IfNotExists  bool
 	AsSelect     *Query // CREATE TABLE ... AS SELECT (nil otherwise)
+	// Defaults is one row: the DEFAULT of each column that declares one, in
+	// column order (nil when none does). The engine stores it once to refuse
+	// a default the column cannot hold; a Literal one is kept as the stored
+	// value (DEFAULT 1.555 on DECIMAL(5,2) is 1.56).
+	Defaults *Query
+	Literal  []bool // per Defaults column
 }
 
 // Insert appends Source's rows. Source has the table's columns in order (the

@@ -28,6 +28,15 @@ func dmlScripts() []script {
 			"INSERT INTO t (id, id) VALUES (6, 6)", "INSERT INTO t (id, nope) VALUES (7, 7)", "INSERT INTO t (id, a) VALUES (8)",
 			"INSERT INTO t VALUES (9, 1)", "INSERT INTO t () VALUES ()",
 		}, []string{"t"}},
+		{"column defaults", []string{
+			"CREATE TABLE t (id INT NOT NULL DEFAULT 0, a DECIMAL(5,2) DEFAULT 1.555, b VARCHAR(5) NOT NULL DEFAULT 'ab', c INT DEFAULT NULL, d DATE DEFAULT '2024-02-29', e DOUBLE DEFAULT -1.5e0, f INT DEFAULT 3)",
+			"INSERT INTO t (c) VALUES (1)", "INSERT INTO t VALUES (DEFAULT, DEFAULT, DEFAULT, DEFAULT, DEFAULT, DEFAULT, DEFAULT)",
+			"INSERT INTO t (id, b) VALUES (2, DEFAULT), (3, 'x')", "INSERT INTO t (id) SELECT 10 + c FROM t WHERE c IS NOT NULL",
+			"INSERT INTO t (id, b) VALUES (4, NULL)", "UPDATE t SET b = DEFAULT WHERE id = 3",
+			"CREATE TABLE bad1 (x INT NOT NULL DEFAULT NULL)", "CREATE TABLE bad2 (x INT NOT NULL DEFAULT 1.5e300)",
+			"CREATE TABLE bad3 (x INT DEFAULT 'abc')", "CREATE TABLE bad4 (x VARCHAR(2) DEFAULT 'abc')",
+			"SELECT column_name, column_default, is_nullable FROM information_schema.columns WHERE table_schema = 'dml' AND table_name = 't' ORDER BY ordinal_position",
+		}, []string{"t"}},
 		{"strict mode errors", []string{base,
 			"INSERT INTO t VALUES (NULL, 1, 'a', 1, NULL)", "INSERT INTO t (a) VALUES (1)",
 			"INSERT INTO t VALUES (1, 2147483648, 'a', 1, NULL)", "INSERT INTO t VALUES (2, -2147483649, 'a', 1, NULL)",
@@ -78,7 +87,7 @@ func dmlScripts() []script {
 		}, []string{"t"}},
 		{"truncate and drop", []string{base, fill, "TRUNCATE TABLE t", "INSERT INTO t (id) VALUES (9)", "TRUNCATE t",
 			"DROP TABLE IF EXISTS nope", "DROP TABLE nope", "DROP TABLE IF EXISTS t, nope", "CREATE TABLE t (x INT)", "INSERT INTO t VALUES (1)",
-			"TRUNCATE TABLE nope", "CREATE TABLE t (y INT)", "CREATE TABLE IF NOT EXISTS t (y INT)",
+			"TRUNCATE TABLE nope", "CREATE VIEW v AS SELECT 1 AS x", "TRUNCATE TABLE v", "CREATE TABLE t (y INT)", "CREATE TABLE IF NOT EXISTS t (y INT)",
 		}, []string{"t"}},
 		{"create table as select types", []string{base, fill,
 			"CREATE TABLE c1 AS SELECT id, a + 1 AS a1, c * 2 AS c2, SUM(a) AS s, AVG(c) AS av, COUNT(*) AS n, CONCAT(b, 'x') AS bx, d FROM t GROUP BY id, a, c, b, d",
@@ -104,9 +113,9 @@ func dmlScripts() []script {
 // for the tables the DDL scripts leave behind.
 func shapeQueries() []string {
 	return []string{
-		"SHOW COLUMNS FROM t", "DESCRIBE t", "SHOW CREATE TABLE t", "SHOW TABLES",
+		"SHOW COLUMNS FROM t LIKE 'b'", "DESCRIBE t c", "SHOW CREATE TABLE t", "SHOW TABLES",
 		"SELECT table_name, table_type FROM information_schema.tables WHERE table_schema = 'dml' ORDER BY table_name",
-		"SELECT table_name, column_name, ordinal_position, data_type, is_nullable, column_default, character_maximum_length, numeric_precision, numeric_scale, column_type FROM information_schema.columns WHERE table_schema = 'dml' ORDER BY table_name, ordinal_position",
+		"SELECT table_name, column_name, ordinal_position, data_type, is_nullable, column_default, character_maximum_length, numeric_precision, numeric_scale FROM information_schema.columns WHERE table_schema = 'dml' ORDER BY table_name, ordinal_position",
 	}
 }
 

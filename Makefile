@@ -9,7 +9,7 @@ LISTEN      ?= 127.0.0.1:32010
 TPCH_CACHE  ?= $(HOME)/.cache/quiver-tpch
 SF1_DIR     ?= $(TPCH_CACHE)/sf1
 
-.PHONY: build run test vet bench tpch-sf1 clean test-clients test-python test-java client-bin proto
+.PHONY: build run test fuzz-short vet bench tpch-sf1 clean test-clients test-python test-java client-bin proto
 
 # Real-client suites (make test-clients): downloads are cached under .cache/.
 CACHE       ?= $(CURDIR)/.cache
@@ -33,7 +33,15 @@ vet:
 # corpus in-process and over Flight SQL, TPC-H SF 0.01, the real binary).
 test: vet
 	$(GO) test -timeout $(TEST_TIMEOUT) ./...
+	$(MAKE) fuzz-short
 	$(MAKE) test-clients
+
+# A few seconds of new inputs for the fuzz targets that guard client input
+# (`go test ./...` runs only their seeds).
+FUZZTIME    ?= 5s
+fuzz-short:
+	$(GO) test ./server -run '^$$' -fuzz '^FuzzFlightCommand$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./planner/parse -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
 
 # The real drivers against a real `quiver serve`: Python ADBC + pyarrow
 # (pytest, PyPI) and the Flight SQL JDBC driver (JUnit + sqlline, Maven

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -29,6 +30,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
@@ -59,6 +61,10 @@ func TestHostileClients(t *testing.T) {
 	}
 	scenario("garbage", h.garbage)
 	scenario("doput", func(t *testing.T) { h.doPutAbuse(t, data) })
+	scenario("unread-streams", h.unreadStreams)
+	scenario("vanishing-client", h.vanishingClient)
+	scenario("hoarding", h.hoarding)
+	scenario("huge-sql", h.hugeSQL)
 }
 
 // hostile is a `quiver serve` under attack and the means to watch it.
@@ -153,10 +159,11 @@ func (h *hostile) rss(t *testing.T) int64 {
 }
 
 // Slack over the baseline: a few goroutines per client connection the test
-// keeps open, and caches that warm up (parquet metadata, prepared handles).
+// keeps open, and caches that warm up: parquet metadata, and the prepared
+// statement handle cache (up to 64 MiB, server.maxCachedPreparedBytes).
 const (
 	goroutineSlack = 15
-	heapSlack      = 48 << 20
+	heapSlack      = (64 + 32) << 20
 )
 
 // settle waits (generously: streams end when their context does) until the
@@ -164,12 +171,13 @@ const (
 // goroutine dump.
 func (h *hostile) settle(t *testing.T, base debugStats) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	start := time.Now()
+	deadline := start.Add(30 * time.Second)
 	var s debugStats
 	for {
 		s = h.stats(t)
 		if s.Goroutines <= base.Goroutines+goroutineSlack && s.HeapAlloc <= base.HeapAlloc+heapSlack {
-			t.Logf("settled: %+v", s)
+			t.Logf("settled in %v: %+v", time.Since(start).Round(time.Millisecond), s)
 			return
 		}
 		if time.Now().After(deadline) {
@@ -786,4 +794,206 @@ func dirListing(t *testing.T, dir string) string {
 		t.Fatal(err)
 	}
 	return strings.Join(lines, "\n")
+}
+
+// bigQuery's result (lineitem, about 10 MB as Arrow) is far larger than
+// what the server should hold for a client that does not read.
+const bigQuery = "SELECT * FROM lineitem"
+
+// openUnread starts n DoGet streams of bigQuery over conns connections
+// and reads nothing from them.
+func (h *hostile) openUnread(t *testing.T, ctx context.Context, n, conns int) []flight.Client {
+	t.Helper()
+	info, err := h.cl.Execute(ctx, bigQuery)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clients := make([]flight.Client, conns)
+	for i := range clients {
+		if clients[i], err = flight.NewClientWithMiddleware(h.p.addr, nil, nil,
+			grpc.WithTransportCredentials(insecure.NewCredentials())); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range n {
+		if _, err := clients[i%conns].DoGet(ctx, info.Endpoint[0].Ticket); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return clients
+}
+
+// unreadStreams: 200 DoGet streams of a big result that the client never
+// reads. The server's memory stays bounded while they are open (measured:
+// RSS before, at the peak, after); half end by the client cancelling, the
+// rest by --query-timeout; then nothing is left.
+func (h *hostile) unreadStreams(t *testing.T) {
+	before := h.rss(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	gone, gcancel := context.WithCancel(ctx)
+	closeAll := func(cs []flight.Client) {
+		for _, c := range cs {
+			c.Close()
+		}
+	}
+	early := h.openUnread(t, gone, 100, 2)
+	late := h.openUnread(t, ctx, 100, 2)
+	var peak int64
+	for range 20 {
+		peak = max(peak, h.rss(t))
+		time.Sleep(100 * time.Millisecond)
+	}
+	gcancel()
+	closeAll(early)
+	peak = max(peak, h.rss(t))
+	// The others end at --query-timeout (8s); wait past it.
+	deadline := time.Now().Add(30 * time.Second)
+	for h.stats(t).Goroutines > 100 && time.Now().Before(deadline) {
+		peak = max(peak, h.rss(t))
+		time.Sleep(200 * time.Millisecond)
+	}
+	closeAll(late)
+	t.Logf("RSS: before %d MiB, peak with 200 unread streams %d MiB, after %d MiB", before>>20, peak>>20, h.rss(t)>>20)
+	// Each unread stream may hold a few batches in flight, not its whole
+	// result (200 results of about 10 MB would be 2 GB).
+	if peak-before > 1<<30 {
+		t.Errorf("200 unread streams took %d MiB", (peak-before)>>20)
+	}
+}
+
+// vanishingClient: a client opens streams and its connection is reset
+// (as when the client process is killed).
+func (h *hostile) vanishingClient(t *testing.T) {
+	ctx := context.Background()
+	info, err := h.cl.Execute(ctx, "SELECT * FROM orders")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []*net.TCPConn
+	cl, err := flight.NewClientWithMiddleware(h.p.addr, nil, nil,
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithContextDialer(func(ctx context.Context, addr string) (net.Conn, error) {
+			c, err := (&net.Dialer{}).DialContext(ctx, "tcp", addr)
+			if err == nil {
+				mu.Lock()
+				conns = append(conns, c.(*net.TCPConn))
+				mu.Unlock()
+			}
+			return c, err
+		}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	for range 8 {
+		s, err := cl.DoGet(ctx, info.Endpoint[0].Ticket)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Recv(); err != nil { // the query runs
+			t.Fatal(err)
+		}
+	}
+	// Half-written ingest and bind streams too.
+	for range 5 {
+		put, err := cl.DoPut(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		put.Send(&flight.FlightData{FlightDescriptor: &flight.FlightDescriptor{Type: flight.DescriptorCMD,
+			Cmd: anyOf(t, &pb.CommandStatementIngest{Table: "hostile_vanished"})}})
+	}
+	time.Sleep(200 * time.Millisecond)
+	t.Logf("streams open: %+v", h.stats(t))
+	mu.Lock()
+	for _, c := range conns {
+		c.SetLinger(0) // close sends a TCP reset
+		c.Close()
+	}
+	mu.Unlock()
+	reset := time.Now()
+	for h.stats(t).Goroutines > 30 && time.Since(reset) < 30*time.Second {
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Logf("streams of the reset connection ended in %v", time.Since(reset).Round(time.Millisecond))
+}
+
+// hoarding: many prepared statements never closed (with long SQL), many
+// sessions, a metadata flood with huge LIKE patterns.
+func (h *hostile) hoarding(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	// 400 prepared statements of 200 kB each (80 MB of SQL), never closed.
+	pad := strings.Repeat("x", 200<<10)
+	for i := range 400 {
+		_, err := h.cl.Prepare(ctx, fmt.Sprintf("SELECT %d /* %s */", i, pad))
+		if err != nil {
+			t.Fatalf("prepare %d: %v", i, err)
+		}
+	}
+	// 3000 sessions, each used once.
+	for i := range 3000 {
+		_, err := h.raw.GetFlightInfo(metadata.AppendToOutgoingContext(ctx, "x-quiver-session", fmt.Sprintf("hoard-%d", i)),
+			&flight.FlightDescriptor{Type: flight.DescriptorCMD, Cmd: anyOf(t, &pb.CommandStatementQuery{Query: "USE tpch"})})
+		if err != nil {
+			t.Fatalf("session %d: %v", i, err)
+		}
+	}
+	// Metadata with 16 MB LIKE patterns, 8 at once.
+	pattern := strings.Repeat("%a", 8<<20)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			cmd := anyOf(t, &pb.CommandGetTables{DbSchemaFilterPattern: proto.String(pattern), TableNameFilterPattern: proto.String(pattern)})
+			s, err := h.raw.DoGet(ctx, &flight.Ticket{Ticket: cmd}, grpc.MaxCallSendMsgSize(64<<20))
+			if err == nil {
+				err = drain(s.Recv)
+			}
+			clearError(t, "GetTables with a 16 MB pattern", err)
+		})
+	}
+	wg.Wait()
+}
+
+// hugeSQL: 10 MB statements and deeply nested ones get a clear error (or
+// an answer), never a crash.
+func (h *hostile) hugeSQL(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	n := 200000 // parentheses: 400 kB, within the 1 MiB text limit, far past the nesting limit
+	cases := map[string]string{
+		"10 MB of terms":     "SELECT 1" + strings.Repeat("+1", 5<<20),
+		"10 MB comment":      "SELECT 1 /*" + strings.Repeat("x", 10<<20) + "*/",
+		"nested parentheses": "SELECT " + strings.Repeat("(", n) + "1" + strings.Repeat(")", n),
+		"nested functions":   "SELECT " + strings.Repeat("abs(", 100000) + "1" + strings.Repeat(")", 100000),
+		"nested subqueries":  "SELECT * FROM " + strings.Repeat("(SELECT * FROM ", 10000) + "nation" + strings.Repeat(") t", 10000),
+		"long AND chain":     "SELECT COUNT(*) FROM nation WHERE " + strings.Repeat("n_nationkey >= 0 AND ", 20000) + "1=1",
+		"long IN list":       "SELECT COUNT(*) FROM nation WHERE n_nationkey IN (" + strings.Repeat("1,", 100000) + "1)",
+		// Just within the nesting limit: every stage copes.
+		"9,000 terms":             "SELECT 1" + strings.Repeat("+1", 9000),
+		"3,000 AND terms":         "SELECT COUNT(*) FROM nation WHERE " + strings.Repeat("n_nationkey >= 0 AND ", 3000) + "1=1",
+		"300 subqueries":          "SELECT * FROM " + strings.Repeat("(SELECT * FROM ", 300) + "nation" + strings.Repeat(") t", 300),
+		"1,000 scalar subqueries": "SELECT " + strings.Repeat("(SELECT ", 1000) + "1" + strings.Repeat(")", 1000),
+		"nested CASE":             "SELECT " + strings.Repeat("CASE WHEN 1=1 THEN ", 20000) + "1" + strings.Repeat(" END", 20000),
+		"nested scalar query":     "SELECT " + strings.Repeat("(SELECT ", 20000) + "1" + strings.Repeat(")", 20000),
+	}
+	for name, sql := range cases {
+		start := time.Now()
+		info, err := h.cl.Execute(ctx, sql, grpc.MaxCallSendMsgSize(64<<20))
+		if err == nil {
+			for _, ep := range info.Endpoint {
+				s, err2 := h.raw.DoGet(ctx, ep.Ticket)
+				if err2 == nil {
+					err2 = drain(s.Recv)
+				}
+				err = err2
+			}
+		}
+		t.Logf("%s (%d bytes): %v in %v", name, len(sql), status.Code(err), time.Since(start).Round(time.Millisecond))
+		clearError(t, name, err)
+		_, err = h.cl.Prepare(ctx, sql, grpc.MaxCallSendMsgSize(64<<20))
+		clearError(t, name+" (prepared)", err)
+	}
 }

@@ -22,6 +22,7 @@ import (
 // A query whose final stage has several partitions then gets one endpoint
 // per partition, each located at the node meant to serve it, for parallel
 // fetch (partition.go); the others keep one lazy endpoint at this node.
+
 // EndpointURI is the location of results served at addr (host:port).
 func EndpointURI(addr string, tls bool) (string, error) {
 	host, port, err := net.SplitHostPort(addr)

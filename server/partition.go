@@ -22,7 +22,7 @@ import (
 
 // Per-partition result endpoints (see endpoints.go). With
 // --advertise-endpoints, GetFlightInfo of a query whose final stage has
-// several partitions starts it (engine.ExecutePartitioned) and returns
+// several partitions starts it (PlanPartitioned, HoldPartitioned) and returns
 // one endpoint per partition, located at the node meant to serve it; the
 // ticket is a signed partition ticket that any node of the cluster
 // redeems (DoGet runs that partition there).

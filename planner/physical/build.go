@@ -477,6 +477,9 @@ func (b *builder) join(left, right Plan, ls, rs, out *logical.Schema, typ logica
 	if err != nil {
 		return nil, err
 	}
+	if err := unifyKeys(lkeys, rkeys); err != nil {
+		return nil, err
+	}
 	hj := &HashJoin{Left: left, Right: right, Type: otyp, LeftKeys: lkeys, RightKeys: rkeys, Filter: filter, NullAware: nullAware, StrictKeys: strict, Out: out.ToArrow()}
 	for _, ne := range nullEq {
 		if ne {

@@ -154,33 +154,31 @@ func (q *dquery) run() {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if !ready(st) {
+			if !ready(st) || !q.runTracked(st, q.runStage) {
 				return
 			}
-			q.setStageState(st.ID, StageRunning)
-			if err := q.runStage(st); err != nil {
-				q.setStageState(st.ID, StageFailed)
-				q.fail(err)
-				return
-			}
-			q.setStageState(st.ID, StageSucceeded)
 			if q.d.afterStage != nil {
 				q.d.afterStage(q.id, st.ID)
 			}
 			gate.done(st.ID)
 		}()
 	}
-	final := graph[len(graph)-1]
-	if !ready(final) {
-		return
+	if final := graph[len(graph)-1]; ready(final) {
+		q.runTracked(final, q.runFinal)
 	}
-	q.setStageState(final.ID, StageRunning)
-	if err := q.runFinal(final); err != nil {
-		q.setStageState(final.ID, StageFailed)
+}
+
+// runTracked runs a ready stage, recording its state; a failure fails the
+// query (false).
+func (q *dquery) runTracked(st *stages.Stage, run func(*stages.Stage) error) bool {
+	q.setStageState(st.ID, StageRunning)
+	if err := run(st); err != nil {
+		q.setStageState(st.ID, StageFailed)
 		q.fail(err)
-		return
+		return false
 	}
-	q.setStageState(final.ID, StageSucceeded)
+	q.setStageState(st.ID, StageSucceeded)
+	return true
 }
 
 // finish records the outcome and frees the query's work on every node.

@@ -51,7 +51,7 @@ type NodeMeta struct {
 	Leaving      bool   // set by Leave before the node goes
 	// Instance is random per process start: a node restarted under the
 	// same name is a new instance, and its peers treat the old one as dead
-	// (see Dist.retireInstance). Empty for nodes of format 1.
+	// (dscheduler_instance.go). Empty for nodes of format 1.
 	Instance string
 	Started  time.Time // when this instance started (millisecond precision); zero if unknown
 }

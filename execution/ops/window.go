@@ -339,7 +339,7 @@ func (w *windowStream) layout(b arrow.RecordBatch, n int, f WindowSpec) (*layout
 
 // compute evaluates f for the rows of b; carry (spilled partitions only)
 // holds a running aggregate's state across chunks.
-func (w *windowStream) compute(b arrow.RecordBatch, n int, f WindowSpec, l *layout, orderCols []arrow.Array, carry *prefixCarry) (arrow.Array, error) {
+func (w *windowStream) compute(b arrow.RecordBatch, n int, f WindowSpec, l *layout, orderCols []arrow.Array, carry *frameCarry) (arrow.Array, error) {
 	mem := w.tc.Mem()
 	name := strings.ToLower(f.Func)
 	ints := func(v func(i int) int64) arrow.Array {
@@ -708,7 +708,7 @@ func floatKeys(a arrow.Array) ([]float64, error) {
 }
 
 // aggregate evaluates an aggregate over each row's frame.
-func (w *windowStream) aggregate(b arrow.RecordBatch, n int, l *layout, f WindowSpec, orderCols []arrow.Array, carry *prefixCarry) (arrow.Array, error) {
+func (w *windowStream) aggregate(b arrow.RecordBatch, n int, l *layout, f WindowSpec, orderCols []arrow.Array, carry *frameCarry) (arrow.Array, error) {
 	mem := w.tc.Mem()
 	if f.Distinct {
 		return nil, qerr.New(qerr.Unimplemented, "This version of MySQL doesn't yet support '<window function>(DISTINCT ..)'")
@@ -735,7 +735,7 @@ func (w *windowStream) aggregate(b arrow.RecordBatch, n int, l *layout, f Window
 		suffix = suffix && e[i] == l.pe[i]
 	}
 	if carry != nil { // a chunk of a spilled partition: the frame decides
-		prefix, suffix = carry.prefix, false
+		prefix, suffix = carry.prefix, carry.suffix
 	}
 	merger, canMerge := acc.(accum.GroupMerger)
 	// Group n stays empty: the value of empty frames.
@@ -751,7 +751,12 @@ func (w *windowStream) aggregate(b arrow.RecordBatch, n int, l *layout, f Window
 			return nil, err
 		}
 		if carry != nil && carry.states != nil && n > 0 {
-			if err := acc.Merge([]uint32{0}, carry.states); err != nil {
+			// The rows before (running) or after (suffix) the chunk.
+			into := uint32(0)
+			if !prefix {
+				into = uint32(n - 1)
+			}
+			if err := acc.Merge([]uint32{into}, carry.states); err != nil {
 				return nil, err
 			}
 		}

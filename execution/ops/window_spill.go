@@ -41,6 +41,8 @@ type windowPlan struct {
 	nth         []int64 // NTH_VALUE rows (1-based) of frames from the partition start
 	whole       []bool  // per function: an aggregate over the whole partition
 	prefix      []bool  // per function: an aggregate from UNBOUNDED PRECEDING
+	suffix      []bool  // per function: an aggregate to UNBOUNDED FOLLOWING
+	anySuffix   bool
 }
 
 // effectiveFrame is f's frame with MySQL's defaults, peers of a RANGE frame
@@ -87,7 +89,7 @@ func constInt(args []expr.Expr, k int, def int64) (int64, bool) {
 // planSpill says how f's functions run over a spilled partition, or why
 // they cannot (rows: the partition's size so far, for the message).
 func planSpill(funcs []WindowSpec, rows int64) (*windowPlan, error) {
-	p := &windowPlan{whole: make([]bool, len(funcs)), prefix: make([]bool, len(funcs))}
+	p := &windowPlan{whole: make([]bool, len(funcs)), prefix: make([]bool, len(funcs)), suffix: make([]bool, len(funcs))}
 	refuse := func(f WindowSpec, why string) error {
 		return qerr.New(qerr.ResourceExhausted, "window function %s: a partition of more than %d rows does not fit in the query memory limit, and %s cannot be computed without the whole partition in memory (raise --query-memory-limit)",
 			strings.ToUpper(f.Func), rows, why)
@@ -140,10 +142,11 @@ func planSpill(funcs []WindowSpec, rows int64) (*windowPlan, error) {
 		if name == "first_value" || name == "last_value" {
 			continue // the pinned first and last rows cover unbounded ends
 		}
-		switch {
-		case fromStart && toEnd:
+		if fromStart && toEnd {
 			p.whole[i] = true
-		case fromStart:
+			continue
+		}
+		if fromStart || toEnd {
 			as := AccumSpec(AggSpec{Func: f.Func, Args: f.Args, Type: f.Type})
 			acc, err := accum.New(as)
 			if err != nil {
@@ -154,9 +157,8 @@ func planSpill(funcs []WindowSpec, rows int64) (*windowPlan, error) {
 			if !merges {
 				return nil, refuse(f, "a running "+f.Func)
 			}
-			p.prefix[i] = true
-		case toEnd:
-			return nil, refuse(f, "an aggregate over a frame ending at UNBOUNDED FOLLOWING")
+			p.prefix[i], p.suffix[i] = fromStart, toEnd
+			p.anySuffix = p.anySuffix || toEnd
 		}
 	}
 	return p, nil
@@ -214,30 +216,33 @@ func (w *windowStream) finishSpill() error {
 
 // partWriter writes one partition to a spill file.
 type partWriter struct {
-	w       *windowStream
-	plan    *windowPlan
-	file    *execution.SpillWriter
-	rows    int64
-	bytes   int64
-	pins    []int64             // partition rows to keep a copy of
-	pinned  []arrow.RecordBatch // their copies, and the last row's
-	pinAt   []int64
-	last    arrow.RecordBatch
-	whole   []accum.Accumulator // per function, aggregates over the whole partition
-	wholeID []uint32
+	w      *windowStream
+	plan   *windowPlan
+	file   *execution.SpillWriter
+	rows   int64
+	bytes  int64
+	pins   []int64             // partition rows to keep a copy of
+	pinned []arrow.RecordBatch // their copies, and the last row's
+	pinAt  []int64
+	last   arrow.RecordBatch
+	whole  []accum.Accumulator // per function: aggregates over the whole partition, or per block (suffix)
+	ids    []uint32
 }
 
 func (pw *partWriter) write(b arrow.RecordBatch) error {
 	mem := pw.w.tc.Mem()
 	n := b.NumRows()
-	// Small batches: reading back holds one or two beside a small chunk.
-	for off := int64(0); off < n; off += spillBatchRows {
-		part := b.NewSlice(off, min(off+spillBatchRows, n))
+	// Small batches (reading back holds one or two beside a small chunk)
+	// of whole blocks: rows [k*spillBatchRows, (k+1)*spillBatchRows).
+	for off := int64(0); off < n; {
+		end := min(off+spillBatchRows-(pw.rows+off)%spillBatchRows, n)
+		part := b.NewSlice(off, end)
 		err := pw.file.Write(part)
 		part.Release()
 		if err != nil {
 			return err
 		}
+		off = end
 	}
 	for _, r := range pw.pins {
 		if r >= pw.rows && r < pw.rows+n && !slices.Contains(pw.pinAt, r) {
@@ -251,11 +256,12 @@ func (pw *partWriter) write(b arrow.RecordBatch) error {
 	if pw.whole == nil {
 		pw.whole = make([]accum.Accumulator, len(pw.w.funcs))
 	}
-	for len(pw.wholeID) < int(n) {
-		pw.wholeID = append(pw.wholeID, 0)
+	pw.ids = pw.ids[:0]
+	for i := int64(0); i < n; i++ {
+		pw.ids = append(pw.ids, uint32((pw.rows+i)/spillBatchRows))
 	}
 	for i, f := range pw.w.funcs {
-		if !pw.plan.whole[i] {
+		if !pw.plan.whole[i] && !pw.plan.suffix[i] {
 			continue
 		}
 		if pw.whole[i] == nil {
@@ -265,14 +271,18 @@ func (pw *partWriter) write(b arrow.RecordBatch) error {
 			if err != nil {
 				return err
 			}
-			acc.Resize(1)
 			pw.whole[i] = acc
 		}
+		ids := pw.ids
+		if pw.plan.whole[i] {
+			ids = make([]uint32, n)
+		}
+		pw.whole[i].Resize(int(ids[n-1]) + 1)
 		args, err := evalAll(mem, f.Args, b)
 		if err != nil {
 			return err
 		}
-		err = pw.whole[i].Update(pw.wholeID[:n], args)
+		err = pw.whole[i].Update(ids, args)
 		releaseAll(args)
 		if err != nil {
 			return err
@@ -350,18 +360,30 @@ func (pw *partWriter) finish() (execution.Stream, error) {
 	e.pinned = &pinnedRows{rows: arrowBatch(w.input.Schema(), cols, int64(len(at))), at: at}
 	releaseAll(cols)
 	e.whole = make([]arrow.Array, len(w.funcs))
+	e.suffix = make([][]arrow.Array, len(w.funcs))
 	for i, a := range pw.whole {
-		if a != nil {
+		switch {
+		case a == nil:
+		case pw.plan.whole[i]:
 			if e.whole[i], err = a.Final(mem); err != nil {
+				return nil, err
+			}
+		default:
+			// Block k's group becomes the fold of blocks k.. (to the end).
+			m := a.(accum.GroupMerger)
+			for k := (pw.rows-1)/spillBatchRows - 1; k >= 0; k-- {
+				m.MergeGroup(uint32(k), uint32(k+1))
+			}
+			if e.suffix[i], err = a.State(mem); err != nil {
 				return nil, err
 			}
 		}
 	}
 	// Every function gets a carry: it also tells aggregate() it runs on a
 	// chunk, whose frame kind comes from the plan, not from the rows.
-	e.carry = make([]*prefixCarry, len(w.funcs))
+	e.carry = make([]*frameCarry, len(w.funcs))
 	for i := range e.carry {
-		e.carry[i] = &prefixCarry{prefix: pw.plan.prefix[i], save: -1}
+		e.carry[i] = &frameCarry{prefix: pw.plan.prefix[i], suffix: pw.plan.suffix[i], save: -1}
 	}
 	e.rowBytes = max(pw.bytes/max(e.n, 1), 1)
 	if e.rd, err = f.Open(); err != nil {
@@ -391,16 +413,18 @@ func (p *pinnedRows) append(mem memory.Allocator, e expr.Expr, vals arrow.Array)
 	return array.Concatenate([]arrow.Array{vals, pv}, mem)
 }
 
-// prefixCarry carries a running aggregate across the chunks of a spilled
-// partition: the state of the partition's rows before the chunk's context.
-type prefixCarry struct {
-	prefix bool
-	states []arrow.Array // one row per state column; nil = no rows
-	save   int           // context row whose running state the next chunk starts after (-1 none)
+// frameCarry carries an aggregate across the chunks of a spilled
+// partition: for a running one (prefix) the state of the partition's rows
+// before the chunk's context, for one to the partition's end (suffix) that
+// of the rows after it; a plain frame carries nothing.
+type frameCarry struct {
+	prefix, suffix bool
+	states         []arrow.Array // one row per state column; nil = no rows
+	save           int           // context row whose running state the next chunk starts after (-1 none)
 }
 
 // keep replaces the carried state with the running state of row save.
-func (c *prefixCarry) keep(mem memory.Allocator, acc accum.Accumulator) error {
+func (c *frameCarry) keep(mem memory.Allocator, acc accum.Accumulator) error {
 	if !c.prefix || c.save < 0 {
 		return nil
 	}
@@ -427,8 +451,9 @@ type spillEval struct {
 	n        int64 // the partition's rows
 	rowBytes int64 // their average size
 	pinned   *pinnedRows
-	whole    []arrow.Array // per function: the whole-partition aggregate (1 row)
-	carry    []*prefixCarry
+	whole    []arrow.Array   // per function: the whole-partition aggregate (1 row)
+	suffix   [][]arrow.Array // per function: states of the rows from each block to the end
+	carry    []*frameCarry
 
 	buf      []arrow.RecordBatch // rows [bufStart, bufEnd) of the partition
 	keys     []keyRows           // their ORDER BY keys
@@ -459,7 +484,11 @@ func (e *spillEval) chunkRows() int64 {
 	r := int64(execution.BatchSize)
 	a := e.w.tc.Alloc
 	per := 3*e.rowBytes + 48*int64(len(e.w.funcs))
-	for r > 64 && a != nil && !a.Fits((r+e.plan.back+e.plan.ahead)*per) {
+	ahead := e.plan.ahead
+	if e.plan.anySuffix {
+		ahead += spillBatchRows
+	}
+	for r > 64 && a != nil && !a.Fits((r+e.plan.back+ahead)*per) {
 		r /= 2
 	}
 	return r
@@ -553,6 +582,27 @@ func (e *spillEval) Next(ctx context.Context) (arrow.RecordBatch, error) {
 			}
 			hi++
 			last = e.key(c1 - 1) // the buffer may have moved
+		}
+	}
+	if e.plan.anySuffix && hi < e.n && hi%spillBatchRows != 0 {
+		// End the context at a block: what follows is a block's suffix state.
+		hi = min(hi+spillBatchRows-hi%spillBatchRows, e.n)
+		if err := e.fill(ctx, hi-1); err != nil {
+			return nil, err
+		}
+	}
+	for i, st := range e.suffix {
+		if st == nil {
+			continue
+		}
+		c := e.carry[i]
+		releaseAll(c.states)
+		c.states = nil
+		if hi < e.n {
+			var err error
+			if c.states, err = gatherAll(mem, st, []int32{int32(hi / spillBatchRows)}); err != nil {
+				return nil, err
+			}
 		}
 	}
 	b, err := e.context(lo, hi)
@@ -653,6 +703,9 @@ func (e *spillEval) Close() error {
 		e.pinned.rows.Release()
 	}
 	releaseAll(e.whole)
+	for _, st := range e.suffix {
+		releaseAll(st)
+	}
 	for _, c := range e.carry {
 		releaseAll(c.states)
 		c.states = nil

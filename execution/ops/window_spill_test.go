@@ -92,6 +92,10 @@ func winSpecs(part []expr.Expr) []WindowSpec {
 		spec("nth_value", str, nil, s, lit64(3)),
 		spec("nth_value", i64, rows(Preceding, 1, Following, 1), v, lit64(2)),
 		spec("first_value", i64, rows(Following, 2, Following, 5), v),
+		spec("sum", dec380, rows(CurrentRow, 0, UnboundedFollowing, 0), v),
+		spec("max", i64, rows(Preceding, 2, UnboundedFollowing, 0), v),
+		spec("count", i64, &WindowFrame{Start: FrameBound{Kind: CurrentRow}, End: FrameBound{Kind: UnboundedFollowing}}, v),
+		spec("min", str, rows(Following, 1, UnboundedFollowing, 0), s),
 	}
 }
 
@@ -167,14 +171,14 @@ func TestWindowSpillMatchesInMemory(t *testing.T) {
 	}
 }
 
-// TestWindowSpillRefusesSuffixAggregate: an aggregate to UNBOUNDED
-// FOLLOWING from a moving start needs the whole partition; a partition
-// over the limit fails with ResourceExhausted naming the function.
-func TestWindowSpillRefusesSuffixAggregate(t *testing.T) {
+// TestWindowSpillRefusesRangeOffset: a RANGE frame with an offset needs
+// its whole partition; a partition over the limit fails with
+// ResourceExhausted naming the function.
+func TestWindowSpillRefusesRangeOffset(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
 	specs := []WindowSpec{{Func: "sum", Args: []expr.Expr{col{2, i64}}, OrderBy: []expr.SortKey{{Expr: col{1, i64}}}, Type: dec380,
-		Frame: &WindowFrame{Rows: true, Start: FrameBound{Kind: CurrentRow}, End: FrameBound{Kind: UnboundedFollowing}}}}
+		Frame: &WindowFrame{Start: FrameBound{Kind: Preceding, OffsetValue: lit64(2)}, End: FrameBound{Kind: CurrentRow}}}}
 	tc := tctx(mem, 1<<20)
 	tc.SpillDir = t.TempDir()
 	w, err := NewWindow(tc, &winGen{mem: tc.Mem(), parts: []int{30_000}}, specs, winOut(specs))
@@ -183,7 +187,7 @@ func TestWindowSpillRefusesSuffixAggregate(t *testing.T) {
 	}
 	_, err = execution.Collect(context.Background(), w)
 	w.Close()
-	if err == nil || !strings.Contains(err.Error(), "SUM") || !strings.Contains(err.Error(), "UNBOUNDED FOLLOWING") || !strings.Contains(err.Error(), "--query-memory-limit") {
+	if err == nil || !strings.Contains(err.Error(), "SUM") || !strings.Contains(err.Error(), "RANGE frame with an offset") || !strings.Contains(err.Error(), "--query-memory-limit") {
 		t.Fatalf("err = %v", err)
 	}
 	assertNoSpillFiles(t, tc.SpillDir)

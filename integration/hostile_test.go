@@ -63,6 +63,7 @@ func TestHostileClients(t *testing.T) {
 	scenario("doput", func(t *testing.T) { h.doPutAbuse(t, data) })
 	scenario("unread-streams", h.unreadStreams)
 	scenario("vanishing-client", h.vanishingClient)
+	scenario("unread-polls", h.unreadPolls)
 	scenario("hoarding", h.hoarding)
 	scenario("huge-sql", h.hugeSQL)
 }
@@ -995,5 +996,67 @@ func (h *hostile) hugeSQL(t *testing.T) {
 		clearError(t, name, err)
 		_, err = h.cl.Prepare(ctx, sql, grpc.MaxCallSendMsgSize(64<<20))
 		clearError(t, name+" (prepared)", err)
+	}
+}
+
+// unreadPolls: PollFlightInfo starts queries whose results the server
+// holds until read; a client that starts many and reads none must not make
+// the server hold them all (a bound per client: 512 MiB).
+func (h *hostile) unreadPolls(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	before := h.rss(t)
+	desc := &flight.FlightDescriptor{Type: flight.DescriptorCMD, Cmd: anyOf(t, &pb.CommandStatementQuery{Query: bigQuery})}
+	var polls []*flight.PollInfo
+	for range 60 {
+		p, err := h.raw.PollFlightInfo(ctx, desc)
+		clearError(t, "poll", err)
+		if err == nil {
+			polls = append(polls, p)
+		}
+	}
+	// Wait until the background queries ended.
+	deadline := time.Now().Add(45 * time.Second)
+	var peak int64
+	for time.Now().Before(deadline) {
+		peak = max(peak, h.rss(t))
+		if h.stats(t).Goroutines < 30 {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	peak = max(peak, h.rss(t))
+	held := h.stats(t).HeapAlloc
+	// Poll each again: finished ones are complete, the ones past the bound
+	// failed with ResourceExhausted.
+	var refused int
+	for _, p := range polls {
+		if p.FlightDescriptor == nil {
+			continue
+		}
+		_, err := h.raw.PollFlightInfo(ctx, p.FlightDescriptor)
+		if status.Code(err) == codes.ResourceExhausted {
+			refused++
+			continue
+		}
+		clearError(t, "poll again", err)
+	}
+	t.Logf("60 unread polls of %s (about 11 MB each): %d failed past the bound; RSS before %d MiB, peak %d MiB; heap holding them %d MiB",
+		bigQuery, refused, before>>20, peak>>20, held>>20)
+	// The bound counts Arrow buffer bytes; the Go heap holding them is up
+	// to a fifth larger (allocation rounding, builders' spare capacity).
+	if held > 640<<20 {
+		t.Errorf("the server holds %d MiB for one client's unread polls", held>>20)
+	}
+	if refused == 0 {
+		t.Error("no poll was refused: 60 results of about 11 MB fit under 512 MiB?")
+	}
+	// Cancel them all (CancelFlightInfo), as a client should: then nothing is held.
+	for _, p := range polls {
+		if p.Info == nil {
+			continue
+		}
+		_, err := h.cl.CancelFlightInfo(ctx, &flight.CancelFlightInfoRequest{Info: p.Info})
+		clearError(t, "cancel poll", err)
 	}
 }

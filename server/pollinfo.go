@@ -15,6 +15,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/flight/flightsql"
 	"github.com/apache/arrow-go/v18/arrow/scalar"
 	"github.com/quiverdb/quiver/engine"
+	"github.com/quiverdb/quiver/execution"
 	"github.com/quiverdb/quiver/qerr"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
@@ -37,6 +38,12 @@ const (
 	pollResultTTL = 10 * time.Minute
 )
 
+// maxHeldPollBytes bounds the rows held for one user's (or, without auth,
+// one client address's) background queries: a client that starts many and
+// reads none made the server hold every result (60 polls of TPC-H SF 0.01
+// lineitem held 660 MB). A variable for tests.
+var maxHeldPollBytes int64 = 512 << 20
+
 type pollQuery struct {
 	id     string
 	user   string
@@ -44,10 +51,12 @@ type pollQuery struct {
 	desc   *flight.FlightDescriptor // the command that started it
 	cancel context.CancelFunc
 	store  *pollStore
+	key    string // whose held bytes these are (limitKey)
 
 	mu      sync.Mutex
 	changed chan struct{} // closed and replaced on every change
 	batches []arrow.RecordBatch
+	bytes   int64 // of batches, charged to store.held[key]
 	done    bool
 	err     error
 	tasks   [2]int // ended, total
@@ -61,8 +70,28 @@ type pollQuery struct {
 }
 
 type pollStore struct {
-	mu sync.Mutex
-	m  map[string]*pollQuery
+	mu   sync.Mutex
+	m    map[string]*pollQuery
+	held map[string]int64 // bytes of rows held, by limitKey
+}
+
+// charge counts n more held bytes for key, or refuses them past
+// maxHeldPollBytes; n < 0 gives bytes back.
+func (ps *pollStore) charge(key string, n int64) error {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	if n > 0 && ps.held[key]+n > maxHeldPollBytes {
+		return qerr.New(qerr.ResourceExhausted,
+			"%s already has %d bytes of PollFlightInfo results held on this server (at most %d): read them (DoGet) or cancel them (CancelFlightInfo), or run the query with GetFlightInfo and DoGet, which streams",
+			key, ps.held[key], maxHeldPollBytes)
+	}
+	if ps.held == nil {
+		ps.held = map[string]int64{}
+	}
+	if ps.held[key] += n; ps.held[key] <= 0 {
+		delete(ps.held, key)
+	}
+	return nil
 }
 
 func (ps *pollStore) add(q *pollQuery) {
@@ -126,6 +155,8 @@ func (q *pollQuery) release() {
 		b.Release()
 	}
 	q.batches = nil
+	q.store.charge(q.key, -q.bytes)
+	q.bytes = 0
 	if q.expireTimer != nil {
 		q.expireTimer.Stop()
 	}
@@ -150,6 +181,20 @@ func (q *pollQuery) spool(ctx context.Context, res *engine.Result) {
 			b.Release()
 			break
 		}
+		n := execution.BatchBytes(b)
+		if err = q.store.charge(q.key, n); err != nil {
+			// Over the limit: the query fails and frees what it held.
+			for _, held := range q.batches {
+				held.Release()
+			}
+			q.batches = nil
+			q.store.charge(q.key, -q.bytes)
+			q.bytes = 0
+			q.mu.Unlock()
+			b.Release()
+			break
+		}
+		q.bytes += n
 		q.batches = append(q.batches, b)
 		q.notifyLocked()
 		q.mu.Unlock()
@@ -175,7 +220,7 @@ func (s *Server) startPoll(ctx context.Context, sess *engine.Session, sql string
 	if _, err := rand.Read(b[:]); err != nil {
 		return nil, qerr.Wrap(qerr.Internal, err, "query id")
 	}
-	q := &pollQuery{id: hex.EncodeToString(b[:]), user: userOf(ctx), desc: desc, store: &s.polls, changed: make(chan struct{})}
+	q := &pollQuery{id: hex.EncodeToString(b[:]), user: userOf(ctx), key: limitKey(ctx), desc: desc, store: &s.polls, changed: make(chan struct{})}
 	// The query outlives this call: detached from its cancellation, it keeps
 	// the caller's identity (read-only checks, per-user limits).
 	qctx, cancel := context.WithCancel(context.WithoutCancel(ctx))

@@ -633,6 +633,7 @@ func parseStrToDate(s, f string) (p dateParts, ok bool) {
 		return 0, false
 	}
 	var yday int64
+	var date, month, day bool // the format's date parts
 	for i := 0; i < len(f); i++ {
 		if f[i] == ' ' {
 			s = strings.TrimLeft(s, " ")
@@ -646,6 +647,16 @@ func parseStrToDate(s, f string) (p dateParts, ok bool) {
 			continue
 		}
 		i++
+		switch f[i] {
+		case 'Y', 'y':
+			date = true
+		case 'm', 'c', 'M', 'b':
+			date, month = true, true
+		case 'd', 'e', 'D':
+			date, day = true, true
+		case 'j':
+			date, month, day = true, true, true
+		}
 		var v int64
 		switch f[i] {
 		case 'Y':
@@ -733,6 +744,9 @@ func parseStrToDate(s, f string) (p dateParts, ok bool) {
 		if pm {
 			p.h += 12
 		}
+	}
+	if date && (!month || !day) {
+		return p, false // a zero month or day: NULL under MySQL 8's NO_ZERO_IN_DATE
 	}
 	if yday > 0 {
 		days := daysFromCivil(p.y, 1, 1) + yday - 1

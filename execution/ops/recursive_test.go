@@ -2,6 +2,7 @@ package ops
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"strings"
@@ -140,6 +141,12 @@ func (b *bumpStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
 // 40-byte s; step: d+1 while d < 3) under limit and returns the row count,
 // sum of k*10+d, and the spill files written.
 func recursiveRun(t *testing.T, mem memory.Allocator, anchor int, distinct bool, limit int64) (int64, int64, int64, error) {
+	return recursiveRunCtx(t, context.Background(), mem, anchor, distinct, limit, -1)
+}
+
+// recursiveRunCtx is recursiveRun under ctx that closes the CTE after
+// stopAfter rows (< 0: at the end).
+func recursiveRunCtx(t *testing.T, ctx context.Context, mem memory.Allocator, anchor int, distinct bool, limit int64, stopAfter int64) (int64, int64, int64, error) {
 	t.Helper()
 	s := schemaOf(i64, i64, str)
 	tc := tctx(mem, limit)
@@ -169,7 +176,10 @@ func recursiveRun(t *testing.T, mem memory.Allocator, anchor int, distinct bool,
 	var err error
 	for {
 		var b arrow.RecordBatch
-		if b, err = r.Next(context.Background()); err != nil {
+		if stopAfter >= 0 && rows >= stopAfter {
+			break
+		}
+		if b, err = r.Next(ctx); err != nil {
 			break
 		}
 		k, d := b.Column(0).(*array.Int64), b.Column(1).(*array.Int64)
@@ -231,3 +241,38 @@ type funcStream struct {
 func (f *funcStream) Schema() *arrow.Schema                           { return f.s }
 func (f *funcStream) Next(context.Context) (arrow.RecordBatch, error) { return f.next() }
 func (f *funcStream) Close() error                                    { return nil }
+
+// TestRecursiveSpillCleanup: a CTE closed in the middle of an iteration
+// whose work table is in a spill file, or canceled there, leaves no file
+// and no accounted memory.
+func TestRecursiveSpillCleanup(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	rows, _, files, err := recursiveRunCtx(t, context.Background(), mem, 50_000, false, 2<<20, 120_000)
+	if err != nil || rows < 120_000 || files == 0 {
+		t.Fatalf("early close: %d rows, %d files, %v", rows, files, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	n := 0
+	// Canceled 30 batches in: in the second iteration, its work in a file.
+	rows, _, _, err = recursiveRunCtx(t, &cancelAfter{Context: ctx, cancel: cancel, after: 30, n: &n}, mem, 50_000, false, 2<<20, -1)
+	if !errors.Is(err, context.Canceled) || rows < 50_000 {
+		t.Fatalf("canceled run: %d rows, %v", rows, err)
+	}
+}
+
+// cancelAfter is a context canceled once Err has been asked after times.
+type cancelAfter struct {
+	context.Context
+	cancel context.CancelFunc
+	after  int
+	n      *int
+}
+
+func (c *cancelAfter) Err() error {
+	if *c.n++; *c.n == c.after {
+		c.cancel()
+	}
+	return c.Context.Err()
+}

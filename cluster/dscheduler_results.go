@@ -105,12 +105,24 @@ func (s *Scheduler) Hold(ctx context.Context, job *Job, opts HoldOptions) (*Held
 	if opts.TTL <= 0 {
 		opts.TTL = DefaultResultTTL
 	}
-	if box := s.dist.Load(); box != nil {
-		if h, ok := box.d.(resultHolder); ok {
-			return h.hold(ctx, job, opts)
-		}
+	if h := s.holder(); h != nil {
+		return h.hold(ctx, job, opts)
 	}
 	return s.holds.hold(ctx, s, job, opts)
+}
+
+// holder is the installed Distributor's result holder (nil: none).
+func (s *Scheduler) holder() resultHolder {
+	if box := s.dist.Load(); box != nil {
+		if h, ok := box.d.(resultHolder); ok {
+			return h
+		}
+	}
+	return nil
+}
+
+func errNotDistributed(ref ResultRef) error {
+	return qerr.New(qerr.Unavailable, "the result of query %s is held by cluster node %s; this node runs without distribution", ref.Query, ref.Coordinator)
 }
 
 // OpenResult runs one partition of a held result on this node and streams
@@ -118,12 +130,10 @@ func (s *Scheduler) Hold(ctx context.Context, job *Job, opts HoldOptions) (*Held
 // partition fetched.
 func (s *Scheduler) OpenResult(ctx context.Context, ref ResultRef, alloc *execution.QueryAllocator) (*arrow.Schema, execution.Stream, error) {
 	if ref.Coordinator != "" {
-		if box := s.dist.Load(); box != nil {
-			if h, ok := box.d.(resultHolder); ok {
-				return h.openResult(ctx, ref, alloc)
-			}
+		if h := s.holder(); h != nil {
+			return h.openResult(ctx, ref, alloc)
 		}
-		return nil, nil, qerr.New(qerr.Unavailable, "the result of query %s is held by cluster node %s; this node runs without distribution", ref.Query, ref.Coordinator)
+		return nil, nil, errNotDistributed(ref)
 	}
 	return s.holds.open(ctx, ref, alloc)
 }
@@ -131,10 +141,8 @@ func (s *Scheduler) OpenResult(ctx context.Context, ref ResultRef, alloc *execut
 // CancelResult ends a held result at once (CancelFlightInfo).
 func (s *Scheduler) CancelResult(ctx context.Context, ref ResultRef) error {
 	if ref.Coordinator != "" {
-		if box := s.dist.Load(); box != nil {
-			if h, ok := box.d.(resultHolder); ok {
-				return h.cancelResult(ctx, ref)
-			}
+		if h := s.holder(); h != nil {
+			return h.cancelResult(ctx, ref)
 		}
 		return nil
 	}
@@ -147,12 +155,10 @@ func (s *Scheduler) CancelResult(ctx context.Context, ref ResultRef) error {
 // other fetches stop) and the error is ResourceExhausted.
 func (s *Scheduler) AddResultBytes(ctx context.Context, ref ResultRef, n, max int64) error {
 	if ref.Coordinator != "" {
-		if box := s.dist.Load(); box != nil {
-			if h, ok := box.d.(resultHolder); ok {
-				return h.addResultBytes(ctx, ref, n, max)
-			}
+		if h := s.holder(); h != nil {
+			return h.addResultBytes(ctx, ref, n, max)
 		}
-		return qerr.New(qerr.Unavailable, "the result of query %s is held by cluster node %s; this node runs without distribution", ref.Query, ref.Coordinator)
+		return errNotDistributed(ref)
 	}
 	lh := s.holds.get(ref.Query)
 	if lh == nil {

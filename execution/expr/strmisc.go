@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"sync"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -514,6 +515,16 @@ func soundex(buf []byte, s string) []byte {
 	var last byte
 	for k := 0; k < len(s); k++ {
 		c := s[k]
+		if c >= utf8.RuneSelf {
+			// A letter outside A-Z counts as a vowel, but can be the first
+			// letter (MySQL: SOUNDEX('é') is 'é000').
+			r, n := utf8.DecodeRuneInString(s[k:])
+			if unicode.IsLetter(r) && len(buf) == st {
+				buf, last = append(buf, s[k:k+n]...), '0'
+			}
+			k += n - 1
+			continue
+		}
 		if c >= 'a' && c <= 'z' {
 			c -= 'a' - 'A'
 		}
@@ -532,7 +543,7 @@ func soundex(buf []byte, s string) []byte {
 	if len(buf) == st {
 		return buf
 	}
-	for len(buf)-st < 4 {
+	for utf8.RuneCount(buf[st:]) < 4 {
 		buf = append(buf, '0')
 	}
 	return buf

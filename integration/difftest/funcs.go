@@ -198,6 +198,39 @@ func funcQueries() []query {
 	add("STDDEV_SAMP(x.a) FROM t1 x WHERE x.id = 1", "VAR_SAMP(x.a) FROM t1 x WHERE x.id = 1", "STDDEV_POP(x.a) FROM t1 x WHERE x.id = 1",
 		"SUM(9223372036854775807) FROM t1 x", "AVG(9223372036854775807) FROM t1 x", "SUM(CAST(-1 AS UNSIGNED)) FROM t1 x")
 
+	// The same functions over table columns (the vectorized kernels, with
+	// NULLs and mixed rows, not constant folding).
+	var perRow []string
+	for _, f := range []string{"UPPER(%s)", "LOWER(%s)", "LENGTH(%s)", "CHAR_LENGTH(%s)", "REVERSE(%s)", "TRIM(%s)", "LTRIM(%s)", "HEX(%s)",
+		"SUBSTRING(%s, 2)", "SUBSTRING(%s, -2, 1)", "LEFT(%s, 2)", "RIGHT(%s, 1)", "LPAD(%s, 4, '*')", "RPAD(%s, 1, '*')", "REPEAT(%s, 2)",
+		"REPLACE(%s, 'b', 'XY')", "LOCATE('b', %s)", "INSTR(%s, 'c')", "CONCAT(%s, '-', %s)", "CONCAT_WS('|', %s, NULL, %s)",
+		"STRCMP(%s, 'abc')", "FIELD(%s, 'a', 'abc')", "FIND_IN_SET(%s, 'a,abc,A')", "QUOTE(%s)", "ASCII(%s)", "%s + 0", "%s = 0", "%s IN ('a', 0)",
+		"CAST(%s AS SIGNED)", "CAST(%s AS DECIMAL(6,2))", "SUBSTRING_INDEX(%s, 'b', 1)", "INSERT(%s, 2, 1, 'Z')", "MD5(%s)", "CRC32(%s)", "SOUNDEX(%s)"} {
+		perRow = append(perRow, strings.ReplaceAll(f, "%s", "x.s"))
+	}
+	for _, col := range []string{"x.a", "x.b", "x.d", "x.f"} {
+		for _, f := range []string{"ROUND(%s)", "ROUND(%s, 1)", "ROUND(%s, -1)", "TRUNCATE(%s, 1)", "TRUNCATE(%s, -1)", "CEIL(%s)", "FLOOR(%s)", "ABS(%s)", "SIGN(%s)",
+			"MOD(%s, 3)", "%s %% -3", "%s DIV 3", "%s / 3", "-%s", "%s * %s", "SQRT(%s)", "LN(%s)", "POW(%s, 2)", "EXP(%s / 100)",
+			"%s & 6", "%s | 1", "%s >> 1", "~%s", "BIT_COUNT(%s)", "CAST(%s AS UNSIGNED)", "CAST(%s AS SIGNED)", "CAST(%s AS CHAR)", "CAST(%s AS DECIMAL(8,1))",
+			"CONV(%s, 10, 16)", "HEX(%s)", "FORMAT(%s, 1)", "GREATEST(%s, 1)", "LEAST(%s, 1.5)", "IF(%s > 1, %s, 'n')", "NULLIF(%s, 2)", "%s BETWEEN 0 AND 5", "%s IN (1, 2.5, '7')",
+			"CONCAT(%s)", "%s = '2'", "%s <=> NULL"} {
+			perRow = append(perRow, strings.ReplaceAll(strings.ReplaceAll(f, "%%", "%"), "%s", col))
+		}
+	}
+	for _, col := range []string{"x.dt", "x.ts"} {
+		for _, f := range []string{"YEAR(%s)", "MONTH(%s)", "DAY(%s)", "DAYOFWEEK(%s)", "DAYOFYEAR(%s)", "WEEK(%s)", "WEEK(%s, 3)", "YEARWEEK(%s)", "QUARTER(%s)", "WEEKDAY(%s)",
+			"LAST_DAY(%s)", "DATE(%s)", "TO_DAYS(%s)", "UNIX_TIMESTAMP(%s)", "DATE_FORMAT(%s, '%a %b %e %Y %H:%i:%s %p %j %U %u %V %v %X %x')",
+			"DATE_ADD(%s, INTERVAL 1 MONTH)", "DATE_SUB(%s, INTERVAL 1 YEAR)", "DATE_ADD(%s, INTERVAL 90 MINUTE)", "%s + INTERVAL 1 QUARTER",
+			"DATEDIFF(%s, '2024-01-01')", "TIMESTAMPDIFF(MONTH, %s, '2024-03-31')", "TIMESTAMPDIFF(SECOND, '2024-01-01', %s)", "EXTRACT(YEAR_MONTH FROM %s)",
+			"EXTRACT(DAY_SECOND FROM %s)", "HOUR(%s)", "TIME(%s)", "CAST(%s AS CHAR)", "CAST(%s AS SIGNED)", "CAST(%s AS DATE)", "%s = '2024-01-31'",
+			"%s > '2023-12-31 23:00:00'", "%s BETWEEN '2000-01-01' AND '2024-01-31'", "%s + 0", "CONCAT(%s, '')", "GREATEST(%s, '2024-01-01')"} {
+			perRow = append(perRow, strings.ReplaceAll(f, "%s", col))
+		}
+	}
+	for _, e := range perRow {
+		exprs = append(exprs, "x.id, "+e+" FROM t1 x")
+	}
+
 	out := make([]query, len(exprs))
 	for i, e := range exprs {
 		out[i] = query{sql: "SELECT " + e}

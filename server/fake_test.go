@@ -29,6 +29,9 @@ type fakeEngine struct {
 	mu     sync.Mutex
 	execs  [][]scalar.Scalar // params of each Execute
 	closed atomic.Int32      // streams closed
+	// liveAtClose is the bytes still allocated when a stream was last
+	// closed (the engine settles a query's memory accounting then).
+	liveAtClose atomic.Int64
 }
 
 var intSchema = arrow.NewSchema([]arrow.Field{{Name: "x", Type: arrow.PrimitiveTypes.Int64}}, nil)
@@ -121,6 +124,9 @@ func (s *fakeStream) Close() error {
 	if !s.closed {
 		s.closed = true
 		s.f.closed.Add(1)
+		if m, ok := s.f.mem.(*memory.CheckedAllocator); ok {
+			s.f.liveAtClose.Store(int64(m.CurrentAlloc()))
+		}
 	}
 	return nil
 }

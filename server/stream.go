@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -36,8 +37,26 @@ func (s *Server) streamResult(ctx context.Context, res *engine.Result) (*arrow.S
 
 func (s *Server) pump(ctx context.Context, res *engine.Result, ch chan<- flight.StreamChunk) {
 	defer close(ch)
-	defer res.Stream.Close()
+	// The engine stream is closed (which settles the query's memory
+	// accounting) once the writer released every batch sent, so a batch
+	// still being written does not count as leaked; a client gone away
+	// ends the wait (arrow-go's DoGet does not release the batch it failed
+	// to write).
+	var inFlight sync.WaitGroup
+	defer func() {
+		done := make(chan struct{})
+		go func() { inFlight.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-ctx.Done():
+		}
+		res.Stream.Close()
+	}()
 	send := func(c flight.StreamChunk) bool {
+		if c.Data != nil {
+			inFlight.Add(1)
+			c.Data = &sentBatch{RecordBatch: c.Data, done: inFlight.Done}
+		}
 		select {
 		case ch <- c:
 			return true
@@ -63,6 +82,18 @@ func (s *Server) pump(ctx context.Context, res *engine.Result, ch chan<- flight.
 			}
 		}
 	}
+}
+
+// sentBatch reports when the DoGet writer releases a batch it was sent.
+type sentBatch struct {
+	arrow.RecordBatch
+	once sync.Once
+	done func()
+}
+
+func (b *sentBatch) Release() {
+	b.RecordBatch.Release()
+	b.once.Do(b.done)
 }
 
 // splitBatch cuts b into row slices of at most about maxBytes each (by the

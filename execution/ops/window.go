@@ -616,7 +616,7 @@ func frameBounds(l *layout, n int, f WindowSpec, orderCols []arrow.Array) ([]int
 		}
 		target := keys[i] + d
 		// Search the partition's non-NULL rows (sorted by key in sort direction).
-		lo, hi := int(ps), int(pe)+1
+		lo, hi := max(int(ps), 0), min(int(pe)+1, n) // a spilled chunk holds the reach
 		for lo < hi && keyNull(lo) {
 			lo++
 		}

@@ -43,6 +43,10 @@ type windowPlan struct {
 	prefix      []bool  // per function: an aggregate from UNBOUNDED PRECEDING
 	suffix      []bool  // per function: an aggregate to UNBOUNDED FOLLOWING
 	anySuffix   bool
+	// RANGE frames with offsets reach valueBack/valueAhead in ORDER BY
+	// value before/after the current row (in sort direction).
+	byValue               bool
+	valueBack, valueAhead float64
 }
 
 // effectiveFrame is f's frame with MySQL's defaults, peers of a RANGE frame
@@ -112,15 +116,31 @@ func planSpill(funcs []WindowSpec, rows int64) (*windowPlan, error) {
 			continue
 		}
 		fr := effectiveFrame(f)
-		if !fr.Rows && (fr.Start.Kind == Preceding || fr.Start.Kind == Following || fr.End.Kind == Preceding || fr.End.Kind == Following) {
-			return nil, refuse(f, "a RANGE frame with an offset")
-		}
 		for _, b := range []FrameBound{fr.Start, fr.End} {
-			switch b.Kind {
-			case Preceding:
-				p.back = max(p.back, b.Offset)
-			case Following:
-				p.ahead = max(p.ahead, b.Offset)
+			if b.Kind != Preceding && b.Kind != Following {
+				continue
+			}
+			if fr.Rows {
+				if b.Kind == Preceding {
+					p.back = max(p.back, b.Offset)
+				} else {
+					p.ahead = max(p.ahead, b.Offset)
+				}
+				continue
+			}
+			// RANGE: the reach is in ORDER BY values (NULL keys: peers).
+			d, err := offsetValue(b.OffsetValue)
+			if err != nil {
+				return nil, err
+			}
+			if len(f.OrderBy) != 1 {
+				return nil, refuse(f, "a RANGE frame with an offset over several ORDER BY keys")
+			}
+			p.byValue, p.peerBack = true, true
+			if b.Kind == Preceding {
+				p.valueBack = max(p.valueBack, d)
+			} else {
+				p.valueAhead = max(p.valueAhead, d)
 			}
 		}
 		if !fr.Rows && fr.Start.Kind == CurrentRow {
@@ -468,6 +488,8 @@ type spillEval struct {
 type keyRows struct {
 	buf  []byte
 	offs []int
+	val  []float64 // the ORDER BY value in sort direction (RANGE offsets)
+	null []bool
 }
 
 func (k keyRows) at(i int) []byte { return k.buf[k.offs[i]:k.offs[i+1]] }
@@ -514,7 +536,22 @@ func (e *spillEval) fill(ctx context.Context, g int64) error {
 				return err
 			}
 			k.buf, k.offs = execution.EncodeKeys(cols, int(b.NumRows()), nil, nil)
+			if e.plan.byValue {
+				if k.val, err = floatKeys(cols[0]); err == nil && ob[0].Desc {
+					for i := range k.val {
+						k.val[i] = -k.val[i]
+					}
+				}
+				k.null = make([]bool, len(k.val))
+				for i := range k.null {
+					k.null[i] = cols[0].IsNull(i)
+				}
+			}
 			releaseAll(cols)
+			if err != nil {
+				b.Release()
+				return err
+			}
 		}
 		e.buf, e.keys = append(e.buf, b), append(e.keys, k)
 		e.bufEnd += b.NumRows()
@@ -524,14 +561,25 @@ func (e *spillEval) fill(ctx context.Context, g int64) error {
 
 // key is row g's encoded ORDER BY key (g buffered).
 func (e *spillEval) key(g int64) []byte {
+	k, i := e.keyRow(g)
+	return k.at(i)
+}
+
+// value is row g's ORDER BY value in sort direction, ok false for NULL.
+func (e *spillEval) value(g int64) (float64, bool) {
+	k, i := e.keyRow(g)
+	return k.val[i], !k.null[i]
+}
+
+func (e *spillEval) keyRow(g int64) (keyRows, int) {
 	off := e.bufStart
 	for i, b := range e.buf {
 		if g < off+b.NumRows() {
-			return e.keys[i].at(int(g - off))
+			return e.keys[i], int(g - off)
 		}
 		off += b.NumRows()
 	}
-	return nil
+	panic("window spill: row not buffered")
 }
 
 // context concatenates rows [lo, hi) (buffered).
@@ -584,6 +632,19 @@ func (e *spillEval) Next(ctx context.Context) (arrow.RecordBatch, error) {
 			last = e.key(c1 - 1) // the buffer may have moved
 		}
 	}
+	if e.plan.byValue { // rows up to valueAhead after the last output row
+		if v, ok := e.value(c1 - 1); ok {
+			for hi < e.n {
+				if err := e.fill(ctx, hi); err != nil {
+					return nil, err
+				}
+				if w, ok := e.value(hi); !ok || w > v+e.plan.valueAhead {
+					break
+				}
+				hi++
+			}
+		}
+	}
 	if e.plan.anySuffix && hi < e.n && hi%spillBatchRows != 0 {
 		// End the context at a block: what follows is a block's suffix state.
 		hi = min(hi+spillBatchRows-hi%spillBatchRows, e.n)
@@ -634,6 +695,21 @@ func (e *spillEval) Next(ctx context.Context) (arrow.RecordBatch, error) {
 			next = min(next, int64(l.peerS[c1-lo])+lo)
 		} else {
 			next = min(next, c1)
+		}
+	}
+	if e.plan.byValue && c1 < e.n { // rows from valueBack before the next chunk's first
+		if err := e.fill(ctx, c1); err != nil {
+			return nil, err
+		}
+		if v, ok := e.value(c1); ok {
+			r := c1
+			for r > lo {
+				if w, ok := e.value(r - 1); !ok || w < v-e.plan.valueBack {
+					break
+				}
+				r--
+			}
+			next = min(next, r)
 		}
 	}
 	next = max(next, lo)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -74,6 +75,9 @@ func winSpecs(part []expr.Expr) []WindowSpec {
 	rows := func(sk FrameBoundKind, so int64, ek FrameBoundKind, eo int64) *WindowFrame {
 		return &WindowFrame{Rows: true, Start: FrameBound{Kind: sk, Offset: so}, End: FrameBound{Kind: ek, Offset: eo}}
 	}
+	rng := func(sk FrameBoundKind, so int64, ek FrameBoundKind, eo int64) *WindowFrame {
+		return &WindowFrame{Start: FrameBound{Kind: sk, OffsetValue: lit64(so)}, End: FrameBound{Kind: ek, OffsetValue: lit64(eo)}}
+	}
 	spec := func(f string, t arrow.DataType, fr *WindowFrame, args ...expr.Expr) WindowSpec {
 		return WindowSpec{Func: f, Args: args, PartitionBy: part, OrderBy: o, Frame: fr, Type: t}
 	}
@@ -96,6 +100,11 @@ func winSpecs(part []expr.Expr) []WindowSpec {
 		spec("max", i64, rows(Preceding, 2, UnboundedFollowing, 0), v),
 		spec("count", i64, &WindowFrame{Start: FrameBound{Kind: CurrentRow}, End: FrameBound{Kind: UnboundedFollowing}}, v),
 		spec("min", str, rows(Following, 1, UnboundedFollowing, 0), s),
+		spec("sum", dec380, rng(Preceding, 2, Following, 1), v),
+		spec("count", i64, rng(UnboundedPreceding, 0, Following, 3), v),
+		spec("max", i64, rng(Preceding, 5, UnboundedFollowing, 0), v),
+		spec("first_value", str, rng(Following, 1, Following, 4), s),
+		spec("last_value", i64, rng(Preceding, 7, Preceding, 2), v),
 	}
 }
 
@@ -132,21 +141,30 @@ func runWindow(t *testing.T, mem memory.Allocator, parts []int, specs []WindowSp
 // TestWindowSpillMatchesInMemory: under a limit far below the big
 // partitions every window function over every frame kind the spilled
 // evaluation supports gives the in-memory result, with chunks far smaller
-// than the partitions (so every carry crosses many chunk edges).
+// than the partitions (so every carry crosses many chunk edges). Frames to
+// UNBOUNDED FOLLOWING stretch every chunk's context to a block end, so the
+// other frames also run without them, where their own reach sizes it.
 func TestWindowSpillMatchesInMemory(t *testing.T) {
 	defer func(r int64) { spillChunkRows = r }(spillChunkRows)
 	for _, tc := range []struct {
-		name  string
-		part  []expr.Expr
-		parts []int
+		name     string
+		part     []expr.Expr
+		parts    []int
+		noSuffix bool
 	}{
-		{"partitioned", []expr.Expr{col{0, i64}}, []int{3, 20_000, 50, 9_000, 1, 12_345}},
-		{"one partition", nil, []int{30_000}},
+		{"partitioned", []expr.Expr{col{0, i64}}, []int{3, 12_000, 50, 9_000, 1}, false},
+		{"one partition", nil, []int{16_000}, false},
+		{"one partition without suffix frames", nil, []int{16_000}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 			defer mem.AssertSize(t, 0)
 			specs := winSpecs(tc.part)
+			if tc.noSuffix {
+				specs = slices.DeleteFunc(specs, func(f WindowSpec) bool {
+					return f.Frame != nil && f.Frame.End.Kind == UnboundedFollowing && f.Frame.Start.Kind != UnboundedPreceding
+				})
+			}
 			spillChunkRows = 0
 			want, files := runWindow(t, mem, tc.parts, specs, 0)
 			if files != 0 {
@@ -171,14 +189,13 @@ func TestWindowSpillMatchesInMemory(t *testing.T) {
 	}
 }
 
-// TestWindowSpillRefusesRangeOffset: a RANGE frame with an offset needs
-// its whole partition; a partition over the limit fails with
-// ResourceExhausted naming the function.
-func TestWindowSpillRefusesRangeOffset(t *testing.T) {
+// TestWindowSpillRefusesVariableOffset: LAG with an offset that is not a
+// constant cannot size its chunks' context; a partition over the limit
+// fails with ResourceExhausted naming the function.
+func TestWindowSpillRefusesVariableOffset(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
-	specs := []WindowSpec{{Func: "sum", Args: []expr.Expr{col{2, i64}}, OrderBy: []expr.SortKey{{Expr: col{1, i64}}}, Type: dec380,
-		Frame: &WindowFrame{Start: FrameBound{Kind: Preceding, OffsetValue: lit64(2)}, End: FrameBound{Kind: CurrentRow}}}}
+	specs := []WindowSpec{{Func: "lag", Args: []expr.Expr{col{2, i64}, rowCol(0)}, OrderBy: []expr.SortKey{{Expr: col{1, i64}}}, Type: i64}}
 	tc := tctx(mem, 1<<20)
 	tc.SpillDir = t.TempDir()
 	w, err := NewWindow(tc, &winGen{mem: tc.Mem(), parts: []int{30_000}}, specs, winOut(specs))
@@ -187,7 +204,7 @@ func TestWindowSpillRefusesRangeOffset(t *testing.T) {
 	}
 	_, err = execution.Collect(context.Background(), w)
 	w.Close()
-	if err == nil || !strings.Contains(err.Error(), "SUM") || !strings.Contains(err.Error(), "RANGE frame with an offset") || !strings.Contains(err.Error(), "--query-memory-limit") {
+	if err == nil || !strings.Contains(err.Error(), "LAG") || !strings.Contains(err.Error(), "non-constant offset") || !strings.Contains(err.Error(), "--query-memory-limit") {
 		t.Fatalf("err = %v", err)
 	}
 	assertNoSpillFiles(t, tc.SpillDir)
@@ -254,4 +271,19 @@ func TestWindowSpillCleanup(t *testing.T) {
 			}
 		})
 	}
+}
+
+// rowCol is a column reference that fails (not panics) on a batch without
+// the column, as expr.Column does: a non-constant argument.
+type rowCol int
+
+func (rowCol) DataType() arrow.DataType { return i64 }
+func (c rowCol) String() string         { return fmt.Sprintf("#%d", int(c)) }
+func (c rowCol) Eval(_ memory.Allocator, b arrow.RecordBatch) (arrow.Array, error) {
+	if int(c) >= int(b.NumCols()) {
+		return nil, errors.New("no such column")
+	}
+	a := b.Column(int(c))
+	a.Retain()
+	return a, nil
 }

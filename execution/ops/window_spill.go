@@ -17,18 +17,19 @@ import (
 )
 
 // A partition too big for memory is written to a spill file as it arrives
-// (counting its rows, folding whole-partition aggregates and keeping copies
-// of the few rows frames can name from afar: the first, the last, NTH_VALUE's
-// n-th), then read back in chunks. Each chunk is computed by the in-memory
-// code over a context of rows around it: back rows before (LAG, n
-// PRECEDING, the current peer group for RANGE CURRENT ROW starts), ahead
-// rows after (LEAD, n FOLLOWING, the rest of the last row's peer group).
-// What crosses chunks is carried: the partition's row count, the peer start
-// and DENSE_RANK of the context's first row, and for running aggregates
-// (frames from UNBOUNDED PRECEDING) the state of the rows before the
-// context. Frames that need rows after the context other than the last
-// (aggregates to UNBOUNDED FOLLOWING from a moving start, RANGE with an
-// offset) are refused with a clear error when their partition must spill.
+// (counting its rows, folding whole-partition aggregates and per-block
+// states for aggregates to UNBOUNDED FOLLOWING, keeping copies of the few
+// rows frames can name from afar: the first, the last, NTH_VALUE's n-th),
+// then read back in chunks. Each chunk is computed by the in-memory code
+// over a context of rows around it: back rows before (LAG, n PRECEDING,
+// RANGE offsets, the current peer group for RANGE CURRENT ROW starts),
+// ahead rows after (LEAD, n FOLLOWING, RANGE offsets, the rest of the last
+// row's peer group). What crosses chunks is carried: the partition's row
+// count, the peer start and DENSE_RANK of the context's first row, and for
+// aggregates from UNBOUNDED PRECEDING (to UNBOUNDED FOLLOWING) the state of
+// the rows before (after) the context. Accumulators that cannot merge
+// groups (GROUP_CONCAT) over such frames, and non-constant offsets, are
+// refused with a clear error when their partition must spill.
 
 // spillChunkRows, when set (tests), is the rows per chunk of a spilled
 // partition instead of what fits the memory limit.

@@ -55,6 +55,9 @@ func cellDiff(q, m cell, qk, mk kind) string {
 	if q.s == m.s {
 		return ""
 	}
+	if e := equivalent(q, m, qk, mk); e != "" {
+		return e
+	}
 	if qk == kFloat || mk == kFloat {
 		a, err1 := strconv.ParseFloat(q.s, 64)
 		b, err2 := strconv.ParseFloat(m.s, 64)

@@ -2,6 +2,7 @@ package logical
 
 import (
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -528,6 +529,13 @@ func (b *Binder) bindLimit(node Node, l *ast.Limit) (Node, error) {
 	}
 	lim := &Limit{Input: node, Count: -1}
 	val := func(e ast.ExprNode) (int64, error) {
+		if v, ok := e.(ast.ValueExpr); ok {
+			if u, ok := v.GetValue().(uint64); ok && u > math.MaxInt64 {
+				// LIMIT 18446744073709551615 is MySQL's "all rows"; no
+				// result has more than MaxInt64.
+				return math.MaxInt64, nil
+			}
+		}
 		if n, ok := ordinal(e); ok && n >= 0 {
 			return int64(n), nil
 		}

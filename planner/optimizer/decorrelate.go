@@ -2,6 +2,7 @@ package optimizer
 
 import (
 	"context"
+	"math"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/scalar"
@@ -479,7 +480,7 @@ func (d *decorrelate) limitPerKey(proj *logical.Project, l *logical.Limit, defin
 	var out logical.Node = &logical.Window{Input: body, Funcs: []*logical.WindowCall{{Func: "row_number", PartitionBy: part, OrderBy: keys, Type: i64}}, Fields: []logical.Field{rn}}
 	out = &logical.Filter{Input: out, Predicate: andOf(preds)}
 	keep := []logical.Expr{&logical.Call{Func: ">", Args: []logical.Expr{colRef(rn), &logical.Literal{Value: scalar.NewInt64Scalar(l.Offset)}}, Type: boolType}}
-	if l.Count >= 0 {
+	if l.Count >= 0 && l.Count <= math.MaxInt64-l.Offset { // else no upper bound
 		keep = append(keep, &logical.Call{Func: "<=", Args: []logical.Expr{colRef(rn), &logical.Literal{Value: scalar.NewInt64Scalar(l.Offset + l.Count)}}, Type: boolType})
 	}
 	out = &logical.Filter{Input: out, Predicate: andOf(keep)}

@@ -42,8 +42,8 @@ type serveFlags struct {
 	cluster                             clusterFlags
 }
 
-func parseServeFlags(args []string) (*serveFlags, error) {
-	f := &serveFlags{}
+// serveFlagSet registers the `quiver serve` flags into f.
+func serveFlagSet(f *serveFlags) *flag.FlagSet {
 	fs := flag.NewFlagSet("quiver serve", flag.ContinueOnError)
 	fs.StringVar(&f.listen, "listen", server.DefaultListen, "Flight SQL address for clients")
 	fs.StringVar(&f.data, "data", "", "data directory: DIR/<schema>/<table>/ or DIR/<schema>/<table>.parquet|.csv")
@@ -69,6 +69,12 @@ func parseServeFlags(args []string) (*serveFlags, error) {
 	fs.BoolVar(&f.advertiseEndpoints, "advertise-endpoints", false, "give query result endpoints a location (grpc+tls:// or grpc+tcp://, host from --advertise) instead of none (same connection): one endpoint per result partition, spread over the cluster's nodes, for parallel fetch")
 	fs.DurationVar(&f.resultTTL, "result-ttl", server.DefaultResultTTL, "with --advertise-endpoints: how long a partitioned result waits for clients to fetch it before it is freed")
 	f.cluster.register(fs)
+	return fs
+}
+
+func parseServeFlags(args []string) (*serveFlags, error) {
+	f := &serveFlags{}
+	fs := serveFlagSet(f)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}

@@ -706,7 +706,8 @@ func (d *Dist) openResult(ctx context.Context, ref ResultRef, alloc *execution.Q
 			if ctx.Err() != nil {
 				return nil, nil, ctx.Err()
 			}
-			return nil, nil, qerr.Wrap(qerr.Unavailable, err, "the coordinator of query %s (node %s at %s) holding its result cannot be reached", ref.Query, ref.Coordinator, ref.CoordinatorAddr)
+			d.log.Warn("fetching a result partition: coordinator unreachable", zap.String("query_id", ref.Query), zap.String("coordinator", ref.Coordinator), zap.String("addr", ref.CoordinatorAddr), zap.Error(err))
+			return nil, nil, qerr.New(qerr.Unavailable, "the coordinator of query %s (node %s) holding its result cannot be reached", ref.Query, ref.Coordinator)
 		}
 		if err := json.Unmarshal(reply, &rt); err != nil {
 			return nil, nil, qerr.Wrap(qerr.Internal, err, "malformed result-fragment reply from node %s", ref.Coordinator)
@@ -792,7 +793,8 @@ func (d *Dist) addResultBytes(ctx context.Context, ref ResultRef, n, max int64) 
 	body, _ := json.Marshal(resultBytesReq{Query: ref.Query, Bytes: n, Max: max})
 	var reply []byte
 	if err := d.callAction(ctx, ref.CoordinatorAddr, ActionResultBytes, body, &reply); err != nil {
-		return qerr.Wrap(qerr.Unavailable, err, "the coordinator of query %s (node %s) cannot be reached", ref.Query, ref.Coordinator)
+		d.log.Warn("counting result bytes: coordinator unreachable", zap.String("query_id", ref.Query), zap.String("coordinator", ref.Coordinator), zap.Error(err))
+		return qerr.New(qerr.Unavailable, "the coordinator of query %s (node %s) cannot be reached", ref.Query, ref.Coordinator)
 	}
 	if len(reply) > 0 && string(reply) != "ok" {
 		var rt resultTask

@@ -151,10 +151,16 @@ func (w *windowStream) advance(ctx context.Context) error {
 		return w.flush(w.tail)
 	}
 	if w.overBudget(last) {
-		if err := w.flush(w.tail); err != nil {
+		// The last partition goes to disk first: computing the complete
+		// ones before it needs the room.
+		head := w.cut(w.tail)
+		if err := w.startSpill(); err != nil {
+			releaseBatches(head)
 			return err
 		}
-		return w.startSpill()
+		out, err := w.computeAll(head)
+		w.pending = append(w.pending, out...)
+		return err
 	}
 	return nil
 }
@@ -197,6 +203,13 @@ func (w *windowStream) overBudget(last int64) bool {
 
 // flush computes the first k buffered rows (whole partitions) into pending.
 func (w *windowStream) flush(k int64) error {
+	out, err := w.computeAll(w.cut(k))
+	w.pending = append(w.pending, out...)
+	return err
+}
+
+// cut takes the first k buffered rows out of the buffer.
+func (w *windowStream) cut(k int64) []arrow.RecordBatch {
 	if k == 0 {
 		return nil
 	}
@@ -221,12 +234,7 @@ func (w *windowStream) flush(k int64) error {
 	for _, b := range rest {
 		w.bufBytes += execution.BatchBytes(b)
 	}
-	out, err := w.computeAll(head)
-	if err != nil {
-		return err
-	}
-	w.pending = append(w.pending, out...)
-	return nil
+	return head
 }
 
 // computeAll computes the window functions over whole partitions in

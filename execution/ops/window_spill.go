@@ -253,6 +253,9 @@ type partWriter struct {
 func (pw *partWriter) write(b arrow.RecordBatch) error {
 	mem := pw.w.tc.Mem()
 	n := b.NumRows()
+	if n == 0 { // the partition ended with the previous batch
+		return nil
+	}
 	// Small batches (reading back holds one or two beside a small chunk)
 	// of whole blocks: rows [k*spillBatchRows, (k+1)*spillBatchRows).
 	for off := int64(0); off < n; {

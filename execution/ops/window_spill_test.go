@@ -153,6 +153,7 @@ func TestWindowSpillMatchesInMemory(t *testing.T) {
 		noSuffix bool
 	}{
 		{"partitioned", []expr.Expr{col{0, i64}}, []int{3, 12_000, 50, 9_000, 1}, false},
+		{"partitions end with batches", []expr.Expr{col{0, i64}}, []int{1000, 9_000, 2_000, 10_000}, false},
 		{"one partition", nil, []int{16_000}, false},
 		{"one partition without suffix frames", nil, []int{16_000}, true},
 	} {
@@ -172,9 +173,9 @@ func TestWindowSpillMatchesInMemory(t *testing.T) {
 			}
 			for _, chunk := range []int64{97, 1000} {
 				spillChunkRows = chunk
-				got, files := runWindow(t, mem, tc.parts, specs, 1<<20)
+				got, files := runWindow(t, mem, tc.parts, specs, 2<<20)
 				if files == 0 {
-					t.Fatalf("chunk %d: nothing spilled under 1 MiB", chunk)
+					t.Fatalf("chunk %d: nothing spilled under 2 MiB", chunk)
 				}
 				if len(got) != len(want) {
 					t.Fatalf("chunk %d: %d rows, want %d", chunk, len(got), len(want))

@@ -72,6 +72,11 @@ type joinStream struct {
 	noSplit bool // a partition that did not split: re-partitioning is futile
 	spill   *joinSpill
 	na      *naFacts
+
+	// A broadcast join's partitions in one process share one read-only
+	// build (join_shared.go): shareKey names it, shared is the one held.
+	shareKey *SharedBuildKey
+	shared   *sharedBuild
 }
 
 const chainStart = -2
@@ -171,7 +176,11 @@ func (j *joinStream) Schema() *arrow.Schema { return j.out }
 
 func (j *joinStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
 	if !j.built {
-		if err := j.buildSide(ctx); err != nil {
+		build := j.buildSide
+		if j.shareKey != nil {
+			build = j.buildShared
+		}
+		if err := build(ctx); err != nil {
 			return nil, err
 		}
 		j.built = true
@@ -778,7 +787,12 @@ func (j *joinStream) Close() error {
 		j.lb.Release()
 		j.lb = nil
 	}
-	releaseAll(j.build)
+	if j.shared != nil {
+		releaseShared(j.shared)
+		j.shared = nil
+	} else {
+		releaseAll(j.build)
+	}
 	j.build = nil
 	releaseBatches(j.pending)
 	j.pending = nil

@@ -97,9 +97,24 @@ func (n *HashJoin) Execute(ctx context.Context, partition int, tc *execution.Tas
 		l.Close()
 		return nil, err
 	}
+	share := n.shareKey(tc)
 	tc = tc.Operator(n)
 	s, err := ops.NewHashJoinNullEq(tc, l, r, n.Type, n.LeftKeys, n.RightKeys, n.NullEqual, n.Filter, n.NullAware, n.StrictKeys, n.Proj, n.Out)
+	if err == nil && share != nil {
+		ops.ShareBuild(s, *share)
+	}
 	return built(n, tc, s, err, l, r)
+}
+
+// shareKey names the build side the partitions of a broadcast join running
+// in tc's accounting scope build once (ops.ShareBuild); nil when the build
+// side is not a broadcast shuffle read.
+func (n *HashJoin) shareKey(tc *execution.TaskContext) *ops.SharedBuildKey {
+	r, ok := n.Right.(*ShuffleRead)
+	if !n.Broadcast || !ok || !r.Broadcast || tc == nil || tc.Alloc == nil {
+		return nil
+	}
+	return &ops.SharedBuildKey{Alloc: tc.Alloc, Query: tc.QueryID, Stage: tc.Stage, Build: r.Stage}
 }
 
 func (n *NestedLoopJoin) Execute(ctx context.Context, partition int, tc *execution.TaskContext) (execution.Stream, error) {

@@ -243,9 +243,9 @@ func (w *workWriter) add(b arrow.RecordBatch) error {
 	if w.file == nil {
 		last := execution.BatchBytes(b)
 		a := w.r.tc.Alloc
-		// Keep room for as much again (the next iteration's rows) and a
-		// few batches of the step's own work.
-		if a == nil || !a.Limited() || a.Fits(w.bytes+4*last) {
+		// Keep the rows while as much again (the next iteration's) and a
+		// few batches of the step's and the anchor's work fit beside them.
+		if a == nil || !a.Limited() || a.Fits(2*(w.bytes+last)+8*last) {
 			b.Retain()
 			w.mem = append(w.mem, b)
 			w.bytes += last
@@ -263,12 +263,27 @@ func (w *workWriter) add(b arrow.RecordBatch) error {
 		w.mem, w.bytes = nil, 0
 		defer releaseBatches(mem)
 		for _, m := range mem {
-			if err := f.Write(m); err != nil {
+			if err := w.write(m); err != nil {
 				return err
 			}
 		}
 	}
-	return w.file.Write(b)
+	return w.write(b)
+}
+
+// write puts b in the file in small batches: the next iteration reads one
+// at a time.
+func (w *workWriter) write(b arrow.RecordBatch) error {
+	n := b.NumRows()
+	for off := int64(0); off < n; off += spillBatchRows {
+		part := b.NewSlice(off, min(off+spillBatchRows, n))
+		err := w.file.Write(part)
+		part.Release()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // finish returns the rows, nil when there are none.

@@ -400,6 +400,8 @@ func (d *Dist) HandleAction(ctx context.Context, typ string, body []byte) ([]byt
 	case ActionCancelQuery:
 		d.cancelQuery(string(body))
 		return []byte("ok"), nil
+	case ActionReleaseStage:
+		return []byte("ok"), d.releaseStageAction(body)
 	}
 	if reply, ok, err := d.handleResultAction(typ, body); ok {
 		return reply, err
@@ -713,7 +715,7 @@ func (c *concatStream) Close() error {
 // actions, and the running-task count that ping reports.
 func (d *Dist) Serve(s *InternalServer) {
 	s.HandleDoGet(d.DoGet)
-	for _, typ := range []string{ActionRunTask, ActionCancelQuery, ActionResultFragment, ActionResultDone, ActionResultCancel, ActionResultBytes} {
+	for _, typ := range []string{ActionRunTask, ActionCancelQuery, ActionReleaseStage, ActionResultFragment, ActionResultDone, ActionResultCancel, ActionResultBytes} {
 		s.HandleAction(typ, func(ctx context.Context, body []byte) ([]byte, error) {
 			return d.HandleAction(ctx, typ, body)
 		})

@@ -148,6 +148,8 @@ func (q *dquery) run() {
 		q.setStageState(st.ID, StageReady)
 		return true
 	}
+	rel := newStageReleaser(graph) // shuffle_release.go
+	var relMu sync.Mutex
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	for _, st := range graph[:len(graph)-1] {
@@ -156,6 +158,12 @@ func (q *dquery) run() {
 			defer wg.Done()
 			if !ready(st) || !q.runTracked(st, q.runStage) {
 				return
+			}
+			relMu.Lock()
+			done := rel.succeeded(st)
+			relMu.Unlock()
+			for _, in := range done {
+				q.releaseStage(in)
 			}
 			if q.d.afterStage != nil {
 				q.d.afterStage(q.id, st.ID)

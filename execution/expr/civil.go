@@ -334,6 +334,12 @@ func parseTimeStr(s string) (int64, bool) {
 
 // timeFromNumber reads hhmmss.
 func timeFromNumber(v int64) (int64, bool) {
+	if v >= 10000000000 {
+		// MySQL reads a number this large as a DATETIME (YYYYMMDDhhmmss)
+		// and keeps its time: CAST(20240105101112 AS TIME) is 10:11:12.
+		p, ok := dateFromNumber(v)
+		return (p.h*3600+p.mi*60+p.s)*usPerSec + p.us, ok
+	}
 	neg := v < 0
 	if neg {
 		v = -v

@@ -12,6 +12,7 @@ import (
 	"math/bits"
 	mrand "math/rand/v2"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 	"unicode"
@@ -309,8 +310,18 @@ func resolveFormat(name string, in []arrow.DataType, _ []scalar.Scalar) (Signatu
 // maxFormatDigits is the most decimals FORMAT writes (MySQL).
 const maxFormatDigits = 30
 
-// bindFormat: FORMAT(x, d) rounds x to d decimals and groups the integer
-// digits by thousands ("1,234,567.89"); only the en_US locale is known.
+// formatLocales are the FORMAT locales whose separators differ from en_US's
+// (MySQL's locale table; names are case-insensitive): thousands separator
+// ("" = none) and decimal point. Unknown locales format as en_US (MySQL).
+var formatLocales = map[string][2]string{
+	"de_de": {".", ","}, "de_ch": {"'", "."}, "de_at": {"", ","}, "fr_fr": {"", ","}, "fr_ch": {"", ","},
+	"es_es": {".", ","}, "it_it": {"", ","}, "it_ch": {"'", ","}, "pt_br": {"", ","}, "pt_pt": {"", ","},
+	"ru_ru": {" ", ","}, "nl_nl": {"", ","}, "sv_se": {" ", ","}, "pl_pl": {"", ","}, "da_dk": {".", ","},
+	"nb_no": {".", ","}, "fi_fi": {" ", ","}, "cs_cz": {" ", ","}, "tr_tr": {".", ","},
+}
+
+// bindFormat: FORMAT(x, d[, locale]) rounds x to d decimals and groups the
+// integer digits by thousands ("1,234,567.89"; "1.234.567,89" in de_DE).
 func bindFormat(c *Call) (kernelFn, error) {
 	return func(ec *evalCtx, args []arrow.Array) (arrow.Array, error) {
 		ds := args[1].(*array.Int64).Int64Values()
@@ -332,10 +343,20 @@ func bindFormat(c *Call) (kernelFn, error) {
 		default:
 			return allNull(ec.mem, tString, ec.n), nil
 		}
+		var locale func(int) string
+		if len(args) == 3 {
+			locale = argsOf(args).strs[2]
+		}
 		return mapString(ec, args[:2], func(buf []byte, i int) ([]byte, bool) {
 			d := int(max(0, min(ds[i], maxFormatDigits)))
 			num = digits(i, d)
-			return groupThousands(buf, roundDigits(num, d), d), true
+			seps := [2]string{",", "."}
+			if locale != nil && !args[2].IsNull(i) {
+				if s, ok := formatLocales[strings.ToLower(locale(i))]; ok {
+					seps = s
+				}
+			}
+			return groupThousands(buf, roundDigits(num, d), d, seps[0], seps[1]), true
 		}), nil
 	}, nil
 }
@@ -387,7 +408,7 @@ func roundDigits(num []byte, d int) []byte {
 
 // groupThousands appends num (sign, digits, optional fraction) with commas
 // between groups of three integer digits.
-func groupThousands(buf, num []byte, d int) []byte {
+func groupThousands(buf, num []byte, d int, sep, point string) []byte {
 	if len(num) > 0 && num[0] == '-' {
 		if allZero(num[1:]) {
 			num = num[1:] // -0.00 prints as 0.00
@@ -401,9 +422,13 @@ func groupThousands(buf, num []byte, d int) []byte {
 	}
 	for k := 0; k < intLen; k++ {
 		if k > 0 && (intLen-k)%3 == 0 {
-			buf = append(buf, ',')
+			buf = append(buf, sep...)
 		}
 		buf = append(buf, num[k])
+	}
+	if intLen < len(num) {
+		buf = append(buf, point...)
+		intLen++ // past the '.'
 	}
 	return append(buf, num[intLen:]...)
 }

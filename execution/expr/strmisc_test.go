@@ -47,7 +47,7 @@ func TestFormatDigits(t *testing.T) {
 		{"9.99", 1, "10.0"},
 		{"1234567", 2, "1,234,567.00"},
 	} {
-		got := string(groupThousands(nil, roundDigits([]byte(tc.num), tc.d), tc.d))
+		got := string(groupThousands(nil, roundDigits([]byte(tc.num), tc.d), tc.d, ",", "."))
 		if got != tc.want {
 			t.Errorf("FORMAT(%s, %d) = %q, want %q", tc.num, tc.d, got, tc.want)
 		}

@@ -252,6 +252,23 @@ func (d *decorrelate) prepare(sq *logical.Subquery) (logical.Node, []logical.Exp
 }
 
 func (d *decorrelate) existsJoin(input logical.Node, sq *logical.Subquery, typ logical.JoinType, nullAware bool) (logical.Node, error) {
+	// A needle may hold a subquery itself ((SELECT MIN(a) ...) IN (SELECT ...)).
+	copied := false
+	for i, n := range sq.Needles {
+		if !hasSubquery(n) {
+			continue
+		}
+		in, x, err := d.replace(input, n)
+		if err != nil {
+			return nil, err
+		}
+		if !copied {
+			c := *sq
+			c.Needles = append([]logical.Expr{}, sq.Needles...)
+			sq, copied = &c, true
+		}
+		input, sq.Needles[i] = in, x
+	}
 	outs := sq.Plan.Schema().Fields
 	plan := sq.Plan
 	if l, ok := plan.(*logical.Limit); ok && sq.Kind == logical.ExistsSubquery && l.Offset == 0 && l.Count != 0 {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"io"
 
@@ -16,6 +17,21 @@ type guardedService struct {
 	flight.FlightServer
 	s *Server
 }
+
+// DoGet runs the handler with an afterGet in its context and runs it when
+// the handler returned (see stream.go).
+func (g guardedService) DoGet(t *flight.Ticket, stream flight.FlightService_DoGetServer) error {
+	a := &afterGet{}
+	defer a.run()
+	return g.FlightServer.DoGet(t, getStream{stream, context.WithValue(stream.Context(), afterGetKey{}, a)})
+}
+
+type getStream struct {
+	flight.FlightService_DoGetServer
+	ctx context.Context
+}
+
+func (s getStream) Context() context.Context { return s.ctx }
 
 func (g guardedService) DoPut(stream flight.FlightService_DoPutServer) error {
 	first, err := stream.Recv()

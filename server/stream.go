@@ -36,26 +36,20 @@ func (s *Server) streamResult(ctx context.Context, res *engine.Result) (*arrow.S
 }
 
 func (s *Server) pump(ctx context.Context, res *engine.Result, ch chan<- flight.StreamChunk) {
-	defer close(ch)
 	// The engine stream is closed (which settles the query's memory
-	// accounting) once the writer released every batch sent, so a batch
-	// still being written does not count as leaked; a client gone away
-	// ends the wait (arrow-go's DoGet does not release the batch it failed
-	// to write).
-	var inFlight sync.WaitGroup
-	defer func() {
-		done := make(chan struct{})
-		go func() { inFlight.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-ctx.Done():
-		}
-		res.Stream.Close()
-	}()
+	// accounting) once arrow-go's DoGet handler returned, so that a batch
+	// it is still writing does not count as leaked (see afterGet); called
+	// without one, as soon as the stream ends.
+	after := afterGetFrom(ctx)
+	if after == nil {
+		defer res.Stream.Close()
+	} else {
+		after.do(func() { res.Stream.Close() })
+	}
+	defer close(ch)
 	send := func(c flight.StreamChunk) bool {
-		if c.Data != nil {
-			inFlight.Add(1)
-			c.Data = &sentBatch{RecordBatch: c.Data, done: inFlight.Done}
+		if c.Data != nil && after != nil {
+			c.Data = after.track(c.Data)
 		}
 		select {
 		case ch <- c:
@@ -84,16 +78,69 @@ func (s *Server) pump(ctx context.Context, res *engine.Result, ch chan<- flight.
 	}
 }
 
-// sentBatch reports when the DoGet writer releases a batch it was sent.
+// afterGet is what a DoGet's result stream needs done once arrow-go's
+// DoGet handler returned (guardedService.DoGet runs it): release the
+// batches it was sent and did not release (it drops the one whose write
+// failed), then close the engine stream.
+type afterGet struct {
+	mu      sync.Mutex
+	pending map[*sentBatch]struct{}
+	funcs   []func()
+}
+
+type afterGetKey struct{}
+
+func afterGetFrom(ctx context.Context) *afterGet {
+	a, _ := ctx.Value(afterGetKey{}).(*afterGet)
+	return a
+}
+
+func (a *afterGet) do(f func()) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.funcs = append(a.funcs, f)
+}
+
+// track wraps b so that its release by the handler is seen.
+func (a *afterGet) track(b arrow.RecordBatch) arrow.RecordBatch {
+	sb := &sentBatch{RecordBatch: b, a: a}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.pending == nil {
+		a.pending = map[*sentBatch]struct{}{}
+	}
+	a.pending[sb] = struct{}{}
+	return sb
+}
+
+func (a *afterGet) run() {
+	a.mu.Lock()
+	pending, funcs := a.pending, a.funcs
+	a.pending, a.funcs = nil, nil
+	a.mu.Unlock()
+	for b := range pending {
+		b.Release()
+	}
+	for _, f := range funcs {
+		f()
+	}
+}
+
+// sentBatch is a batch handed to the DoGet handler; its one release is
+// the handler's.
 type sentBatch struct {
 	arrow.RecordBatch
+	a    *afterGet
 	once sync.Once
-	done func()
 }
 
 func (b *sentBatch) Release() {
-	b.RecordBatch.Release()
-	b.once.Do(b.done)
+	b.once.Do(func() {
+		b.a.mu.Lock()
+		delete(b.a.pending, b)
+		b.a.mu.Unlock()
+		b.RecordBatch.Release()
+	})
 }
 
 // splitBatch cuts b into row slices of at most about maxBytes each (by the

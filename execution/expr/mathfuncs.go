@@ -158,6 +158,21 @@ func bindNumeric(impl numImpl, outInt bool) binder {
 					}
 					return makeArray(tInt, n, vbuf, dbuf), nil
 				}
+				if ec.call.Type.ID() == arrow.INT64 {
+					// CEIL/FLOOR of a decimal whose integer part fits BIGINT.
+					ot := &arrow.Decimal128Type{Precision: 38, Scale: 0}
+					dbuf, out := newValues[int64](ec.mem, n)
+					for i, x := range v.Values() {
+						r, ok := impl.dec(x, dt, ot)
+						iv, fits := decI64(r)
+						if (!ok || !fits) && valid(bitsOf(vbuf), i) {
+							release(vbuf, dbuf)
+							return nil, errOutOfRange(ec, "BIGINT")
+						}
+						out[i] = iv
+					}
+					return makeArray(tInt, n, vbuf, dbuf), nil
+				}
 				ot := ec.call.Type.(*arrow.Decimal128Type)
 				dbuf, out := newValues[decimal128.Num](ec.mem, n)
 				for i, x := range v.Values() {

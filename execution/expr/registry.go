@@ -434,7 +434,11 @@ func resolveCeil(name string, in []arrow.DataType, _ []scalar.Scalar) (Signature
 	t := numericize(fillNulls(in, tInt)[0])
 	ret := t
 	if d, ok := t.(*arrow.Decimal128Type); ok {
+		// MySQL: BIGINT when the integer part fits, else DECIMAL(p-s+1, 0).
 		ret = decType(d.Precision-d.Scale+1, 0)
+		if d.Precision-d.Scale <= 17 {
+			ret = tInt
+		}
 	}
 	return Signature{Args: []arrow.DataType{t}, Return: ret}, nil
 }

@@ -77,7 +77,8 @@ func TestResolve(t *testing.T) {
 		{fn: "ifnull", args: []arrow.DataType{arrow.Null, i32}, want: "(int64, int64) int64"},
 		{fn: "round", args: []arrow.DataType{dec(15, 4), i64}, consts: []scalar.Scalar{nil, scalar.NewInt64Scalar(2)}, want: "(decimal(15, 4), int64) decimal(14, 2)"},
 		{fn: "round", args: []arrow.DataType{dec(15, 4)}, want: "(decimal(15, 4)) decimal(12, 0)"},
-		{fn: "ceil", args: []arrow.DataType{dec(15, 2)}, want: "(decimal(15, 2)) decimal(14, 0)"},
+		{fn: "ceil", args: []arrow.DataType{dec(15, 2)}, want: "(decimal(15, 2)) int64"}, // integer part fits BIGINT (MySQL)
+		{fn: "ceil", args: []arrow.DataType{dec(30, 2)}, want: "(decimal(30, 2)) decimal(29, 0)"},
 		{fn: "substr", args: []arrow.DataType{str, i64, i64}, want: "(utf8, int64, int64) utf8"},
 		{fn: "extract", args: []arrow.DataType{str, d32}, consts: []scalar.Scalar{scalar.NewStringScalar("YEAR"), nil}, want: "(utf8, date32) int64"},
 		{fn: "extract", args: []arrow.DataType{str, d32}, consts: []scalar.Scalar{scalar.NewStringScalar("FORTNIGHT"), nil}, kind: qerr.Unimplemented},

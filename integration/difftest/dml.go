@@ -109,6 +109,19 @@ func dmlScripts() []script {
 			"CREATE VIEW v1 AS SELECT 1", "CREATE OR REPLACE VIEW v1 AS SELECT id, a AS a2 FROM t", "INSERT INTO t (id, a) VALUES (7, 70)",
 			"CREATE VIEW v3 (x, y) AS SELECT id, a FROM t", "CREATE VIEW v4 AS SELECT nope FROM t", "DROP VIEW IF EXISTS nope", "DROP VIEW nope",
 		}, []string{"v1", "v2", "v3"}},
+		{"keys and self-reference", []string{
+			"CREATE TABLE k (id INT PRIMARY KEY, u VARCHAR(3) UNIQUE, v INT)",
+			"INSERT INTO k VALUES (1, 'a', 10), (2, 'b', 20)", "INSERT INTO k VALUES (1, 'c', 30)", "INSERT INTO k VALUES (3, 'a', 30)",
+			"INSERT INTO k VALUES (4, 'd', 1), (4, 'e', 2)", "INSERT INTO k (u) VALUES ('f')", "UPDATE k SET id = 2 WHERE id = 1",
+			"INSERT INTO k SELECT id + 10, CONCAT(u, 'x'), v FROM k", "UPDATE k SET v = u, u = v WHERE id = 1",
+			"UPDATE k SET v = v + 1 ORDER BY id DESC LIMIT 2", "DELETE FROM k WHERE v > (SELECT 15)",
+		}, []string{"k"}},
+		{"views and drops", []string{base, fill,
+			"CREATE VIEW v AS SELECT id, a FROM t ORDER BY id DESC", "INSERT INTO v VALUES (9, 9)", "UPDATE v SET a = 0", "DELETE FROM v",
+			"DROP TABLE v", "DROP VIEW t", "SELECT * FROM v", "DROP TABLE t", "SELECT * FROM v", "DROP VIEW v", "DROP VIEW IF EXISTS v",
+			"CREATE TABLE t2 (x INT)", "CREATE VIEW t2 AS SELECT 1", "CREATE TABLE t3 (x INT, X INT)", "CREATE TABLE t4 (x INT, y NOSUCHTYPE)",
+			"CREATE TABLE t5 (x VARCHAR(0), y CHAR(0), z DECIMAL(10,10), w DECIMAL(5,6))", "CREATE TABLE t6 (x FLOAT(10,2), y BIT(3), z YEAR, e ENUM('a'))",
+		}, []string{"t2"}},
 	}
 	return s
 }

@@ -101,7 +101,7 @@ func hostileQueries() []query {
 	)
 	out := make([]query, len(qs))
 	for i, s := range qs {
-		out[i] = query{sql: s, ordered: strings.Contains(s, "ORDER BY")}
+		out[i] = query{sql: s, ordered: topLevelOrderBy(s)}
 	}
 	return out
 }

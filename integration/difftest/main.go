@@ -87,7 +87,7 @@ func run(ctx context.Context, seed int64, n, only, maxFail int, hostile bool, on
 	case modeFuncs:
 		queries = funcQueries()
 	case one != "":
-		queries = []query{{sql: one, ordered: strings.Contains(strings.ToUpper(one), "ORDER BY")}}
+		queries = []query{{sql: one, ordered: topLevelOrderBy(one)}}
 	case hostile:
 		queries = hostileQueries()
 	}
@@ -153,4 +153,14 @@ func run(ctx context.Context, seed int64, n, only, maxFail int, hostile bool, on
 	}
 	fmt.Println()
 	return nil
+}
+
+// topLevelOrderBy reports whether sql ends with an ORDER BY outside any
+// parentheses (the order is then checked).
+func topLevelOrderBy(sql string) bool {
+	i := strings.LastIndex(strings.ToUpper(sql), "ORDER BY")
+	if i < 0 {
+		return false
+	}
+	return strings.Count(sql[:i], "(") == strings.Count(sql[:i], ")")
 }

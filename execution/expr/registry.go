@@ -609,6 +609,11 @@ func constInt(s scalar.Scalar) (int64, bool) {
 		return int64(v.Value), true
 	case *scalar.Uint32:
 		return int64(v.Value), true
+	case *scalar.Decimal128:
+		// As the argument's cast to BIGINT rounds it: ROUND(x, 1.6) has 2 digits.
+		return decToInt64(v.Value, v.Type.(*arrow.Decimal128Type).Scale)
+	case *scalar.Float64:
+		return roundF64ToI64(v.Value), true
 	}
 	return 0, false
 }

@@ -110,6 +110,7 @@ func (s *Scheduler) Run(ctx context.Context, job *Job) (execution.Stream, error)
 		cancel:  cancel,
 		done:    make(chan struct{}),
 	}
+	q.shuffle.ConsumeOnRead(job.Graph.Stages)
 	final := job.Graph.Stages[len(job.Graph.Stages)-1]
 	go q.run(ctx)
 	return &resultStream{q: q, schema: final.Root.Schema()}, nil

@@ -6,6 +6,8 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/quiverdb/quiver/execution"
+	"github.com/quiverdb/quiver/planner/physical"
+	"github.com/quiverdb/quiver/planner/stages"
 )
 
 // LocalShuffle keeps one query's shuffle output in memory: the batches every
@@ -18,6 +20,9 @@ type LocalShuffle struct {
 
 	mu    sync.Mutex
 	parts map[shuffleKey][]arrow.RecordBatch
+	// once: stages each of whose partitions exactly one task reads, once
+	// (ConsumeOnRead); Read hands those batches over.
+	once map[int]bool
 }
 
 type shuffleKey struct{ stage, partition int }
@@ -36,13 +41,55 @@ func (s *LocalShuffle) Writer(ctx context.Context, stage, inputPartition int) (e
 // partition (broadcast), so each reader gets its own references and the store
 // keeps the originals until ReleaseStage or Release.
 func (s *LocalShuffle) Read(ctx context.Context, stage, partition int) (execution.Stream, error) {
+	k := shuffleKey{stage, partition}
 	s.mu.Lock()
-	batches := append([]arrow.RecordBatch(nil), s.parts[shuffleKey{stage, partition}]...)
+	batches := append([]arrow.RecordBatch(nil), s.parts[k]...)
+	if s.once[stage] {
+		// The only reader: the batches are freed as it consumes them
+		// (a hash join's build copies and drops them one by one).
+		delete(s.parts, k)
+		s.mu.Unlock()
+		return execution.NewBatchStream(s.schemas[stage], batches), nil
+	}
 	s.mu.Unlock()
 	for _, b := range batches {
 		b.Retain()
 	}
 	return execution.NewBatchStream(s.schemas[stage], batches), nil
+}
+
+// ConsumeOnRead lets Read hand over the partitions of the stages graph
+// reads exactly once per partition: one ShuffleRead node in all of graph,
+// in a stage other than the final one (held results may read the final
+// stage's inputs again), neither broadcast nor read by a consumer with a
+// different partition count (a join reads a one-partition build side from
+// every partition), nor under a recursive CTE (which re-runs its recursive
+// term). The single-node scheduler has no retries, so nothing reads them
+// again.
+func (s *LocalShuffle) ConsumeOnRead(graph []*stages.Stage) {
+	reads, ok := map[int]int{}, map[int]bool{}
+	var walk func(p physical.Plan, st *stages.Stage, final, rec bool)
+	walk = func(p physical.Plan, st *stages.Stage, final, rec bool) {
+		switch n := p.(type) {
+		case *physical.ShuffleRead:
+			reads[n.Stage]++
+			ok[n.Stage] = reads[n.Stage] == 1 && !final && !rec && !n.Broadcast && n.Partitions == st.Partitions
+		case *physical.RecursiveCTE:
+			rec = true
+		}
+		for _, c := range p.Children() {
+			walk(c, st, final, rec)
+		}
+	}
+	for i, st := range graph {
+		walk(st.Root, st, i == len(graph)-1, false)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.once = map[int]bool{}
+	for stage, o := range ok {
+		s.once[stage] = o && reads[stage] == 1
+	}
 }
 
 // ReleaseStage frees a stage's output once every consumer task finished.

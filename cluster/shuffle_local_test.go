@@ -25,10 +25,10 @@ func TestLocalShuffleConsumeOnRead(t *testing.T) {
 		return &physical.ShuffleRead{Stage: stage, Partitions: parts, Out: schema, Broadcast: bcast}
 	}
 	graph := []*stages.Stage{
-		{ID: 0, Root: leaf, Partitions: 2},                   // hash-partitioned probe side
-		{ID: 1, Root: leaf, Partitions: 1},                   // broadcast build side
-		{ID: 2, Root: leaf, Partitions: 1},                   // one-partition build side
-		{ID: 3, Root: leaf, Partitions: 2},                   // read by the final stage
+		{ID: 0, Root: leaf, Partitions: 2}, // hash-partitioned probe side
+		{ID: 1, Root: leaf, Partitions: 1}, // broadcast build side
+		{ID: 2, Root: leaf, Partitions: 1}, // one-partition build side
+		{ID: 3, Root: leaf, Partitions: 2}, // read by the final stage
 		{ID: 4, Root: &physical.HashJoin{Left: read(0, 2, false), Right: &physical.HashJoin{Left: read(1, 1, true), Right: read(2, 1, false)}}, Partitions: 2, Inputs: []int{0, 1, 2}},
 		{ID: 5, Root: read(3, 2, false), Partitions: 2, Inputs: []int{3}},
 	}

@@ -716,6 +716,13 @@ func (b *Binder) bindCast(x *ast.FuncCastExpr, ctx *exprCtx) (Expr, error) {
 	if err != nil {
 		return nil, err
 	}
+	if t.ID() == arrow.UINT64 && arrow.IsDecimal(Type(v).ID()) {
+		// A negative DECIMAL casts to UNSIGNED as 0 (MySQL), unlike an
+		// integer, which wraps (CAST(-1 AS UNSIGNED) is 2^64-1).
+		if v, err = b.call("greatest", []Expr{v, &Literal{Value: scalar.NewInt64Scalar(0)}}); err != nil {
+			return nil, err
+		}
+	}
 	// CAST keeps MySQL's compute types: CAST(x AS SIGNED) is BIGINT etc.
 	c := castTo(hexNumber(v, t), t)
 	if n := x.Tp.GetFlen(); t.ID() == arrow.STRING && n > 0 {

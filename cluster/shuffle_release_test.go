@@ -2,6 +2,7 @@ package cluster_test
 
 import (
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/quiverdb/quiver/cluster"
@@ -48,16 +49,16 @@ func TestDistributedReleasesConsumedStages(t *testing.T) {
 	// answer is still right.
 	victim := nodes[2]
 	var once sync.Once
-	after := 0
+	var after atomic.Int32
 	cluster.SetAfterStage(nodes[0].dist, func(q string, stage int) {
-		if after++; after < 4 {
+		if after.Add(1) < 4 {
 			return
 		}
 		once.Do(victim.kill)
 	})
 	checkAnswer(t, nodes[0].eng, "q09")
 	cluster.SetAfterStage(nodes[0].dist, nil)
-	if after < 4 {
-		t.Fatalf("q09 ran %d producer stages, the node was never killed", after)
+	if n := after.Load(); n < 4 {
+		t.Fatalf("q09 ran %d producer stages, the node was never killed", n)
 	}
 }

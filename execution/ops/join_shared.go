@@ -85,7 +85,15 @@ func (j *joinStream) buildShared(ctx context.Context) error {
 		if h := sharedBuildHook; h != nil {
 			h(e.key)
 		}
+		ok := false
+		defer func() {
+			if !ok { // a panic: the waiters build their own (or see the query end)
+				e.unshared = true
+				close(e.ready)
+			}
+		}()
 		err := j.buildSide(ctx)
+		ok = true
 		if err != nil || j.spill != nil {
 			e.unshared = true
 		} else {

@@ -406,7 +406,8 @@ func (s *Server) DoPutPreparedStatementQuery(ctx context.Context, cmd flightsql.
 
 // DoPutPreparedStatementUpdate runs a prepared DDL/DML statement once per
 // parameter row sent with the call (or with the rows bound before, or once
-// without parameters) and returns the total affected rows.
+// without parameters) and returns the total affected rows. A prepared
+// INSERT … VALUES runs once over all the call's rows (Engine.InsertBatch).
 func (s *Server) DoPutPreparedStatementUpdate(ctx context.Context, cmd flightsql.PreparedStatementUpdate, rdr flight.MessageReader) (int64, error) {
 	p, _, err := s.preparedFor(ctx, cmd.GetPreparedStatementHandle())
 	if err != nil {
@@ -421,6 +422,17 @@ func (s *Server) DoPutPreparedStatementUpdate(ctx context.Context, cmd flightsql
 			b.Release()
 		}
 	}()
+	if bi, can := s.eng.(batchInserter); can && len(rows) > 0 {
+		// An INSERT … VALUES runs once over all the rows of the call: one
+		// commit, all rows or none (executeBatch and executemany are atomic).
+		n, ok, err := bi.InsertBatch(ctx, p.sess, p.sql, batches)
+		if ok {
+			if err != nil {
+				return 0, s.toStatus(err)
+			}
+			return n, nil
+		}
+	}
 	if len(rows) == 0 {
 		rows = p.bound()
 	}
@@ -436,6 +448,12 @@ func (s *Server) DoPutPreparedStatementUpdate(ctx context.Context, cmd flightsql
 		total += n
 	}
 	return total, nil
+}
+
+// batchInserter is the Engine's optional one-commit path for a prepared
+// INSERT … VALUES run over many parameter rows (*engine.Engine has it).
+type batchInserter interface {
+	InsertBatch(ctx context.Context, s *engine.Session, sql string, params []arrow.RecordBatch) (int64, bool, error)
 }
 
 // executeUpdate runs a statement for its effect; a query's rows are discarded.

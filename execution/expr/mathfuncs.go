@@ -14,7 +14,14 @@ import (
 // floatFuncs are the DOUBLE functions; ok=false gives NULL (MySQL returns
 // NULL for arguments outside the domain, e.g. LN(0), SQRT(-1)).
 var floatFuncs = map[string]func(x []float64) (float64, bool){
-	"power": func(x []float64) (float64, bool) { r := math.Pow(x[0], x[1]); return r, !math.IsNaN(r) },
+	"power": func(x []float64) (float64, bool) {
+		r := math.Pow(x[0], x[1])
+		if math.IsNaN(r) {
+			// MySQL: POW(-8, 1/3) is out of range (not finite), not NULL.
+			return math.Inf(1), true
+		}
+		return r, true
+	},
 	"sqrt":  func(x []float64) (float64, bool) { return math.Sqrt(x[0]), x[0] >= 0 },
 	"exp":   func(x []float64) (float64, bool) { return math.Exp(x[0]), true },
 	"ln":    func(x []float64) (float64, bool) { return math.Log(x[0]), x[0] > 0 },

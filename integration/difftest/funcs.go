@@ -198,6 +198,29 @@ func funcQueries() []query {
 	add("STDDEV_SAMP(x.a) FROM t1 x WHERE x.id = 1", "VAR_SAMP(x.a) FROM t1 x WHERE x.id = 1", "STDDEV_POP(x.a) FROM t1 x WHERE x.id = 1",
 		"SUM(9223372036854775807) FROM t1 x", "AVG(9223372036854775807) FROM t1 x", "SUM(CAST(-1 AS UNSIGNED)) FROM t1 x")
 
+	// NULL in every argument position (result NULL or not, and its type).
+	for _, c := range [][]string{
+		{"SUBSTRING", "'hello'", "2", "3"}, {"LOCATE", "'l'", "'hello'", "2"}, {"LPAD", "'a'", "3", "'x'"}, {"RPAD", "'a'", "3", "'x'"},
+		{"REPLACE", "'abc'", "'b'", "'x'"}, {"INSERT", "'abc'", "2", "1", "'x'"}, {"SUBSTRING_INDEX", "'a.b'", "'.'", "1"},
+		{"CONCAT_WS", "','", "'a'", "'b'"}, {"ELT", "1", "'a'", "'b'"}, {"FIELD", "'a'", "'a'", "'b'"}, {"FIND_IN_SET", "'a'", "'a,b'"},
+		{"DATE_ADD", "DATE '2024-01-31'", "INTERVAL 1 DAY"}, {"DATE_FORMAT", "DATE '2024-01-31'", "'%Y'"}, {"STR_TO_DATE", "'2024'", "'%Y'"},
+		{"DATEDIFF", "'2024-01-02'", "'2024-01-01'"}, {"TIMESTAMPDIFF", "DAY", "'2024-01-01'", "'2024-02-01'"}, {"MAKEDATE", "2024", "10"},
+		{"ROUND", "1.25", "1"}, {"TRUNCATE", "1.25", "1"}, {"MOD", "7", "3"}, {"POW", "2", "3"}, {"LOG", "2", "8"}, {"ATAN2", "1", "1"},
+		{"IF", "1", "2", "3"}, {"IFNULL", "1", "2"}, {"NULLIF", "1", "2"}, {"GREATEST", "1", "2"}, {"LEAST", "'a'", "'b'"}, {"STRCMP", "'a'", "'b'"},
+		{"REPEAT", "'a'", "2"}, {"LEFT", "'abc'", "2"}, {"CONV", "'ff'", "16", "10"}, {"FORMAT", "1234.5", "1"}, {"SHA2", "'a'", "256"},
+		{"CONVERT_TZ", "'2024-01-01 00:00:00'", "'+00:00'", "'+01:00'"}, {"PERIOD_ADD", "202401", "1"}, {"ADDTIME", "'10:00:00'", "'01:00:00'"},
+		{"REGEXP_REPLACE", "'abc'", "'b'", "'x'"}, {"REGEXP_INSTR", "'abc'", "'c'"}, {"INTERVAL", "5", "1", "10"},
+	} {
+		for k := 1; k < len(c); k++ {
+			if strings.HasPrefix(c[k], "INTERVAL ") || c[k] == "DAY" {
+				continue
+			}
+			args := append([]string(nil), c[1:]...)
+			args[k-1] = "NULL"
+			add(c[0] + "(" + strings.Join(args, ", ") + ")")
+		}
+	}
+
 	// The same functions over table columns (the vectorized kernels, with
 	// NULLs and mixed rows, not constant folding).
 	var perRow []string
@@ -276,4 +299,5 @@ var funcKnown = map[string]string{
 	"SELECT CAST('2024-01-05 10:11:12.999999' AS DATETIME)": "Quiver decision: no fractional-second precision in types",
 	"SELECT CAST('2024-01-05 10:11:12.999999' AS TIME)":     "Quiver decision: no fractional-second precision in types",
 	"SELECT STR_TO_DATE('2024-02-30', '%Y-%m-%d')":          "MySQL 8 refuses an invalid date (MariaDB keeps it)",
+	"SELECT SHA2('a', NULL)":                                "MySQL: a NULL argument gives NULL (MariaDB reads 0)",
 }

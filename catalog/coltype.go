@@ -99,6 +99,8 @@ func defaultText(f arrow.Field) (string, bool) {
 		return "", false
 	case len(d) >= 2 && d[0] == '\'' && d[len(d)-1] == '\'':
 		return strings.ReplaceAll(d[1:len(d)-1], "''", "'"), true
+	case d == "CURRENT_TIMESTAMP()":
+		return "CURRENT_TIMESTAMP", true
 	}
 	return d, true
 }

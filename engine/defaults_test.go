@@ -27,20 +27,20 @@ func TestColumnDefaultsSurviveRestart(t *testing.T) {
 		return e, e.NewSession()
 	}
 	e, s := open()
-	run(t, e, s, "CREATE TABLE t (id INT NOT NULL, a DECIMAL(5,2) DEFAULT 1.555, b VARCHAR(5) NOT NULL DEFAULT 'it''s')")
+	run(t, e, s, "CREATE TABLE t (id INT NOT NULL, a DECIMAL(5,2) DEFAULT 1.555, b VARCHAR(5) NOT NULL DEFAULT 'it''s', ts DATETIME DEFAULT CURRENT_TIMESTAMP)")
 	run(t, e, s, "INSERT INTO t (id) VALUES (1)")
 	e.Close()
 
 	e, s = open()
 	defer e.Close()
 	run(t, e, s, "INSERT INTO t (id) VALUES (2)")
-	got := run(t, e, s, "SELECT id, a, b FROM t ORDER BY id")
-	want := []string{"1|1.56|it's", "2|1.56|it's"}
+	got := run(t, e, s, "SELECT id, a, b, ts IS NOT NULL FROM t ORDER BY id")
+	want := []string{"1|1.56|it's|1", "2|1.56|it's|1"}
 	if !slices.Equal(got, want) {
 		t.Fatalf("rows %q, want %q", got, want)
 	}
 	got = run(t, e, s, "SELECT column_default FROM information_schema.columns WHERE table_name = 't' ORDER BY ordinal_position")
-	if want := []string{"NULL", "1.56", "it's"}; !slices.Equal(got, want) {
+	if want := []string{"NULL", "1.56", "it's", "CURRENT_TIMESTAMP"}; !slices.Equal(got, want) {
 		t.Fatalf("column_default %q, want %q", got, want)
 	}
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/quiverdb/quiver/execution"
+	"github.com/quiverdb/quiver/qerr"
 )
 
 // SharedBuildKey names the build side the partitions of one broadcast hash
@@ -27,10 +28,14 @@ type sharedBuild struct {
 	key   SharedBuildKey
 	refs  int           // partitions holding it (under sharedBuilds.mu)
 	ready chan struct{} // closed once built (or given up)
-	// unshared: the build failed or went to disk (grace hash join); every
-	// partition then builds its own as if nothing were shared.
+	// unshared: the build went to disk (grace hash join); every partition
+	// then builds its own as if nothing were shared.
 	unshared bool
-	t        builtTable
+	// err: the build failed; so do the waiting partitions (their inputs are
+	// the builder's: a lost input would fail them too, and a retry of the
+	// task must not read a node the scheduler already gave up on).
+	err error
+	t   builtTable
 }
 
 // builtTable is what a hash join build produces and the probe only reads.
@@ -87,24 +92,28 @@ func (j *joinStream) buildShared(ctx context.Context) error {
 		}
 		ok := false
 		defer func() {
-			if !ok { // a panic: the waiters build their own (or see the query end)
-				e.unshared = true
-				close(e.ready)
+			if !ok { // a panic
+				e.fail(qerr.New(qerr.Internal, "the partition building a shared hash join table failed"))
 			}
 		}()
 		err := j.buildSide(ctx)
 		ok = true
-		if err != nil || j.spill != nil {
+		switch {
+		case err != nil:
+			e.fail(err)
+		case j.spill != nil:
 			e.unshared = true
-		} else {
+		default:
 			// The table moves to the entry (with its reservation).
 			e.t = builtTable{build: j.build, buildRows: j.buildRows, table: j.table, head: j.head, next: j.next,
 				buildHasNull: j.buildHasNull, keyTables: j.keyTables, bcodes: j.bcodes, naNull: j.naNull, res: j.res}
 			j.build, j.res = nil, reservation{alloc: j.res.alloc}
 			j.useShared(e)
 		}
-		close(e.ready)
-		if e.unshared {
+		if err == nil {
+			close(e.ready)
+		}
+		if e.unshared || e.err != nil {
 			j.shared = nil
 			releaseShared(e)
 		}
@@ -117,9 +126,12 @@ func (j *joinStream) buildShared(ctx context.Context) error {
 		releaseShared(e)
 		return ctx.Err()
 	}
-	if e.unshared {
+	if e.unshared || e.err != nil {
 		j.shared = nil
 		releaseShared(e)
+		if e.err != nil {
+			return e.err
+		}
 		return j.buildSide(ctx)
 	}
 	j.useShared(e)
@@ -139,6 +151,19 @@ func (j *joinStream) useShared(e *sharedBuild) {
 	for _, kt := range t.keyTables {
 		j.keyTables = append(j.keyTables, kt.reader())
 	}
+}
+
+// fail records the builder's error for the partitions waiting on e and
+// unregisters e, so that a partition arriving later (a retried task)
+// builds afresh instead of seeing the old failure.
+func (e *sharedBuild) fail(err error) {
+	e.err = err
+	sharedBuilds.Lock()
+	if sharedBuilds.m[e.key] == e {
+		delete(sharedBuilds.m, e.key)
+	}
+	sharedBuilds.Unlock()
+	close(e.ready)
 }
 
 // releaseShared drops one partition's hold on e; the last frees the table.

@@ -2,8 +2,10 @@ package ops
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 
@@ -260,4 +262,53 @@ type spyClose struct {
 func (s *spyClose) Close() error {
 	s.before()
 	return s.Stream.Close()
+}
+
+// failStream fails its first read.
+type failStream struct{ execution.Stream }
+
+func (f failStream) Next(context.Context) (arrow.RecordBatch, error) {
+	return nil, errors.New("input lost")
+}
+
+// A failed shared build fails the partitions waiting on it with the
+// builder's error (their input is the same), and a partition arriving
+// later (a retried task) builds afresh instead of seeing the old failure.
+func TestSharedBuildFailure(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	s := schemaOf(i64)
+	qa := execution.NewQueryAllocator(mem, 0)
+	key := SharedBuildKey{Alloc: qa, Query: "fail", Stage: 1}
+	k := []expr.Expr{expr.NewColumn(0, "k", i64)}
+	join := func(right execution.Stream) execution.Stream {
+		j, err := NewHashJoin(&execution.TaskContext{Alloc: qa}, stream(s, batch(mem, s, []any{1})), right, SemiJoin, k, k, nil, false, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ShareBuild(j, key)
+		return j
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, 3)
+	for p := range errs {
+		j := join(failStream{stream(s)})
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[p] = j.Next(context.Background())
+			j.Close()
+		}()
+	}
+	wg.Wait()
+	for p, err := range errs {
+		if err == nil || !strings.Contains(err.Error(), "input lost") {
+			t.Errorf("partition %d: %v, want the build's error", p, err)
+		}
+	}
+	got, err := drainRows(join(stream(s, batch(mem, s, []any{1}))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	eq(t, got, []string{"1"})
 }

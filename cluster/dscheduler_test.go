@@ -351,8 +351,8 @@ func reruns(t *testing.T, eng *engine.Engine, stage int) int {
 	return n
 }
 
-// A worker dies once the first stage finished (part of its output lived
-// there) and before the next stage runs: the lost output is recomputed on
+// A worker dies once a stage finished with part of its output there and
+// before that stage's consumers run: the lost output is recomputed on
 // the others, tasks sent to the dead node are retried elsewhere, and the
 // answer is right.
 func TestDistributedWorkerKilled(t *testing.T) {
@@ -361,8 +361,10 @@ func TestDistributedWorkerKilled(t *testing.T) {
 	var once sync.Once
 	killedAfter := -1
 	cluster.SetAfterStage(nodes[0].dist, func(q string, stage int) {
-		if len(victim.dist.Store().Queries()) == 0 {
-			return // none of its output yet
+		// Stages run as a DAG: kill the victim once a stage that just
+		// finished (its consumers not started yet) has output there.
+		if !victim.dist.Store().HeldStages(q)[stage] {
+			return
 		}
 		once.Do(func() {
 			killedAfter = stage
@@ -371,13 +373,9 @@ func TestDistributedWorkerKilled(t *testing.T) {
 	})
 	checkAnswer(t, nodes[0].eng, "q09")
 	if killedAfter < 0 {
-		t.Fatalf("%s never held shuffle output", victim.name)
+		t.Fatalf("%s never held a finished stage's shuffle output", victim.name)
 	}
-	recomputed := 0
-	for s := 0; s <= killedAfter; s++ {
-		recomputed += reruns(t, nodes[0].eng, s)
-	}
-	if recomputed == 0 {
+	if recomputed := reruns(t, nodes[0].eng, killedAfter); recomputed == 0 {
 		t.Errorf("no producer was recomputed after %s died (after stage %d)", victim.name, killedAfter)
 	}
 	_, rows, err := query(t, nodes[0].eng, "SELECT state FROM system.queries")

@@ -63,6 +63,8 @@ type Catalog struct {
 
 	// sweepGrace: see sweep (a field so tests can shorten it).
 	sweepGrace time.Duration
+
+	keys keyCache // key sets of live files, for PRIMARY KEY/UNIQUE checks
 }
 
 type schemaState struct {

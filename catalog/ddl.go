@@ -206,6 +206,9 @@ func (c *Catalog) CreateTableAs(ctx context.Context, schema, name string, cols *
 	if ts != nil {
 		return exists()
 	}
+	if r != nil {
+		cols = withoutKeys(cols) // rows come unchecked: AS SELECT and ingest declare no keys
+	}
 	b, err := encodeSchema(arrow.NewSchema(cols.Fields(), nil))
 	if err != nil {
 		return fail(err)
@@ -286,6 +289,7 @@ func (c *Catalog) DropTable(ctx context.Context, schema, name string, ifExists b
 	for _, f := range ts.table.Files {
 		delete(c.fileCache, f.Path)
 	}
+	c.keys.forget(ts.path, nil)
 	s.synced = false
 	c.syncSchemaLocked(s)
 	return nil
@@ -302,11 +306,21 @@ func (c *Catalog) Append(ctx context.Context, schema, name string, r array.Recor
 	if err != nil {
 		return 0, err
 	}
+	var kc *keyCollector
+	if keys := Keys(t.cols); len(keys) > 0 {
+		kc = newKeyCollector(r, name, t.cols, keys)
+		r = kc
+	}
 	n, part, err := writeParquetPart(ctx, t.dir, t.cols, r)
 	if err != nil || n == 0 {
 		return n, err
 	}
 	err = c.commit(ctx, t, func() error {
+		if kc != nil {
+			if err := c.checkExisting(ctx, t.dir, kc, part); err != nil {
+				return err
+			}
+		}
 		// Without a manifest the rename is the commit; with one (a table
 		// rewritten by UPDATE/DELETE) the part becomes live when listed.
 		if err := os.Rename(partTemp(t.dir, part), filepath.Join(t.dir, part)); err != nil {

@@ -3,6 +3,7 @@ package catalog
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -168,6 +169,16 @@ func (c *Catalog) systemTables() []*Table {
 				"DATA_LENGTH", i64, "TABLE_COLLATION", str, "TABLE_COMMENT", str), c.fillTables),
 			mk("views", sysSchema("TABLE_CATALOG", str, "TABLE_SCHEMA", str, "TABLE_NAME", str, "VIEW_DEFINITION", str,
 				"CHECK_OPTION", str, "IS_UPDATABLE", str), c.fillViews),
+			mk("table_constraints", sysSchema("CONSTRAINT_CATALOG", str, "CONSTRAINT_SCHEMA", str, "CONSTRAINT_NAME", str,
+				"TABLE_SCHEMA", str, "TABLE_NAME", str, "CONSTRAINT_TYPE", str, "ENFORCED", str), c.fillTableConstraints),
+			mk("key_column_usage", sysSchema("CONSTRAINT_CATALOG", str, "CONSTRAINT_SCHEMA", str, "CONSTRAINT_NAME", str,
+				"TABLE_CATALOG", str, "TABLE_SCHEMA", str, "TABLE_NAME", str, "COLUMN_NAME", str, "ORDINAL_POSITION", i64,
+				"POSITION_IN_UNIQUE_CONSTRAINT", i64, "REFERENCED_TABLE_SCHEMA", str, "REFERENCED_TABLE_NAME", str,
+				"REFERENCED_COLUMN_NAME", str), c.fillKeyColumnUsage),
+			mk("statistics", sysSchema("TABLE_CATALOG", str, "TABLE_SCHEMA", str, "TABLE_NAME", str, "NON_UNIQUE", i64,
+				"INDEX_SCHEMA", str, "INDEX_NAME", str, "SEQ_IN_INDEX", i64, "COLUMN_NAME", str, "COLLATION", str,
+				"CARDINALITY", i64, "SUB_PART", i64, "PACKED", str, "NULLABLE", str, "INDEX_TYPE", str, "COMMENT", str,
+				"INDEX_COMMENT", str, "IS_VISIBLE", str, "EXPRESSION", str), c.fillStatistics),
 		}
 	})
 	return c.sys
@@ -238,6 +249,7 @@ func (c *Catalog) fillColumns(ctx context.Context, r rowBuilder) error {
 		if t.Columns == nil {
 			return
 		}
+		keys := Keys(t.Columns)
 		for i, f := range t.Columns.Fields() {
 			ti := declaredType(f, mysqlType(f.Type))
 			r.str(0, catalogName)
@@ -274,7 +286,7 @@ func (c *Catalog) fillColumns(ctx context.Context, r rowBuilder) error {
 				r.null(14)
 			}
 			r.str(15, ti.columnType)
-			r.str(16, "")
+			r.str(16, columnKey(keys, f.Name))
 			r.str(17, "")
 			r.str(18, "select")
 			r.str(19, "")
@@ -293,5 +305,98 @@ func (c *Catalog) fillViews(ctx context.Context, r rowBuilder) error {
 		r.str(3, t.ViewSQL)
 		r.str(4, "NONE")
 		r.str(5, "NO")
+	})
+}
+
+// columnKey is COLUMN_KEY (SHOW COLUMNS' Key) as MySQL reports it: PRI for
+// a primary key column, UNI for the column of a one-column UNIQUE key, MUL
+// for the first column of a composite one.
+func columnKey(keys []Key, name string) string {
+	k := ""
+	for _, key := range keys {
+		switch {
+		case key.Primary && slices.Contains(key.Columns, name):
+			return "PRI"
+		case !key.Primary && key.Columns[0] == name && len(key.Columns) == 1:
+			k = "UNI"
+		case !key.Primary && key.Columns[0] == name && k == "":
+			k = "MUL"
+		}
+	}
+	return k
+}
+
+// eachKey calls fn for every key of every base table.
+func (c *Catalog) eachKey(ctx context.Context, fn func(t *Table, k Key)) error {
+	return c.eachTable(ctx, func(t *Table) {
+		if t.Kind != BaseTable {
+			return
+		}
+		for _, k := range Keys(t.Columns) {
+			fn(t, k)
+		}
+	})
+}
+
+func (c *Catalog) fillTableConstraints(ctx context.Context, r rowBuilder) error {
+	return c.eachKey(ctx, func(t *Table, k Key) {
+		r.str(0, catalogName)
+		r.str(1, t.Schema)
+		r.str(2, k.Name)
+		r.str(3, t.Schema)
+		r.str(4, t.Name)
+		if k.Primary {
+			r.str(5, "PRIMARY KEY")
+		} else {
+			r.str(5, "UNIQUE")
+		}
+		r.str(6, "YES")
+	})
+}
+
+func (c *Catalog) fillKeyColumnUsage(ctx context.Context, r rowBuilder) error {
+	return c.eachKey(ctx, func(t *Table, k Key) {
+		for i, col := range k.Columns {
+			r.str(0, catalogName)
+			r.str(1, t.Schema)
+			r.str(2, k.Name)
+			r.str(3, catalogName)
+			r.str(4, t.Schema)
+			r.str(5, t.Name)
+			r.str(6, col)
+			r.i64(7, int64(i+1))
+			for j := 8; j <= 11; j++ {
+				r.null(j)
+			}
+		}
+	})
+}
+
+func (c *Catalog) fillStatistics(ctx context.Context, r rowBuilder) error {
+	return c.eachKey(ctx, func(t *Table, k Key) {
+		for i, col := range k.Columns {
+			r.str(0, catalogName)
+			r.str(1, t.Schema)
+			r.str(2, t.Name)
+			r.i64(3, 0)
+			r.str(4, t.Schema)
+			r.str(5, k.Name)
+			r.i64(6, int64(i+1))
+			r.str(7, col)
+			r.str(8, "A")
+			r.null(9)
+			r.null(10)
+			r.null(11)
+			if f, ok := t.Columns.FieldsByName(col); ok && len(f) > 0 && f[0].Nullable {
+				r.str(12, "YES")
+			} else {
+				r.str(12, "")
+			}
+			r.str(13, "BTREE")
+			r.str(14, "")
+			r.str(15, "")
+			r.str(16, "YES")
+			r.null(17)
+		}
 	})
 }

@@ -236,6 +236,10 @@ func (c *Catalog) Rewrite(ctx context.Context, schema, name string, base *Table,
 		want[i] = filepath.Base(f.Path)
 	}
 	sort.Strings(want)
+	if keys := Keys(t.cols); len(keys) > 0 {
+		// The new rows replace every row: only they must not collide.
+		r = newKeyCollector(r, name, t.cols, keys)
+	}
 	n, part, err := writeParquetPart(ctx, t.dir, t.cols, r)
 	if err != nil {
 		return 0, err

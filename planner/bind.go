@@ -259,14 +259,14 @@ func (b *binder) createTable(s *ast.CreateTableStmt) (Statement, error) {
 	if s.ReferTable != nil {
 		return nil, qerr.New(qerr.Unimplemented, "CREATE TABLE ... LIKE is not supported")
 	}
+	keys, err := tableKeys(s)
+	if err != nil {
+		return nil, err
+	}
 	pk := map[string]bool{}
-	for _, c := range s.Constraints {
-		if c.Tp == ast.ConstraintPrimaryKey {
-			for _, k := range c.Keys {
-				if k.Column != nil {
-					pk[k.Column.Name.L] = true
-				}
-			}
+	if len(keys) > 0 && keys[0].Primary {
+		for _, c := range keys[0].Columns {
+			pk[strings.ToLower(c)] = true
 		}
 	}
 	if len(s.Cols) > 0 {
@@ -302,7 +302,9 @@ func (b *binder) createTable(s *ast.CreateTableStmt) (Statement, error) {
 			}
 			fs = append(fs, f)
 		}
-		ct.Columns = arrow.NewSchema(fs, nil)
+		if ct.Columns, err = catalog.WithKeys(arrow.NewSchema(fs, nil), keys); err != nil {
+			return nil, err
+		}
 		if ct.Defaults, ct.Literal, err = b.defaultsRow(fs); err != nil {
 			return nil, err
 		}
@@ -328,6 +330,76 @@ func (b *binder) createTable(s *ast.CreateTableStmt) (Statement, error) {
 		return nil, qerr.New(qerr.InvalidArgument, "A table must have at least 1 column")
 	}
 	return ct, nil
+}
+
+// tableKeys collects the PRIMARY KEY and UNIQUE keys of a CREATE TABLE,
+// named as MySQL names them: PRIMARY, the given name, or the first
+// column's name (made unique with _2, _3, ...).
+func tableKeys(s *ast.CreateTableStmt) ([]catalog.Key, error) {
+	var pk *catalog.Key
+	var uniq []catalog.Key
+	named := map[string]bool{}
+	add := func(name string, primary bool, cols []string) error {
+		if primary {
+			if pk != nil {
+				return qerr.New(qerr.InvalidArgument, "Multiple primary key defined")
+			}
+			pk = &catalog.Key{Name: catalog.PrimaryKeyName, Primary: true, Columns: cols}
+			return nil
+		}
+		if name != "" {
+			if named[strings.ToLower(name)] || strings.EqualFold(name, catalog.PrimaryKeyName) {
+				return qerr.New(qerr.InvalidArgument, "Duplicate key name '%s'", name)
+			}
+		} else {
+			name = cols[0]
+			for i := 2; named[strings.ToLower(name)]; i++ {
+				name = fmt.Sprintf("%s_%d", cols[0], i)
+			}
+		}
+		named[strings.ToLower(name)] = true
+		uniq = append(uniq, catalog.Key{Name: name, Columns: cols})
+		return nil
+	}
+	for _, c := range s.Cols {
+		for _, o := range c.Options {
+			switch o.Tp {
+			case ast.ColumnOptionPrimaryKey:
+				if err := add("", true, []string{c.Name.Name.O}); err != nil {
+					return nil, err
+				}
+			case ast.ColumnOptionUniqKey:
+				if err := add("", false, []string{c.Name.Name.O}); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	for _, c := range s.Constraints {
+		primary := c.Tp == ast.ConstraintPrimaryKey
+		if !primary && c.Tp != ast.ConstraintUniq && c.Tp != ast.ConstraintUniqKey && c.Tp != ast.ConstraintUniqIndex {
+			continue
+		}
+		var cols []string
+		seen := map[string]bool{}
+		for _, k := range c.Keys {
+			if k.Column == nil {
+				return nil, qerr.New(qerr.Unimplemented, "keys on expressions are not supported")
+			}
+			if seen[k.Column.Name.L] {
+				return nil, qerr.New(qerr.InvalidArgument, "Duplicate column name '%s'", k.Column.Name.O)
+			}
+			seen[k.Column.Name.L] = true
+			cols = append(cols, k.Column.Name.O)
+		}
+		if err := add(c.Name, primary, cols); err != nil {
+			return nil, err
+		}
+	}
+	if pk != nil {
+		uniq = append([]catalog.Key{*pk}, uniq...)
+	}
+	return uniq, nil
 }
 
 // withDefault records a column's DEFAULT as SQL text, evaluated by each
@@ -414,8 +486,17 @@ func maxLength(ft *types.FieldType) (int64, bool) {
 }
 
 func (b *binder) insert(s *ast.InsertStmt) (Statement, error) {
-	if s.IsReplace || len(s.OnDuplicate) > 0 || s.Setlist {
+	if s.Setlist {
 		return nil, qerr.New(qerr.Unimplemented, "only INSERT INTO t [(cols)] VALUES ... | SELECT ... is supported")
+	}
+	if s.IgnoreErr {
+		return nil, qerr.New(qerr.Unimplemented, "INSERT IGNORE is not supported")
+	}
+	if s.IsReplace {
+		return nil, qerr.New(qerr.Unimplemented, "REPLACE is not supported")
+	}
+	if len(s.OnDuplicate) > 0 {
+		return nil, qerr.New(qerr.Unimplemented, "INSERT ... ON DUPLICATE KEY UPDATE is not supported")
 	}
 	tn, ok := s.Table.TableRefs.Left.(*ast.TableSource)
 	var name *ast.TableName
@@ -715,7 +796,7 @@ func (b *binder) show(s *ast.ShowStmt) (Statement, error) {
 		if _, err := b.env.Catalog.Table(b.ctx, db, s.Table.Name.L); err != nil {
 			return nil, err
 		}
-		sql = "SELECT column_name AS `Field`, column_type AS `Type`, is_nullable AS `Null`, '' AS `Key`, column_default AS `Default`, '' AS `Extra` FROM information_schema.columns WHERE table_schema = " +
+		sql = "SELECT column_name AS `Field`, column_type AS `Type`, is_nullable AS `Null`, column_key AS `Key`, column_default AS `Default`, '' AS `Extra` FROM information_schema.columns WHERE table_schema = " +
 			quote(db) + " AND table_name = " + quote(s.Table.Name.L)
 		if like != "" {
 			sql += " AND column_name LIKE " + quote(like)

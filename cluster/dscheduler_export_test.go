@@ -1,5 +1,7 @@
 package cluster
 
+import "context"
+
 // SetAfterStage installs a hook run by the coordinator after each producer
 // stage succeeded (tests kill nodes there).
 func SetAfterStage(d *Dist, fn func(query string, stage int)) { d.afterStage = fn }
@@ -24,4 +26,9 @@ func HoldSlots(s *Scheduler) (release func()) {
 			<-s.slots
 		}
 	}
+}
+
+// WatchPeer is watchPeer: the context a call to node runs under.
+func WatchPeer(d *Dist, ctx context.Context, node string) (context.Context, func()) {
+	return d.watchPeer(ctx, node)
 }

@@ -1,8 +1,10 @@
 package cluster_test
 
 import (
+	"context"
 	"io"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -177,4 +179,11 @@ func TestDistributedSilentNodeDeclaredDead(t *testing.T) {
 	runWithSilence(t, nodes, proxy, func() {
 		go victim.ml.Close() // gossip stops without leaving: declared dead
 	}, 20*time.Second)
+	// A call to the node started after it was declared dead ends at once
+	// (nothing would cancel it later).
+	ctx, release := cluster.WatchPeer(nodes[0].dist, context.Background(), victim.name)
+	defer release()
+	if ctx.Err() == nil || !strings.Contains(context.Cause(ctx).Error(), "is down") {
+		t.Errorf("a new call to dead %s runs (cause %v)", victim.name, context.Cause(ctx))
+	}
 }

@@ -32,9 +32,15 @@ type peerCalls struct {
 }
 
 // watchPeer derives from ctx a context canceled (cause *errPeerDown) when
-// node is declared down; release it when the call ended.
+// node is declared down; release it when the call ended. A call to a node
+// already down (gossip declared it dead, or it is in its unreachable
+// cooldown) is canceled at once: nothing would cancel it later.
 func (d *Dist) watchPeer(ctx context.Context, node string) (context.Context, func()) {
 	cctx, cancel := context.WithCancelCause(ctx)
+	if why := d.downReason(node); why != "" {
+		cancel(&errPeerDown{node: node, why: why})
+		return cctx, func() {}
+	}
 	p := &d.peers
 	p.mu.Lock()
 	if p.calls == nil {
@@ -56,6 +62,23 @@ func (d *Dist) watchPeer(ctx context.Context, node string) (context.Context, fun
 		p.mu.Unlock()
 		cancel(context.Canceled)
 	}
+}
+
+// downReason says why node is down ("" if it is not): in its unreachable
+// cooldown, or known to gossip as neither alive nor leaving.
+func (d *Dist) downReason(node string) string {
+	if node == d.cfg.NodeName {
+		return ""
+	}
+	if d.isUnreachable(node) {
+		return "unreachable"
+	}
+	for _, n := range d.cfg.Members() {
+		if n.Name == node && !n.State.Live() && n.State != StateLeaving {
+			return "declared dead by gossip"
+		}
+	}
+	return ""
 }
 
 // peerDown cancels every call outstanding to node.

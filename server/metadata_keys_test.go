@@ -2,7 +2,11 @@ package server
 
 import (
 	"context"
+	"fmt"
+	"net"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -10,6 +14,11 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/flight/flightsql"
 	"github.com/apache/arrow-go/v18/arrow/flight/flightsql/schema_ref"
 	pb "github.com/apache/arrow-go/v18/arrow/flight/gen/flight"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/quiverdb/quiver/catalog"
+	"go.uber.org/zap"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
 )
 
 // readAll fetches the one endpoint of info and returns its schema and rows.
@@ -156,5 +165,84 @@ func TestSqlInfoComplete(t *testing.T) {
 	}
 	if v := vals[flightsql.SqlInfoNullOrdering]; v.arr.(*array.Int32).Value(v.i) != int32(flightsql.SqlNullOrderingSortLow) {
 		t.Errorf("null ordering = %d, want low (MySQL)", v.arr.(*array.Int32).Value(v.i))
+	}
+}
+
+// TestPrimaryKeysOfDeclaredKey: a table created with a composite PRIMARY
+// KEY (in a real catalog) reports its columns in key order with key_seq
+// and key_name PRIMARY, found with and without the schema named; a table
+// with only a UNIQUE key reports none.
+func TestPrimaryKeysOfDeclaredKey(t *testing.T) {
+	ctx := context.Background()
+	cat, err := catalog.Open(ctx, catalog.Options{DataDir: t.TempDir(), DefaultSchema: "test"}, zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cat.CreateSchema(ctx, "test", true); err != nil {
+		t.Fatal(err)
+	}
+	cols := arrow.NewSchema([]arrow.Field{
+		{Name: "a", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "b", Type: arrow.BinaryTypes.String},
+		{Name: "c", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+	}, nil)
+	for name, keys := range map[string][]catalog.Key{
+		"keyed": {{Name: "PRIMARY", Primary: true, Columns: []string{"b", "a"}}},
+		"uniq":  {{Name: "c", Columns: []string{"c"}}},
+	} {
+		sc, err := catalog.WithKeys(cols, keys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cat.CreateTable(ctx, "test", name, sc, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	s, err := New(Config{Engine: &fakeEngine{mem: mem}, Catalog: cat, Alloc: mem})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(sctx, lis, time.Second) }()
+	cl, err := flightsql.NewClient(lis.Addr().String(), nil, nil, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		cl.Close()
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+		mem.AssertSize(t, 0)
+	}()
+	schema := "test"
+	for _, ref := range []flightsql.TableRef{{DBSchema: &schema, Table: "keyed"}, {Table: "keyed"}} {
+		info, err := cl.GetPrimaryKeys(ctx, ref)
+		got, rows := readAll(t, cl, info, err)
+		if !got.Equal(schema_ref.PrimaryKeys) {
+			t.Fatalf("schema %s", got)
+		}
+		var out []string
+		for _, b := range rows {
+			for i := 0; i < int(b.NumRows()); i++ {
+				out = append(out, fmt.Sprintf("%s.%s.%s %s %d %s", b.Column(0).ValueStr(i), b.Column(1).ValueStr(i),
+					b.Column(2).ValueStr(i), b.Column(3).ValueStr(i), b.Column(4).(*array.Int32).Value(i), b.Column(5).ValueStr(i)))
+			}
+		}
+		want := []string{CatalogName + ".test.keyed b 1 PRIMARY", CatalogName + ".test.keyed a 2 PRIMARY"}
+		if !slices.Equal(out, want) {
+			t.Errorf("primary keys of %v: %q, want %q", ref, out, want)
+		}
+	}
+	info, err := cl.GetPrimaryKeys(ctx, flightsql.TableRef{DBSchema: &schema, Table: "uniq"})
+	if _, rows := readAll(t, cl, info, err); rowCount(rows) != 0 {
+		t.Errorf("a UNIQUE key reported as primary key")
 	}
 }

@@ -26,7 +26,7 @@ func TestBinary(t *testing.T) {
 	}
 	addr := freeAddr(t)
 	var stderr strings.Builder
-	cmd := exec.Command(bin, "serve", "--listen", addr, "--data", sf001, "--default-schema", "tpch", "--log-level", "warn")
+	cmd := dieWithTest(exec.Command(bin, "serve", "--listen", addr, "--data", sf001, "--default-schema", "tpch", "--log-level", "warn"))
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -156,7 +156,7 @@ func TestClusterNetworkPartition(t *testing.T) {
 		if join != "" {
 			args = append(args, "--join", join)
 		}
-		n.cmd = exec.Command("ip", args...) // ip netns exec execs the server: same pid
+		n.cmd = dieWithTest(exec.Command("ip", args...)) // ip netns exec execs the server: same pid
 		n.cmd.Stderr = lockedWriter{&outMu, n.out}
 		if err := n.cmd.Start(); err != nil {
 			t.Fatal(err)

@@ -98,7 +98,7 @@ func startHostile(t *testing.T, bin string, args ...string) *hostile {
 	t.Helper()
 	h := &hostile{debug: freeAddr(t), stderr: &lockedBuffer{}}
 	p := &process{addr: freeAddr(t), exited: make(chan error, 1), stderr: &strings.Builder{}}
-	p.cmd = exec.Command(bin, append([]string{"serve", "--listen", p.addr, "--log-level", "warn"}, args...)...)
+	p.cmd = dieWithTest(exec.Command(bin, append([]string{"serve", "--listen", p.addr, "--log-level", "warn"}, args...)...))
 	p.cmd.Env = append(os.Environ(), "QUIVER_DEBUG_ADDR="+h.debug)
 	p.cmd.Stderr = h.stderr
 	if err := p.cmd.Start(); err != nil {

@@ -45,7 +45,7 @@ func buildQuiver(t *testing.T) string {
 func startQuiver(t *testing.T, bin string, args ...string) *process {
 	t.Helper()
 	p := &process{addr: freeAddr(t), exited: make(chan error, 1), stderr: &strings.Builder{}}
-	p.cmd = exec.Command(bin, append([]string{"serve", "--listen", p.addr, "--log-level", "warn"}, args...)...)
+	p.cmd = dieWithTest(exec.Command(bin, append([]string{"serve", "--listen", p.addr, "--log-level", "warn"}, args...)...))
 	p.cmd.Stderr = p.stderr
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -72,8 +72,8 @@ func TestSecureBinary(t *testing.T) {
 	cert, key := selfSigned(t, dir)
 	addr := freeAddr(t)
 	var stderr strings.Builder
-	srv := exec.Command(bin, "serve", "--listen", addr, "--data", filepath.Join(dir, "data"), "--log-level", "warn",
-		"--users", users, "--tls-cert", cert, "--tls-key", key)
+	srv := dieWithTest(exec.Command(bin, "serve", "--listen", addr, "--data", filepath.Join(dir, "data"), "--log-level", "warn",
+		"--users", users, "--tls-cert", cert, "--tls-key", key))
 	srv.Stderr = &stderr
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)

@@ -1,0 +1,16 @@
+package integration
+
+import (
+	"os/exec"
+	"syscall"
+)
+
+// dieWithTest makes the kernel kill cmd when the test binary dies (a
+// `go test -timeout` panic skips t.Cleanup): no server is left spinning.
+func dieWithTest(cmd *exec.Cmd) *exec.Cmd {
+	if cmd.SysProcAttr == nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{}
+	}
+	cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
+	return cmd
+}

@@ -4,10 +4,13 @@ QUIVER_BIN names the binary (`make test-python` builds it); without it the
 fixture builds one with `go build` into a temporary directory.
 """
 
+import ctypes
 import os
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -17,6 +20,13 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 SF001 = REPO / "testdata" / "tpch-sf0.01"
 CLIENTS_TESTDATA = REPO / "integration" / "testdata" / "clients"
+
+
+def die_with_tests() -> None:
+    """preexec_fn: the kernel kills the child when pytest dies (Linux), so a
+    killed or timed-out test run leaves no server behind."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
 def free_port() -> int:
@@ -58,7 +68,7 @@ def start_server(tmp: Path, *extra: str) -> Server:
     proc = subprocess.Popen(
         [quiver_bin(tmp), "serve", "--listen", addr, "--data", str(data),
          "--default-schema", "tpch", "--log-level", "warn", *extra],
-        stdout=log, stderr=subprocess.STDOUT)
+        stdout=log, stderr=subprocess.STDOUT, preexec_fn=die_with_tests)
     deadline = time.time() + 30
     host, port = addr.split(":")
     while True:

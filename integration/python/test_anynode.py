@@ -21,7 +21,7 @@ import adbc_driver_flightsql.dbapi as flight_sql
 import pyarrow as pa
 import pytest
 
-from conftest import REPO, SF001, free_port, quiver_bin
+from conftest import REPO, SF001, die_with_tests, free_port, quiver_bin
 
 NODES = ("n1", "n2", "n3")
 
@@ -87,7 +87,7 @@ def cluster():
                 args += ["--join", gossip[0]]
             log = tmp / f"{name}.log"
             with open(log, "w") as fh:
-                p = subprocess.Popen(args, stdout=fh, stderr=subprocess.STDOUT)
+                p = subprocess.Popen(args, stdout=fh, stderr=subprocess.STDOUT, preexec_fn=die_with_tests)
             procs.append(p)
             wait_port(addr, p, log, f"quiver serve {name}")
             addrs.append(addr)
@@ -108,7 +108,8 @@ def cluster():
         plog = tmp / "lbproxy.log"
         with open(plog, "w") as fh:
             proxy = subprocess.Popen([lbproxy_bin(tmp), "-listen", proxy_addr, "-backends", ",".join(addrs),
-                                      "-log", str(calls)], stdout=fh, stderr=subprocess.STDOUT)
+                                      "-log", str(calls)], stdout=fh, stderr=subprocess.STDOUT,
+                                     preexec_fn=die_with_tests)
         procs.append(proxy)
         wait_port(proxy_addr, proxy, plog, "lbproxy")
         yield {"addrs": addrs, "proxy": proxy_addr, "calls": calls, "data": data}

@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import SF001, free_port, quiver_bin
+from conftest import SF001, die_with_tests, free_port, quiver_bin
 
 QUERY = ("SELECT l_orderkey, l_linenumber, l_quantity, l_extendedprice, l_shipdate, "
          "l_shipmode, l_quantity > 25 AS big FROM lineitem")
@@ -63,7 +63,7 @@ def cluster():
             if seed:
                 args += ["--join", seed]
             seed = seed or gossip
-            proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
+            proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, preexec_fn=die_with_tests)
             nodes.append((proc, addr, log))
             _wait_listening(proc, addr, log)
         yield [f"grpc://{addr}" for _, addr, _ in nodes]

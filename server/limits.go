@@ -71,6 +71,31 @@ func (g *guardedEngine) Execute(ctx context.Context, s *engine.Session, sql stri
 	return res, nil
 }
 
+// InsertBatch runs the engine's one-commit batch INSERT (batchInserter)
+// under Execute's checks and limits; ok is false when the engine has no
+// such path or declines the statement.
+func (g *guardedEngine) InsertBatch(ctx context.Context, s *engine.Session, sql string, params []arrow.RecordBatch) (int64, bool, error) {
+	bi, can := g.Engine.(batchInserter)
+	if !can {
+		return 0, false, nil
+	}
+	if err := checkWrite(ctx, sql); err != nil {
+		return 0, true, err
+	}
+	release, err := g.acquire(ctx)
+	if err != nil {
+		return 0, true, err
+	}
+	defer release()
+	qctx, cancel := ctx, context.CancelFunc(func() {})
+	if g.limits.QueryTimeout > 0 {
+		qctx, cancel = context.WithTimeout(ctx, g.limits.QueryTimeout)
+	}
+	defer cancel()
+	n, ok, err := bi.InsertBatch(qctx, s, sql, params)
+	return n, ok, g.timeoutErr(ctx, qctx, err)
+}
+
 // timeoutErr turns the error of a statement that ran out of time into a
 // DeadlineExceeded status naming the limit.
 func (g *guardedEngine) timeoutErr(parent, qctx context.Context, err error) error {

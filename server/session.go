@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/flight"
 	pb "github.com/apache/arrow-go/v18/arrow/flight/gen/flight"
 	"github.com/apache/arrow-go/v18/arrow/scalar"
@@ -482,6 +483,16 @@ func (e sessionEngine) Execute(ctx context.Context, sess *engine.Session, sql st
 	res, err := e.Engine.Execute(ctx, sess, sql, params)
 	e.ss.changed(ctx, sess, before)
 	return res, err
+}
+
+// InsertBatch passes through to the engine (see batchInserter); an INSERT
+// changes no session state.
+func (e sessionEngine) InsertBatch(ctx context.Context, sess *engine.Session, sql string, params []arrow.RecordBatch) (int64, bool, error) {
+	bi, ok := e.Engine.(batchInserter)
+	if !ok {
+		return 0, false, nil
+	}
+	return bi.InsertBatch(ctx, sess, sql, params)
 }
 
 // PrepareBound passes through to the engine (see prepareBound).

@@ -339,6 +339,9 @@ func (c *Catalog) Append(ctx context.Context, schema, name string, r array.Recor
 		os.Remove(partTemp(t.dir, part))
 		return 0, err
 	}
+	if kc != nil {
+		c.keys.remember(filepath.Join(t.dir, part), kc)
+	}
 	return n, nil
 }
 

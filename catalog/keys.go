@@ -313,7 +313,7 @@ func (kc *keyCache) get(ctx context.Context, path string, k Key) (map[string]str
 	if err != nil {
 		return nil, err
 	}
-	id := path + "\x00" + strings.Join(k.Columns, "\x00")
+	id := cacheID(path, k)
 	fp := fingerprintOf(info)
 	kc.mu.Lock()
 	fk, ok := kc.files[id]
@@ -347,6 +347,31 @@ func (kc *keyCache) get(ctx context.Context, path string, k Key) (map[string]str
 	}
 	kc.mu.Unlock()
 	return set, nil
+}
+
+func cacheID(path string, k Key) string { return path + "\x00" + strings.Join(k.Columns, "\x00") }
+
+// remember caches the key sets a write collected as those of the part it
+// committed at path, so the next check does not read the part back.
+func (kc *keyCache) remember(path string, col *keyCollector) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return
+	}
+	fp := fingerprintOf(info)
+	kc.mu.Lock()
+	defer kc.mu.Unlock()
+	if kc.files == nil {
+		kc.files = map[string]fileKeys{}
+	}
+	for i, k := range col.keys {
+		id := cacheID(path, k)
+		if _, ok := kc.files[id]; ok || kc.n+len(col.sets[i]) > maxCachedKeys {
+			continue
+		}
+		kc.files[id] = fileKeys{fp: fp, keys: col.sets[i]}
+		kc.n += len(col.sets[i])
+	}
 }
 
 // forget drops the cached sets of dir's files that are no longer live.

@@ -236,9 +236,11 @@ func (c *Catalog) Rewrite(ctx context.Context, schema, name string, base *Table,
 		want[i] = filepath.Base(f.Path)
 	}
 	sort.Strings(want)
+	var kc *keyCollector
 	if keys := Keys(t.cols); len(keys) > 0 {
 		// The new rows replace every row: only they must not collide.
-		r = newKeyCollector(r, name, t.cols, keys)
+		kc = newKeyCollector(r, name, t.cols, keys)
+		r = kc
 	}
 	n, part, err := writeParquetPart(ctx, t.dir, t.cols, r)
 	if err != nil {
@@ -294,6 +296,9 @@ func (c *Catalog) Rewrite(ctx context.Context, schema, name string, base *Table,
 			os.Remove(partTemp(t.dir, part))
 		}
 		return 0, err
+	}
+	if kc != nil && n > 0 {
+		c.keys.remember(filepath.Join(t.dir, part), kc)
 	}
 	return n, nil
 }

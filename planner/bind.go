@@ -386,6 +386,10 @@ func tableKeys(s *ast.CreateTableStmt) ([]catalog.Key, error) {
 			if k.Column == nil {
 				return nil, qerr.New(qerr.Unimplemented, "keys on expressions are not supported")
 			}
+			if k.Length > 0 {
+				// A prefix key would make whole values unique: stricter than declared.
+				return nil, qerr.New(qerr.Unimplemented, "key prefix lengths (%s(%d)) are not supported", k.Column.Name.O, k.Length)
+			}
 			if seen[k.Column.Name.L] {
 				return nil, qerr.New(qerr.InvalidArgument, "Duplicate column name '%s'", k.Column.Name.O)
 			}

@@ -71,5 +71,20 @@ class KeysTest {
       assertTrue(rs.next());
       assertEquals(1, rs.getLong(1));
     }
+    // A batch (one DoPut, one commit) repeating a key is refused whole.
+    try (PreparedStatement ps = conn.prepareStatement("INSERT INTO test.j_keys VALUES (?, ?, 8)")) {
+      for (int id : new int[] {1, 2, 1}) {
+        ps.setString(1, "n" + id);
+        ps.setInt(2, id);
+        ps.addBatch();
+      }
+      SQLException e = assertThrows(SQLException.class, ps::executeBatch);
+      assertTrue(String.valueOf(e.getMessage()).contains("Duplicate entry '8-1' for key 'j_keys.PRIMARY'"), e.getMessage());
+    }
+    try (Statement s = conn.createStatement();
+        ResultSet rs = s.executeQuery("SELECT COUNT(*) FROM test.j_keys")) {
+      assertTrue(rs.next());
+      assertEquals(2, rs.getLong(1));
+    }
   }
 }

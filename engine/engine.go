@@ -190,7 +190,7 @@ func queryOf(stmt planner.Statement) *planner.Query {
 // Execute runs sql. Several statements separated by `;` run in order and
 // the last one's result is returned. params holds one value per `?`
 // placeholder (nil when there are none; a parameter batch of several rows is
-// executed once per row by the caller). For queries, the first batch is
+// executed once per row by the caller, or as one INSERT by InsertBatch). For queries, the first batch is
 // returned as soon as it is computed; ctx's end (or Stream.Close) stops all of
 // the query's work.
 func (e *Engine) Execute(ctx context.Context, s *Session, sql string, params []scalar.Scalar) (*Result, error) {

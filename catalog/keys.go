@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -187,9 +188,31 @@ func duplicate(table string, k Key, value string) error {
 func keyValue(cols []arrow.Array, i int) string {
 	vs := make([]string, len(cols))
 	for j, c := range cols {
-		vs[j] = c.ValueStr(i)
+		vs[j] = valueText(c, i)
 	}
 	return strings.Join(vs, "-")
+}
+
+// valueText is a value as MySQL prints it (DECIMAL at its scale, DATETIME
+// with a space, booleans as 1/0).
+func valueText(a arrow.Array, i int) string {
+	switch a := a.(type) {
+	case *array.Decimal128:
+		return a.Value(i).ToString(a.DataType().(*arrow.Decimal128Type).Scale)
+	case *array.Boolean:
+		if a.Value(i) {
+			return "1"
+		}
+		return "0"
+	case *array.Timestamp:
+		unit := a.DataType().(*arrow.TimestampType).Unit
+		return a.Value(i).ToTime(unit).UTC().Format("2006-01-02 15:04:05.999999999")
+	case *array.Float64:
+		return strconv.FormatFloat(a.Value(i), 'g', -1, 64)
+	case *array.Float32:
+		return strconv.FormatFloat(float64(a.Value(i)), 'g', -1, 32)
+	}
+	return a.ValueStr(i)
 }
 
 // keyCollector passes a write's batches through while it collects their

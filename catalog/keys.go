@@ -316,8 +316,13 @@ func (c *Catalog) checkExisting(ctx context.Context, dir string, kc *keyCollecto
 			if err != nil {
 				return err
 			}
-			for key := range kc.sets[ki] {
-				if _, dup := set[key]; dup {
+			// Probe the larger set with the smaller one.
+			small, big := kc.sets[ki], set
+			if len(big) < len(small) {
+				small, big = big, small
+			}
+			for key := range small {
+				if _, dup := big[key]; dup {
 					v, err := findKey(ctx, partTemp(dir, part), k, key)
 					if err != nil {
 						return err

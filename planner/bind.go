@@ -785,7 +785,7 @@ func (b *binder) show(s *ast.ShowStmt) (Statement, error) {
 			sql += " AND table_name LIKE " + quote(like)
 		}
 		sql += " ORDER BY table_name"
-	case ast.ShowColumns:
+	case ast.ShowColumns, ast.ShowIndex:
 		db := s.DBName
 		if db == "" {
 			db = s.Table.Schema.L
@@ -799,6 +799,14 @@ func (b *binder) show(s *ast.ShowStmt) (Statement, error) {
 		db = strings.ToLower(db)
 		if _, err := b.env.Catalog.Table(b.ctx, db, s.Table.Name.L); err != nil {
 			return nil, err
+		}
+		if s.Tp == ast.ShowIndex { // SHOW INDEX/KEYS: the PRIMARY KEY and UNIQUE keys
+			sql = "SELECT table_name AS `Table`, non_unique AS `Non_unique`, index_name AS `Key_name`, seq_in_index AS `Seq_in_index`, " +
+				"column_name AS `Column_name`, collation AS `Collation`, cardinality AS `Cardinality`, sub_part AS `Sub_part`, " +
+				"packed AS `Packed`, nullable AS `Null`, index_type AS `Index_type`, comment AS `Comment`, index_comment AS `Index_comment`, " +
+				"is_visible AS `Visible`, expression AS `Expression` FROM information_schema.statistics WHERE table_schema = " +
+				quote(db) + " AND table_name = " + quote(s.Table.Name.L) + " ORDER BY index_name <> 'PRIMARY', index_name, seq_in_index"
+			break
 		}
 		sql = "SELECT column_name AS `Field`, column_type AS `Type`, is_nullable AS `Null`, column_key AS `Key`, column_default AS `Default`, '' AS `Extra` FROM information_schema.columns WHERE table_schema = " +
 			quote(db) + " AND table_name = " + quote(s.Table.Name.L)

@@ -313,6 +313,10 @@ func (b *binder) createTable(s *ast.CreateTableStmt) (Statement, error) {
 		if len(s.Cols) > 0 {
 			return nil, qerr.New(qerr.Unimplemented, "CREATE TABLE with both a column list and a SELECT is not supported")
 		}
+		if len(keys) > 0 {
+			// Its rows would go in unchecked.
+			return nil, qerr.New(qerr.Unimplemented, "CREATE TABLE ... AS SELECT with a PRIMARY KEY or UNIQUE key is not supported")
+		}
 		q, err := b.query(s.Select)
 		if err != nil {
 			return nil, err

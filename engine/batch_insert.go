@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -28,7 +29,13 @@ import (
 // (INSERT … SELECT, a subquery among the values, UPDATE, DELETE, …): the
 // caller then runs it once per parameter row.
 func (e *Engine) InsertBatch(ctx context.Context, s *Session, sql string, params []arrow.RecordBatch) (n int64, ok bool, err error) {
-	if len(params) == 0 || params[0].NumCols() == 0 {
+	var nonEmpty []arrow.RecordBatch
+	for _, b := range params {
+		if b.NumRows() > 0 {
+			nonEmpty = append(nonEmpty, b)
+		}
+	}
+	if params = nonEmpty; len(params) == 0 || params[0].NumCols() == 0 {
 		return 0, false, nil
 	}
 	ptypes := params[0].Schema()
@@ -69,7 +76,7 @@ func (e *Engine) InsertBatch(ctx context.Context, s *Session, sql string, params
 	if !isValues {
 		return 0, false, nil
 	}
-	rows, ok := compileValues(values, ptypes)
+	out, rows, ok := compileValues(values, ptypes, bareParams(stmts[0].(*ast.InsertStmt), values))
 	if !ok {
 		return 0, false, nil
 	}
@@ -80,7 +87,7 @@ func (e *Engine) InsertBatch(ctx context.Context, s *Session, sql string, params
 	if err != nil {
 		return 0, true, err
 	}
-	in := &valuesStream{rows: rows, out: values.Schema().ToArrow(), params: params, mem: memory.DefaultAllocator}
+	in := &valuesStream{rows: rows, out: out, params: params, mem: memory.DefaultAllocator}
 	r := &streamReader{ctx: ctx, in: in, schema: t.Columns, mem: memory.DefaultAllocator}
 	defer r.Release()
 	n, err = e.catalog.Append(ctx, ins.Schema, ins.Table, r)
@@ -95,28 +102,96 @@ func (e *Engine) InsertBatch(ctx context.Context, s *Session, sql string, params
 
 // compileValues turns each VALUES row's expressions into expressions over
 // the parameter batch: placeholder i reads column i (cast to the type the
-// statement gives it). ok is false for expressions this cannot run here.
-func compileValues(v *logical.Values, ptypes *arrow.Schema) ([][]expr.Expr, bool) {
+// statement gives it). A column whose every value is a bare `?` (bare) is
+// the parameter column itself, so that storeColumn converts it with the
+// INSERT rules and names the row of a bad value, as for a literal. ok is
+// false for expressions this cannot run here.
+func compileValues(v *logical.Values, ptypes *arrow.Schema, bare map[int][]int) (*arrow.Schema, [][]expr.Expr, bool) {
 	in := logical.NewSchema()
 	for i, f := range ptypes.Fields() {
 		in.Fields = append(in.Fields, logical.Field{ID: logical.ColumnID(i + 1), Name: f.Name, Type: f.Type, Nullable: true})
+	}
+	fields := v.Schema().ToArrow().Fields()
+	for c, idx := range bare {
+		for _, i := range idx {
+			if i < 0 || i >= ptypes.NumFields() || !arrow.TypeEqual(ptypes.Field(i).Type, ptypes.Field(idx[0]).Type) {
+				delete(bare, c) // the rows' values would not concatenate
+				break
+			}
+		}
+		if _, ok := bare[c]; ok {
+			fields[c].Type = ptypes.Field(idx[0]).Type
+		}
 	}
 	out := make([][]expr.Expr, len(v.Rows))
 	for r, row := range v.Rows {
 		out[r] = make([]expr.Expr, len(row))
 		for c, x := range row {
+			if idx, ok := bare[c]; ok {
+				out[r][c] = expr.NewColumn(idx[r], fields[c].Name, fields[c].Type)
+				continue
+			}
 			bound, ok := paramsToColumns(x, in)
 			if !ok {
-				return nil, false
+				return nil, nil, false
 			}
 			pe, err := physical.ToExpr(bound, in)
 			if err != nil {
-				return nil, false
+				return nil, nil, false
 			}
 			out[r][c] = pe
 		}
 	}
-	return out, true
+	return arrow.NewSchema(fields, nil), out, true
+}
+
+// bareParams finds the columns of v whose value is a bare `?` in every
+// VALUES row of st, with parameters of one type: column → parameter index
+// per row.
+func bareParams(st *ast.InsertStmt, v *logical.Values) map[int][]int {
+	if len(st.Lists) != len(v.Rows) {
+		return nil
+	}
+	col := func(j int) int { // table column of the statement's j-th value
+		if len(st.Columns) == 0 {
+			return j
+		}
+		for c, f := range v.Fields {
+			if strings.EqualFold(f.Name, st.Columns[j].Name.O) {
+				return c
+			}
+		}
+		return -1
+	}
+	found := map[int][]int{}
+	count := map[int]int{}
+	for r, list := range st.Lists {
+		for j, item := range list {
+			c := col(j)
+			if _, isMarker := item.(ast.ParamMarkerExpr); !isMarker || c < 0 || c >= len(v.Fields) {
+				continue
+			}
+			x := v.Rows[r][c]
+			if cast, ok := x.(*logical.Cast); ok {
+				x = cast.Expr
+			}
+			p, ok := x.(*logical.Param)
+			if !ok {
+				continue
+			}
+			if found[c] == nil {
+				found[c] = make([]int, len(v.Rows))
+			}
+			found[c][r] = p.Index
+			count[c]++
+		}
+	}
+	for c := range found {
+		if count[c] != len(v.Rows) {
+			delete(found, c)
+		}
+	}
+	return found
 }
 
 // paramsToColumns replaces each placeholder of x with its parameter column.
@@ -155,7 +230,7 @@ func paramsToColumns(x logical.Expr, in *logical.Schema) (logical.Expr, bool) {
 type valuesStream struct {
 	rows   [][]expr.Expr
 	out    *arrow.Schema
-	params []arrow.RecordBatch // not owned
+	params []arrow.RecordBatch // not owned, none empty
 	mem    memory.Allocator
 }
 
@@ -163,9 +238,6 @@ func (s *valuesStream) Schema() *arrow.Schema { return s.out }
 func (s *valuesStream) Close() error          { s.params = nil; return nil }
 
 func (s *valuesStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
-	for len(s.params) > 0 && s.params[0].NumRows() == 0 {
-		s.params = s.params[1:]
-	}
 	if len(s.params) == 0 {
 		return nil, execution.EOF
 	}

@@ -180,3 +180,57 @@ func TestInsertBatchDeclines(t *testing.T) {
 		t.Fatalf("a declined batch wrote rows: %v", c)
 	}
 }
+
+// Several parameter batches in one call (a DoPut of many record batches)
+// are still one insert: one part file, rows numbered across the batches.
+func TestInsertBatchSeveralBatches(t *testing.T) {
+	e, s := scratchEngine(t)
+	ctx := context.Background()
+	run(t, e, s, "CREATE TABLE b (id TINYINT, name VARCHAR(3))")
+	b1 := paramBatch(t, []any{int64(1), int64(2)}, []any{"a", "b"})
+	empty := array.NewRecordBatch(b1.Schema(), []arrow.Array{array.NewInt64Builder(memory.DefaultAllocator).NewArray(), array.NewStringBuilder(memory.DefaultAllocator).NewArray()}, 0)
+	defer empty.Release()
+	b3 := paramBatch(t, []any{int64(3), int64(4), int64(5)}, []any{"c", "d", "e"})
+	bad := paramBatch(t, []any{int64(6), int64(300)}, []any{"f", "g"})
+	if _, _, err := e.InsertBatch(ctx, s, "INSERT INTO b VALUES (?, ?)", []arrow.RecordBatch{b1, empty, b3, bad}); err == nil || !strings.Contains(err.Error(), "Out of range value for column 'id' at row 7") {
+		t.Fatalf("err %v, want the error naming row 7 (second row of the fourth batch)", err)
+	}
+	n, ok, err := e.InsertBatch(ctx, s, "INSERT INTO b VALUES (?, ?)", []arrow.RecordBatch{b1, empty, b3})
+	if err != nil || !ok || n != 5 {
+		t.Fatalf("InsertBatch = %d, %v, %v", n, ok, err)
+	}
+	if got := strings.Join(run(t, e, s, "SELECT id, name FROM b ORDER BY id"), " "); got != "1|a 2|b 3|c 4|d 5|e" || partFiles(t, e, "b") != 1 {
+		t.Fatalf("rows %s, %d part files", got, partFiles(t, e, "b"))
+	}
+}
+
+// A bare `?` is stored with the INSERT rules, like a literal: a string
+// parameter is rounded into an INT column, and an all-NULL parameter
+// column (Arrow type null) stores NULLs or is refused by NOT NULL.
+func TestInsertBatchBareParamsStoredLikeLiterals(t *testing.T) {
+	e, s := scratchEngine(t)
+	ctx := context.Background()
+	run(t, e, s, "CREATE TABLE b (id INT NOT NULL, v INT, d DATE)")
+	nulls := array.NewNull(3)
+	defer nulls.Release()
+	strs := paramBatch(t, []any{"1", "2.5", " 3 "}, []any{"2024-02-29", "2024-03-01", "2024-03-02"})
+	schema := arrow.NewSchema([]arrow.Field{strs.Schema().Field(0), {Name: "n", Type: arrow.Null, Nullable: true}, strs.Schema().Field(1)}, nil)
+	p := array.NewRecordBatch(schema, []arrow.Array{strs.Column(0), nulls, strs.Column(1)}, 3)
+	defer p.Release()
+	n, ok, err := e.InsertBatch(ctx, s, "INSERT INTO b (id, v, d) VALUES (?, ?, ?)", []arrow.RecordBatch{p})
+	if err != nil || !ok || n != 3 {
+		t.Fatalf("InsertBatch = %d, %v, %v", n, ok, err)
+	}
+	if got := strings.Join(run(t, e, s, "SELECT id, v, d FROM b ORDER BY id"), " "); got != "1|NULL|2024-02-29 3|NULL|2024-03-01 3|NULL|2024-03-02" {
+		t.Fatalf("rows %s", got)
+	}
+	_, _, err = e.InsertBatch(ctx, s, "INSERT INTO b (v, id, d) VALUES (?, ?, ?)", []arrow.RecordBatch{p})
+	if err == nil || !strings.Contains(err.Error(), "Column 'id' cannot be null") {
+		t.Fatalf("NULL into NOT NULL: %v", err)
+	}
+	bad := paramBatch(t, []any{"1", "x"}, []any{"2024-01-01", "2024-01-02"})
+	_, _, err = e.InsertBatch(ctx, s, "INSERT INTO b (id, d) VALUES (?, ?)", []arrow.RecordBatch{bad})
+	if err == nil || !strings.Contains(err.Error(), "Incorrect integer value: 'x' for column 'id' at row 2") {
+		t.Fatalf("string into INT: %v", err)
+	}
+}

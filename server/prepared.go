@@ -413,16 +413,12 @@ func (s *Server) DoPutPreparedStatementUpdate(ctx context.Context, cmd flightsql
 	if err != nil {
 		return 0, s.toStatus(err)
 	}
-	rows, batches, err := readParams(rdr, len(p.desc.Params))
+	batches, err := readParamBatches(rdr, len(p.desc.Params))
 	if err != nil {
 		return 0, s.toStatus(err)
 	}
-	defer func() {
-		for _, b := range batches {
-			b.Release()
-		}
-	}()
-	if bi, can := s.eng.(batchInserter); can && len(rows) > 0 {
+	defer releaseBatches(batches)
+	if bi, can := s.eng.(batchInserter); can && len(batches) > 0 {
 		// An INSERT … VALUES runs once over all the rows of the call: one
 		// commit, all rows or none (executeBatch and executemany are atomic).
 		n, ok, err := bi.InsertBatch(ctx, p.sess, p.sql, batches)
@@ -432,6 +428,10 @@ func (s *Server) DoPutPreparedStatementUpdate(ctx context.Context, cmd flightsql
 			}
 			return n, nil
 		}
+	}
+	rows, err := paramRows(batches)
+	if err != nil {
+		return 0, s.toStatus(err)
 	}
 	if len(rows) == 0 {
 		rows = p.bound()

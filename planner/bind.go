@@ -147,6 +147,9 @@ func (b *binder) bind(stmt ast.StmtNode) (Statement, error) {
 		if s.MultipleTable {
 			return nil, qerr.New(qerr.Unimplemented, "multiple-table UPDATE is not supported")
 		}
+		if s.IgnoreErr { // would skip rows that duplicate a key
+			return nil, qerr.New(qerr.Unimplemented, "UPDATE IGNORE is not supported")
+		}
 		return b.rewrite(s.TableRefs, s.Where, s.Order, s.Limit, s.List, false)
 	case *ast.DeleteStmt:
 		if s.IsMultiTable {

@@ -95,4 +95,27 @@ func TestPreparedInsertBatch(t *testing.T) {
 	if parts, _ := filepath.Glob(filepath.Join(data, "app", "b", "*.parquet")); len(parts) != 1 {
 		t.Fatalf("a failed batch left %d part files", len(parts))
 	}
+
+	// A DoPut of several record batches is one commit too.
+	var recs []arrow.RecordBatch
+	for i := 0; i < 3; i++ {
+		r := batch(1000, 0)
+		defer r.Release()
+		recs = append(recs, r)
+	}
+	rdr, err := array.NewRecordReader(recs[0].Schema(), recs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rdr.Release()
+	ps.SetRecordReader(rdr)
+	if got, err := ps.ExecuteUpdate(ctx); err != nil || got != 3000 {
+		t.Fatalf("three record batches: %d rows, %v", got, err)
+	}
+	if parts, _ := filepath.Glob(filepath.Join(data, "app", "b", "*.parquet")); len(parts) != 2 {
+		t.Fatalf("three record batches in one DoPut left %d part files, want 2 (one more commit)", len(parts))
+	}
+	if rows := joinRows(queryRows(t, p, "SELECT COUNT(*) FROM app.b WHERE id <= 1000")); rows != "4000" {
+		t.Fatalf("after the three batches: %s rows with id <= 1000", rows)
+	}
 }

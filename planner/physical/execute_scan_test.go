@@ -57,8 +57,12 @@ func TestScanExecutePartitions(t *testing.T) {
 		t.Fatal(err)
 	}
 	ms := &MemoryScan{Table: tables, Columns: []int{2}, Out: arrow.NewSchema([]arrow.Field{tables.Columns.Field(2)}, nil)}
-	if got := count(ms, 0); got != 8+4 { // 8 TPC-H tables + 4 information_schema tables
-		t.Errorf("information_schema.tables: %d rows", got)
+	infoTables, err := c.Tables(ctx, "information_schema")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := count(ms, 0), int64(8+len(infoTables)); got != want { // the TPC-H tables and information_schema's own
+		t.Errorf("information_schema.tables: %d rows, want %d", got, want)
 	}
 	if got := count(ms, 1); got != 0 {
 		t.Errorf("memory scan partition 1: %d rows", got)

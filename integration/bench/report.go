@@ -31,7 +31,7 @@ func report(c config, env machineInfo, engines map[string]map[string]result, pea
 
 	sb.WriteString("## Setup\n\n")
 	fmt.Fprintf(&sb, "- Machine: %s, %d cores, %.1f GiB RAM; %s\n", env.cpu, env.cores, env.memGiB, env.os)
-	fmt.Fprintf(&sb, "- Quiver: `%s` (built with %s), default parallelism (one partition per core)\n", env.quiverVersion, env.goVersion)
+	fmt.Fprintf(&sb, "- Quiver: `%s` (built with %s), default parallelism (one task slot per core; partitions follow the slots, fewer for small inputs)\n", env.quiverVersion, env.goVersion)
 	for _, e := range order[1:] {
 		p := env.peers[e]
 		fmt.Fprintf(&sb, "- %s %s (Python package, %s threads)\n", e, p.Version, p.Threads)
@@ -233,8 +233,8 @@ func distribution(sb *strings.Builder, c config, env machineInfo, single, dist q
 		"(cluster secret file, `--join` to n1, default parallelism each), sent through Flight SQL to n1, which plans each query "+
 		"and runs its stage tasks on every node (shuffles over the internal Flight service); %d runs each, median, answers checked. "+
 		"The 1-node column is the main run above. The %d nodes share the machine's %d cores, so the ratio is the overhead of "+
-		"distribution (plan fragments, shuffle over loopback gRPC, scheduling), not a speedup. A scan has one task per Parquet "+
-		"row group: a table stored in a single row group is read by one task on one node.\n\n",
+		"distribution (plan fragments, shuffle over loopback gRPC, scheduling), not a speedup. The cluster plans as many partitions "+
+		"as its nodes have cores (fewer for small inputs, `--partition-rows`); a scan's partitions are groups of Parquet row groups.\n\n",
 		dist.nodes, c.runs, dist.nodes, env.cores)
 	fmt.Fprintf(sb, "| query | 1 node (s) | %d nodes (s) | %d nodes CPU | %d nodes / 1 node | tasks per run (%s) |\n|---|---:|---:|---:|---:|---|\n",
 		dist.nodes, dist.nodes, dist.nodes, strings.Join(nodes, " / "))
@@ -253,7 +253,7 @@ func distribution(sb *strings.Builder, c config, env machineInfo, single, dist q
 		if t, ok := dist.tasks[n]; ok {
 			var parts []string
 			for _, node := range nodes {
-				parts = append(parts, strconv.FormatFloat(t[node], 'f', -1, 64))
+				parts = append(parts, strconv.FormatFloat(t[node], 'f', 1, 64)) // a mean over the runs
 				total[node] += t[node]
 			}
 			sb.WriteString(" " + strings.Join(parts, " / ") + " |\n")
@@ -269,7 +269,7 @@ func distribution(sb *strings.Builder, c config, env machineInfo, single, dist q
 	}
 	var parts []string
 	for _, node := range nodes {
-		parts = append(parts, strconv.FormatFloat(total[node], 'f', -1, 64))
+		parts = append(parts, strconv.FormatFloat(total[node], 'f', 1, 64))
 	}
 	sb.WriteString(" " + strings.Join(parts, " / ") + " (all queries) |\n")
 	fmt.Fprintf(sb, "\nTasks are the succeeded stage tasks of one run of the query by the node that ran them, from n1's `system.tasks`; "+

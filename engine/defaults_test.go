@@ -15,17 +15,7 @@ import (
 // A column's DEFAULT is part of the table: it survives a restart and
 // still fills the columns an INSERT leaves out.
 func TestColumnDefaultsSurviveRestart(t *testing.T) {
-	dir := t.TempDir()
-	if err := os.MkdirAll(filepath.Join(dir, "d"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	open := func() (*Engine, *Session) {
-		e, err := New(context.Background(), Config{DataDir: dir, DefaultSchema: "d"}, zaptest.NewLogger(t))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return e, e.NewSession()
-	}
+	_, open := restartable(t, "d")
 	e, s := open()
 	run(t, e, s, "CREATE TABLE t (id INT NOT NULL, a DECIMAL(5,2) DEFAULT 1.555, b VARCHAR(5) NOT NULL DEFAULT 'it''s', ts DATETIME DEFAULT CURRENT_TIMESTAMP)")
 	run(t, e, s, "INSERT INTO t (id) VALUES (1)")

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -25,6 +26,24 @@ func tpchEngine(t *testing.T) (*Engine, *Session) {
 	}
 	t.Cleanup(func() { e.Close() })
 	return e, e.NewSession()
+}
+
+// restartable returns the data dir of a fresh engine directory holding an
+// empty schema and a function opening an engine over it (the caller closes
+// each), for tests of what survives a restart.
+func restartable(t *testing.T, schema string) (dir string, open func() (*Engine, *Session)) {
+	t.Helper()
+	dir = t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, schema), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir, func() (*Engine, *Session) {
+		e, err := New(context.Background(), Config{DataDir: dir, DefaultSchema: schema}, zaptest.NewLogger(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e, e.NewSession()
+	}
 }
 
 // run executes sql and renders every row as "v1|v2|...".

@@ -2,30 +2,17 @@ package engine
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/quiverdb/quiver/qerr"
-	"go.uber.org/zap/zaptest"
 )
 
 // Keys are part of the table: after a restart a duplicate is still
 // refused (by INSERT and UPDATE) and SHOW COLUMNS still marks the columns.
 func TestKeysSurviveRestart(t *testing.T) {
-	dir := t.TempDir()
-	if err := os.MkdirAll(filepath.Join(dir, "d"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	open := func() (*Engine, *Session) {
-		e, err := New(context.Background(), Config{DataDir: dir, DefaultSchema: "d"}, zaptest.NewLogger(t))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return e, e.NewSession()
-	}
+	_, open := restartable(t, "d")
 	e, s := open()
 	run(t, e, s, "CREATE TABLE t (a INT, b VARCHAR(5), u INT UNIQUE, PRIMARY KEY (a, b))")
 	run(t, e, s, "INSERT INTO t VALUES (1, 'x', 10), (1, 'y', NULL)")

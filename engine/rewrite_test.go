@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/scalar"
-	"go.uber.org/zap/zaptest"
 )
 
 func affected(t *testing.T, e *Engine, s *Session, sql string, params ...scalar.Scalar) int64 {
@@ -72,17 +71,7 @@ func liveParts(t *testing.T, dir string) []string {
 // leaves nothing behind, and that files the manifest does not list (what an
 // interrupted rewrite leaves) are never read.
 func TestRewriteSurvivesRestart(t *testing.T) {
-	dir := t.TempDir()
-	if err := os.Mkdir(filepath.Join(dir, "test"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	open := func() (*Engine, *Session) {
-		e, err := New(context.Background(), Config{DataDir: dir, DefaultSchema: "test"}, zaptest.NewLogger(t))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return e, e.NewSession()
-	}
+	dir, open := restartable(t, "test")
 	e, s := open()
 	run(t, e, s, "CREATE TABLE r (k INT NOT NULL, v INT)")
 	run(t, e, s, "INSERT INTO r VALUES (1, 10), (2, 20)")

@@ -8,6 +8,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -98,12 +99,17 @@ func New(ctx context.Context, cfg Config, log *zap.Logger) (*Engine, error) {
 	} else if n > 0 {
 		log.Info("removed spill directories of a crashed run", zap.Int("dirs", n))
 	}
-	return &Engine{
+	e := &Engine{
 		cfg:     cfg,
 		log:     log,
 		catalog: cat,
 		sched:   cluster.NewScheduler(cfg.Parallelism, log.Named("scheduler")),
-	}, nil
+	}
+	// Query ids count from a random start: a coordinator restarted within
+	// the same second (or another node) never reuses a live query's id,
+	// which names its tasks and shuffle output on every node.
+	e.nextID.Store(int64(rand.Uint32()))
+	return e, nil
 }
 
 // Scheduler is the engine's task scheduler (cluster wiring installs a

@@ -166,3 +166,18 @@ func TestBooleansReachClientsAsIntegers(t *testing.T) {
 		t.Fatalf("got %v", got)
 	}
 }
+
+// Query ids name a query's tasks and shuffle output on every node: an
+// engine restarted within the same second must not reuse its last ids.
+func TestQueryIDsDifferAcrossRestarts(t *testing.T) {
+	_, open := restartable(t, "d")
+	counter := func() string {
+		e, _ := open()
+		defer e.Close()
+		id := e.newQueryID()
+		return id[strings.LastIndex(id, "-")+1:]
+	}
+	if a, b := counter(), counter(); a == b {
+		t.Fatalf("two engine starts both began query ids at counter %s", a)
+	}
+}

@@ -309,7 +309,8 @@ func (d *Dist) RunDistributed(ctx context.Context, job *Job) (execution.Stream, 
 	d.mu.Unlock()
 	q := d.newQuery(ctx, job, frags)
 	go q.run()
-	return &distStream{q: q, schema: job.Graph.Final().Root.Schema()}, true, nil
+	return &queryStream{schema: job.Graph.Final().Root.Schema(), out: q.out, done: q.done, err: q.error,
+		stop: func() { q.fail(qerr.New(qerr.Canceled, "query canceled")) }}, true, nil
 }
 
 // Slots is the number of task slots of the cluster: the cores of the live

@@ -11,7 +11,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/flight"
-	"github.com/quiverdb/quiver/execution"
 	"github.com/quiverdb/quiver/planner/stages"
 	"github.com/quiverdb/quiver/qerr"
 	"go.uber.org/zap"
@@ -683,44 +682,6 @@ func (q *dquery) runFinal(st *stages.Stage) error {
 	}
 	wg.Wait()
 	return q.error()
-}
-
-// distStream is the caller's view of a distributed query.
-type distStream struct {
-	q      *dquery
-	schema *arrow.Schema
-	closed bool
-}
-
-func (r *distStream) Schema() *arrow.Schema { return r.schema }
-
-func (r *distStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
-	select {
-	case b, ok := <-r.q.out:
-		if !ok {
-			<-r.q.done
-			if err := r.q.error(); err != nil {
-				return nil, err
-			}
-			return nil, execution.EOF
-		}
-		return b, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-}
-
-func (r *distStream) Close() error {
-	if r.closed {
-		return nil
-	}
-	r.closed = true
-	r.q.fail(qerr.New(qerr.Canceled, "query canceled"))
-	for b := range r.q.out {
-		b.Release()
-	}
-	<-r.q.done
-	return nil
 }
 
 // withSchema returns b under schema (the field names the receiver planned)

@@ -113,7 +113,8 @@ func (s *Scheduler) Run(ctx context.Context, job *Job) (execution.Stream, error)
 	q.shuffle.ConsumeOnRead(job.Graph.Stages)
 	final := job.Graph.Stages[len(job.Graph.Stages)-1]
 	go q.run(ctx)
-	return &resultStream{q: q, schema: final.Root.Schema()}, nil
+	return &queryStream{schema: final.Root.Schema(), out: q.out, done: q.done,
+		err: func() error { return q.err }, stop: q.cancel}, nil
 }
 
 type runningQuery struct {
@@ -288,22 +289,27 @@ func (q *runningQuery) runTask(ctx context.Context, st *stages.Stage, partition 
 	}
 }
 
-// resultStream is the caller's view of a running query.
-type resultStream struct {
-	q      *runningQuery
+// queryStream is the caller's view of a running query, local or
+// distributed: the final stage's batches arrive on out; done closes when
+// every task has ended, then err is the query's outcome.
+type queryStream struct {
 	schema *arrow.Schema
+	out    <-chan arrow.RecordBatch
+	done   <-chan struct{}
+	err    func() error
+	stop   func() // cancels the query's tasks
 	closed bool
 }
 
-func (r *resultStream) Schema() *arrow.Schema { return r.schema }
+func (r *queryStream) Schema() *arrow.Schema { return r.schema }
 
-func (r *resultStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
+func (r *queryStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
 	select {
-	case b, ok := <-r.q.out:
+	case b, ok := <-r.out:
 		if !ok {
-			<-r.q.done
-			if r.q.err != nil {
-				return nil, r.q.err
+			<-r.done
+			if err := r.err(); err != nil {
+				return nil, err
 			}
 			return nil, execution.EOF
 		}
@@ -314,16 +320,16 @@ func (r *resultStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
 }
 
 // Close stops the query's tasks, waits for them and frees what they held.
-func (r *resultStream) Close() error {
+func (r *queryStream) Close() error {
 	if r.closed {
 		return nil
 	}
 	r.closed = true
-	r.q.cancel()
-	for b := range r.q.out {
+	r.stop()
+	for b := range r.out {
 		b.Release()
 	}
-	<-r.q.done
+	<-r.done
 	return nil
 }
 

@@ -13,10 +13,6 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet"
-	"github.com/apache/arrow-go/v18/parquet/file"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 	"github.com/hashicorp/memberlist"
 	"github.com/quiverdb/quiver/cluster"
 	"github.com/quiverdb/quiver/engine"
@@ -62,50 +58,12 @@ func splitData(t *testing.T) string {
 		if splitErr != nil {
 			return
 		}
-		src := filepath.Join(sf001Dir, "tpch")
-		dst := filepath.Join(splitDir, "tpch")
-		if splitErr = os.MkdirAll(dst, 0o755); splitErr != nil {
-			return
-		}
-		ents, err := os.ReadDir(src)
-		if err != nil {
-			splitErr = err
-			return
-		}
-		for _, e := range ents {
-			if splitErr = rewriteParquet(filepath.Join(src, e.Name()), filepath.Join(dst, e.Name()), 2000); splitErr != nil {
-				return
-			}
-		}
+		splitErr = tpch.SplitRowGroups(filepath.Join(sf001Dir, "tpch"), filepath.Join(splitDir, "tpch"), 2000)
 	})
 	if splitErr != nil {
 		t.Fatal(splitErr)
 	}
 	return splitDir
-}
-
-func rewriteParquet(src, dst string, rowGroup int64) error {
-	rd, err := file.OpenParquetFile(src, false)
-	if err != nil {
-		return err
-	}
-	defer rd.Close()
-	ar, err := pqarrow.NewFileReader(rd, pqarrow.ArrowReadProperties{BatchSize: 8192}, memory.DefaultAllocator)
-	if err != nil {
-		return err
-	}
-	tbl, err := ar.ReadTable(context.Background())
-	if err != nil {
-		return err
-	}
-	defer tbl.Release()
-	f, err := os.Create(dst)
-	if err != nil {
-		return err
-	}
-	props := parquet.NewWriterProperties(parquet.WithMaxRowGroupLength(rowGroup))
-	defer f.Close() // WriteTable closes it
-	return pqarrow.WriteTable(tbl, f, rowGroup, props, pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
 }
 
 type clusterOpts struct {

@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,10 +9,6 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/flight/flightsql"
-	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet"
-	"github.com/apache/arrow-go/v18/parquet/file"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 	"github.com/quiverdb/quiver/integration/tpch"
 )
 
@@ -23,43 +18,9 @@ import (
 // single stage and nothing is distributed.
 func splitRowGroups(t *testing.T, dst string, rowGroup int64) {
 	t.Helper()
-	src := filepath.Join(sf001, "tpch")
-	if err := os.MkdirAll(filepath.Join(dst, "tpch"), 0o755); err != nil {
+	if err := tpch.SplitRowGroups(filepath.Join(sf001, "tpch"), filepath.Join(dst, "tpch"), rowGroup); err != nil {
 		t.Fatal(err)
 	}
-	ents, err := os.ReadDir(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range ents {
-		if err := rewriteRowGroups(filepath.Join(src, e.Name()), filepath.Join(dst, "tpch", e.Name()), rowGroup); err != nil {
-			t.Fatalf("%s: %v", e.Name(), err)
-		}
-	}
-}
-
-func rewriteRowGroups(src, dst string, rowGroup int64) error {
-	rd, err := file.OpenParquetFile(src, false)
-	if err != nil {
-		return err
-	}
-	defer rd.Close()
-	ar, err := pqarrow.NewFileReader(rd, pqarrow.ArrowReadProperties{BatchSize: 8192}, memory.DefaultAllocator)
-	if err != nil {
-		return err
-	}
-	tbl, err := ar.ReadTable(context.Background())
-	if err != nil {
-		return err
-	}
-	defer tbl.Release()
-	f, err := os.Create(dst)
-	if err != nil {
-		return err
-	}
-	defer f.Close() // WriteTable closes it too
-	props := parquet.NewWriterProperties(parquet.WithMaxRowGroupLength(rowGroup))
-	return pqarrow.WriteTable(tbl, f, rowGroup, props, pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
 }
 
 // tasksPerNode counts the succeeded tasks of the queries p coordinated, by

@@ -28,6 +28,23 @@ func tpchEngine(t *testing.T) (*Engine, *Session) {
 	return e, e.NewSession()
 }
 
+// limitedTPCHEngine is an engine over the SF 0.01 data with a query
+// memory limit, spilling to work; closed when the test ends.
+func limitedTPCHEngine(t *testing.T, work string, limit int64) *Engine {
+	t.Helper()
+	e, err := New(context.Background(), Config{
+		DataDir:          filepath.Join("..", "testdata", "tpch-sf0.01"),
+		DefaultSchema:    "tpch",
+		WorkDir:          work,
+		QueryMemoryLimit: limit,
+	}, zaptest.NewLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	return e
+}
+
 // restartable returns the data dir of a fresh engine directory holding an
 // empty schema and a function opening an engine over it (the caller closes
 // each), for tests of what survives a restart.

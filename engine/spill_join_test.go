@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"context"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -9,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/quiverdb/quiver/integration/tpch"
-	"go.uber.org/zap/zaptest"
 )
 
 // TestTPCHUnderMemoryLimit: every TPC-H query at SF 0.01 returns under an
@@ -17,19 +15,9 @@ import (
 // aggregates and hash joins spill), q21's joins spill (EXPLAIN ANALYZE
 // shows it), and no memory or spill file is left.
 func TestTPCHUnderMemoryLimit(t *testing.T) {
-	ctx := context.Background()
 	unlimited, s := tpchEngine(t)
 	work := t.TempDir()
-	limited, err := New(ctx, Config{
-		DataDir:          filepath.Join("..", "testdata", "tpch-sf0.01"),
-		DefaultSchema:    "tpch",
-		WorkDir:          work,
-		QueryMemoryLimit: 4 << 20,
-	}, zaptest.NewLogger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { limited.Close() })
+	limited := limitedTPCHEngine(t, work, 4<<20)
 	ls := limited.NewSession()
 	dir := filepath.Join("..", "integration", "tpch")
 	for q := 1; q <= 22; q++ {

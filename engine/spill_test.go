@@ -1,14 +1,11 @@
 package engine
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-
-	"go.uber.org/zap/zaptest"
 )
 
 // TestSpillUnderMemoryLimit: with a small --query-memory-limit, a full
@@ -17,19 +14,9 @@ import (
 // (each fails with ResourceExhausted when the operator does not spill);
 // EXPLAIN ANALYZE shows the spill, and no spill file is left.
 func TestSpillUnderMemoryLimit(t *testing.T) {
-	ctx := context.Background()
 	unlimited, s := tpchEngine(t)
 	work := t.TempDir()
-	limited, err := New(ctx, Config{
-		DataDir:          filepath.Join("..", "testdata", "tpch-sf0.01"),
-		DefaultSchema:    "tpch",
-		WorkDir:          work,
-		QueryMemoryLimit: 16 << 20,
-	}, zaptest.NewLogger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { limited.Close() })
+	limited := limitedTPCHEngine(t, work, 16<<20)
 	ls := limited.NewSession()
 	for _, q := range spillQueries {
 		t.Run(q.name, func(t *testing.T) {

@@ -2,13 +2,11 @@ package engine
 
 import (
 	"context"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/quiverdb/quiver/qerr"
-	"go.uber.org/zap/zaptest"
 )
 
 // TestWindowAndRecursiveUnderMemoryLimit: under a 12 MiB
@@ -27,16 +25,7 @@ func TestWindowAndRecursiveUnderMemoryLimit(t *testing.T) {
 		if e := engines[limit]; e != nil {
 			return e
 		}
-		e, err := New(ctx, Config{
-			DataDir:          filepath.Join("..", "testdata", "tpch-sf0.01"),
-			DefaultSchema:    "tpch",
-			WorkDir:          work,
-			QueryMemoryLimit: limit,
-		}, zaptest.NewLogger(t))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { e.Close() })
+		e := limitedTPCHEngine(t, work, limit)
 		engines[limit] = e
 		return e
 	}

@@ -156,7 +156,9 @@ func TestClusterNetworkPartition(t *testing.T) {
 		if join != "" {
 			args = append(args, "--join", join)
 		}
-		n.cmd = dieWithTest(exec.Command("ip", args...)) // ip netns exec execs the server: same pid
+		// No dieWithTest here: dialIn discards the OS threads it moved into a
+		// namespace, and Pdeathsig fires when the forking thread exits.
+		n.cmd = exec.Command("ip", args...) // ip netns exec execs the server: same pid
 		n.cmd.Stderr = lockedWriter{&outMu, n.out}
 		if err := n.cmd.Start(); err != nil {
 			t.Fatal(err)
